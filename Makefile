@@ -1,0 +1,112 @@
+# exitlab - one plain Makefile.
+#
+#   make            build/vmm, build/guest.elf, build/pciinfo and the unit tests
+#   make run        boot the guest under the VMM (installs missing packages)
+#   make run-qemu   boot the same image under QEMU (q35, KVM or TCG)
+#   make test       everything, then every test through prove (TAP)
+#   make bench      exit-latency table, exitlab VMM vs QEMU, and start-up time
+#   make fuzz-smoke bounded libFuzzer runs under ASan/UBSan (clang)
+#
+# Two worlds: the guest is freestanding (GUEST_CFLAGS, linker/guest.ld); the
+# VMM, tools and tests are ordinary hosted programs (CFLAGS). Code in common/
+# is compiled for both.
+
+CROSS_COMPILE ?=
+CC ?= cc
+GUEST_CC := $(CROSS_COMPILE)gcc
+GUEST_LD := $(CROSS_COMPILE)ld
+HOSTCC := $(CC)
+FUZZCC ?= clang
+B := build
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	-Wno-unused-parameter -Wformat=2 -Wvla
+DEPFLAGS = -MMD -MP
+
+# Freestanding flags for the guest, in one place.
+GUEST_CFLAGS := -std=gnu11 -O2 -g $(WARN) -ffreestanding -fno-builtin -nostdlib \
+	-fno-pic -fno-pie -fno-stack-protector -mno-red-zone -mgeneral-regs-only \
+	-mcmodel=small -fno-asynchronous-unwind-tables -fno-omit-frame-pointer \
+	-Icommon -Iguest
+GUEST_LDFLAGS := -nostdlib -static -no-pie -z max-page-size=4096 \
+	-z noexecstack --no-warn-rwx-segments -T linker/guest.ld
+
+CFLAGS ?= -O2 -g
+HOST_CFLAGS := -std=gnu11 $(CFLAGS) $(WARN) -D_GNU_SOURCE -iquote common -iquote vmm
+HOST_LDLIBS := -lpci -lpthread
+
+COMMON_SRC := $(wildcard common/*.c)
+GUEST_SRC := $(wildcard guest/*.c) $(wildcard guest/*.S)
+VMM_SRC := $(wildcard vmm/*.c)
+TOOL_SRC := $(wildcard tools/*.c)
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+TESTLIB_SRC := $(wildcard tests/lib/*.c)
+
+GUEST_OBJ := $(patsubst %,$(B)/guest-obj/%.o,$(GUEST_SRC) $(COMMON_SRC))
+COMMON_OBJ := $(patsubst %.c,$(B)/host-obj/%.o,$(COMMON_SRC))
+VMM_LIB_OBJ := $(patsubst %.c,$(B)/host-obj/%.o,$(filter-out vmm/main.c,$(VMM_SRC)))
+VMM_MAIN_OBJ := $(B)/host-obj/vmm/main.o
+TESTLIB_OBJ := $(patsubst %.c,$(B)/host-obj/%.o,$(TESTLIB_SRC))
+TOOLS := $(patsubst tools/%.c,$(B)/%,$(TOOL_SRC))
+UNIT_TESTS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
+FUZZERS := $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(FUZZ_SRC))
+
+all: $(B)/vmm $(B)/guest.elf $(TOOLS) $(UNIT_TESTS)
+
+# --- guest ------------------------------------------------------------------
+$(B)/guest-obj/%.c.o: %.c
+	@mkdir -p $(@D)
+	$(GUEST_CC) $(GUEST_CFLAGS) $(DEPFLAGS) -c $< -o $@
+$(B)/guest-obj/%.S.o: %.S
+	@mkdir -p $(@D)
+	$(GUEST_CC) $(GUEST_CFLAGS) $(DEPFLAGS) -c $< -o $@
+$(B)/guest.elf: $(GUEST_OBJ) linker/guest.ld
+	$(GUEST_LD) $(GUEST_LDFLAGS) -o $@ $(GUEST_OBJ)
+
+# --- host: VMM, tools, unit tests -------------------------------------------
+$(B)/host-obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(HOSTCC) $(HOST_CFLAGS) $(DEPFLAGS) -c $< -o $@
+$(B)/vmm: $(VMM_MAIN_OBJ) $(VMM_LIB_OBJ) $(COMMON_OBJ)
+	$(HOSTCC) $(HOST_CFLAGS) -o $@ $^ $(HOST_LDLIBS)
+$(B)/%: $(B)/host-obj/tools/%.o $(COMMON_OBJ)
+	$(HOSTCC) $(HOST_CFLAGS) -o $@ $^ $(HOST_LDLIBS)
+$(B)/tests/%: $(B)/host-obj/tests/unit/%.o $(VMM_LIB_OBJ) $(COMMON_OBJ) $(TESTLIB_OBJ)
+	@mkdir -p $(@D)
+	$(HOSTCC) $(HOST_CFLAGS) -o $@ $^ $(HOST_LDLIBS) -lcmocka
+
+# --- fuzzing (clang, libFuzzer + ASan/UBSan) --------------------------------
+FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	-D_GNU_SOURCE -iquote common -iquote vmm
+$(B)/fuzz/%: tests/fuzz/%.c $(COMMON_SRC)
+	@mkdir -p $(@D)
+	$(FUZZCC) $(FUZZ_FLAGS) -o $@ $^
+FUZZ_SECONDS ?= 20
+fuzz-smoke: $(FUZZERS)
+	@set -e; for f in $(FUZZERS); do \
+		echo "fuzz: $$f for $(FUZZ_SECONDS)s"; \
+		mkdir -p $(B)/fuzz/corpus-$$(basename $$f); \
+		$$f -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+			$(B)/fuzz/corpus-$$(basename $$f) tests/fuzz/seeds; \
+	done
+
+# --- running ----------------------------------------------------------------
+deps:
+	@scripts/ensure-deps
+run: deps all
+	$(B)/vmm $(VMM_ARGS) $(B)/guest.elf
+run-qemu: deps all
+	scripts/run-qemu $(QEMU_ARGS) $(B)/guest.elf
+test: deps
+	@$(MAKE) --no-print-directory all
+	prove $(PROVE_FLAGS) $(UNIT_TESTS) tests/*.t
+bench: deps all
+	scripts/bench
+
+clean:
+	rm -rf $(B)
+
+.PHONY: all deps run run-qemu test bench clean fuzz-smoke
+.DELETE_ON_ERROR:
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

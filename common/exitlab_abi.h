@@ -1,0 +1,92 @@
+/*
+ * exitlab_abi.h - the contract between the exitlab guest and the exitlab VMM.
+ *
+ * Everything that crosses the seam and is not a public standard lives here:
+ * the ports the guest may touch, the exit-status convention, and the
+ * "exitlab" boot module through which the VMM advertises what it offers
+ * beyond plain PVH (a buffered console, the TSC frequency).
+ *
+ * The boot module is an ordinary PVH module (struct hvm_modlist_entry) whose
+ * cmdline is EXITLAB_BOOT_MODULE_NAME and whose bytes are a struct
+ * exitlab_boot_info. A guest that finds no such module is under another VMM
+ * (QEMU, Firecracker...) and falls back to the UART and its own TSC
+ * calibration.
+ *
+ * Rules: self-contained (<stdint.h> only); append-only; bump
+ * EXITLAB_ABI_VERSION when a field is added; each item says who writes it.
+ */
+#ifndef EXITLAB_ABI_H
+#define EXITLAB_ABI_H
+
+#include <stdint.h>
+
+#define EXITLAB_ABI_VERSION 1
+
+/*
+ * Guest exit: the guest writes a 32-bit status to this port (QEMU's
+ * isa-debug-exit semantics: -device isa-debug-exit,iobase=0xf4,iosize=4).
+ * Writer: guest. QEMU then exits with (status << 1) | 1; the exitlab VMM and
+ * scripts/run-qemu both report plain `status` as their exit code.
+ */
+#define EXITLAB_PORT_EXIT 0xf4
+
+/* Guest exit statuses (written to EXITLAB_PORT_EXIT). */
+#define EXITLAB_EXIT_OK 0        /* every action succeeded */
+#define EXITLAB_EXIT_FAIL 1      /* an action failed or an assertion fired */
+#define EXITLAB_EXIT_USAGE 2     /* unknown or malformed command-line action */
+#define EXITLAB_EXIT_EXCEPTION 3 /* a CPU exception reached the IDT */
+#define EXITLAB_EXIT_GUEST_MAX 123 /* highest status passed through as is */
+
+/* Runner exit codes (VMM and scripts/run-qemu), above the guest's range. */
+#define EXITLAB_RC_TIMEOUT 124 /* --timeout expired (as timeout(1)) */
+#define EXITLAB_RC_ERROR 125   /* the runner failed: options, image, KVM */
+#define EXITLAB_RC_CRASH 126   /* the guest died: triple fault, bad exit */
+
+/*
+ * COM1 16550 UART, present under every VMM. Writer: guest. The scratch
+ * register (base + 7) has no side effect, so the exit benchmarks use it as
+ * "a port handled in userspace" under both the exitlab VMM and QEMU.
+ */
+#define EXITLAB_PORT_COM1 0x3f8
+#define EXITLAB_PORT_COM1_SCR (EXITLAB_PORT_COM1 + 7)
+
+/*
+ * Buffered console (only when advertised in exitlab_boot_info). The guest
+ * fills a struct exitlab_console_buf in its own memory and writes that
+ * buffer's guest-physical address (below 4 GiB) to console_port with a
+ * 32-bit OUT: one exit per line instead of two per byte.
+ * Writer: guest. Reader: VMM, which checks len against the buffer size and
+ * the address against guest RAM.
+ */
+#define EXITLAB_CONSOLE_BUF_MAX 4096
+
+struct exitlab_console_buf {
+	uint32_t len; /* bytes used in data[], <= EXITLAB_CONSOLE_BUF_MAX */
+	uint32_t reserved;
+	char data[EXITLAB_CONSOLE_BUF_MAX];
+};
+
+/* The boot module. Writer: VMM. Reader: guest. */
+#define EXITLAB_BOOT_MODULE_NAME "exitlab"
+#define EXITLAB_BOOT_MAGIC 0x6c746978u /* "xitl" */
+
+struct exitlab_boot_info {
+	uint32_t magic;        /* EXITLAB_BOOT_MAGIC */
+	uint32_t version;      /* EXITLAB_ABI_VERSION of the VMM */
+	uint64_t tsc_khz;      /* KVM_GET_TSC_KHZ, 0 if unknown */
+	uint16_t console_port; /* buffered console port, 0 if none */
+	uint16_t reserved0;
+	uint32_t reserved1;
+	char vmm_version[16];  /* NUL-terminated, e.g. "0.1" */
+};
+
+_Static_assert(sizeof(struct exitlab_console_buf) == 8 + EXITLAB_CONSOLE_BUF_MAX, "console buf");
+_Static_assert(__builtin_offsetof(struct exitlab_boot_info, tsc_khz) == 8, "tsc_khz");
+_Static_assert(__builtin_offsetof(struct exitlab_boot_info, console_port) == 16, "console_port");
+_Static_assert(__builtin_offsetof(struct exitlab_boot_info, vmm_version) == 24, "vmm_version");
+_Static_assert(sizeof(struct exitlab_boot_info) == 40, "exitlab_boot_info size");
+
+/* Buffered console port (an otherwise unused ISA port). */
+#define EXITLAB_PORT_CONSOLE 0x4e8
+
+#endif

@@ -1,0 +1,16 @@
+/*
+ * bench.h - exit microbenchmarks: bench=LIST on the command line.
+ */
+#ifndef GUEST_BENCH_H
+#define GUEST_BENCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Runs the comma-separated tests in list[0..len) ("all" for every test).
+ * With dry_run, only checks the names. Returns an EXITLAB_EXIT_* status. */
+int bench_action(const char *list, size_t len, bool dry_run);
+/* bench.samples=N: samples per test (default 31). */
+int bench_samples_action(const char *val, size_t len, bool dry_run);
+
+#endif

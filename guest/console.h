@@ -1,0 +1,17 @@
+/*
+ * console.h - the guest's console: the exitlab buffered console when the VMM
+ * advertises one (one exit per line), else the COM1 16550 UART (two exits
+ * per byte: LSR poll + THR write). Output is line-buffered either way.
+ */
+#ifndef GUEST_CONSOLE_H
+#define GUEST_CONSOLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+void console_init(uint16_t fast_port);
+void console_write(const char *s, size_t n);
+void console_flush(void);
+const char *console_kind(void);
+
+#endif

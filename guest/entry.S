@@ -1,0 +1,206 @@
+/*
+ * entry.S - from the PVH 32-bit entry to C in long mode.
+ *
+ * A PVH loader jumps to pvh_start32 in 32-bit protected mode with paging
+ * off, flat segments and %ebx = guest-physical address of hvm_start_info
+ * (pvh.h). We clear BSS, build identity page tables for the low 4 GiB with
+ * 2 MiB pages (no dependency on 1 GiB pages), load our own GDT, turn on
+ * PAE + long mode + paging, far-jump to 64-bit code, set up a stack and call
+ * guest_main(start_info).
+ *
+ * Also here: the IDT entry stubs, which push a uniform frame (vector and
+ * error code) and call trap_handle() in trap.c.
+ */
+#define CR0_PE (1 << 0)
+#define CR0_PG (1 << 31)
+#define CR4_PAE (1 << 5)
+#define MSR_EFER 0xc0000080
+#define EFER_LME (1 << 8)
+#define PTE_P 0x1
+#define PTE_W 0x2
+#define PTE_PWT 0x8
+#define PTE_PCD 0x10
+#define PTE_PS 0x80
+#define STACK_SIZE (64 * 1024)
+
+/* The PVH note: owner "Xen", type XEN_ELFNOTE_PHYS32_ENTRY, a 32-bit entry. */
+	.section .note.pvh, "a"
+	.p2align 2
+	.long 4                 /* namesz, "Xen\0" */
+	.long 4                 /* descsz */
+	.long 18                /* XEN_ELFNOTE_PHYS32_ENTRY */
+	.asciz "Xen"
+	.long pvh_start32
+
+	.section .text.entry, "ax"
+	.code32
+	.globl pvh_start32
+pvh_start32:
+	cli
+	cld
+	mov %ebx, %esi                  /* keep hvm_start_info across the setup */
+
+	/* Clear BSS: the page tables and the stack live there. */
+	mov $__bss_start, %edi
+	mov $__bss_end, %ecx
+	sub %edi, %ecx
+	xor %eax, %eax
+	rep stosb
+
+	/* PML4[0] -> PDPT; PDPT[0..3] -> four page directories of 2 MiB pages. */
+	mov $pdpt, %eax
+	or $(PTE_P | PTE_W), %eax
+	mov %eax, pml4
+	mov $0, %ecx
+1:	mov %ecx, %eax
+	shl $12, %eax
+	add $pd, %eax
+	or $(PTE_P | PTE_W), %eax
+	mov %eax, pdpt(, %ecx, 8)
+	inc %ecx
+	cmp $4, %ecx
+	jne 1b
+
+	/* 2048 PDEs identity-map 0..4 GiB; the top GiB (MMIO: ECAM, PCI BARs,
+	 * the local APIC) is mapped uncached. */
+	mov $0, %ecx
+2:	mov %ecx, %eax
+	shl $21, %eax
+	or $(PTE_P | PTE_W | PTE_PS), %eax
+	cmp $1536, %ecx
+	jb 3f
+	or $(PTE_PCD | PTE_PWT), %eax
+3:	mov %eax, pd(, %ecx, 8)
+	inc %ecx
+	cmp $2048, %ecx
+	jne 2b
+
+	/* Long mode: PAE, CR3, EFER.LME, then paging. */
+	mov %cr4, %eax
+	or $CR4_PAE, %eax
+	mov %eax, %cr4
+	mov $pml4, %eax
+	mov %eax, %cr3
+	mov $MSR_EFER, %ecx
+	rdmsr
+	or $EFER_LME, %eax
+	wrmsr
+	lgdt gdt_desc
+	mov %cr0, %eax
+	or $(CR0_PE | CR0_PG), %eax
+	mov %eax, %cr0
+	ljmp $0x08, $start64
+
+	.code64
+start64:
+	mov $0x10, %eax
+	mov %eax, %ds
+	mov %eax, %es
+	mov %eax, %ss
+	xor %eax, %eax
+	mov %eax, %fs
+	mov %eax, %gs
+	lea stack_top(%rip), %rsp
+	xor %ebp, %ebp
+	mov %esi, %edi                  /* zero-extends: hvm_start_info * */
+	call guest_main
+	/* guest_main never returns; if it does, stop loudly. */
+	ud2
+
+/* Exception stubs: CPU pushes an error code only for some vectors. */
+.macro TRAP_NOERR vec
+	.globl trap_stub_\vec
+trap_stub_\vec:
+	push $0
+	push $\vec
+	jmp trap_common
+.endm
+.macro TRAP_ERR vec
+	.globl trap_stub_\vec
+trap_stub_\vec:
+	push $\vec
+	jmp trap_common
+.endm
+
+TRAP_NOERR 0
+TRAP_NOERR 1
+TRAP_NOERR 2
+TRAP_NOERR 3
+TRAP_NOERR 4
+TRAP_NOERR 5
+TRAP_NOERR 6
+TRAP_NOERR 7
+TRAP_ERR 8
+TRAP_NOERR 9
+TRAP_ERR 10
+TRAP_ERR 11
+TRAP_ERR 12
+TRAP_ERR 13
+TRAP_ERR 14
+TRAP_NOERR 15
+TRAP_NOERR 16
+TRAP_ERR 17
+TRAP_NOERR 18
+TRAP_NOERR 19
+TRAP_NOERR 20
+TRAP_ERR 21
+TRAP_NOERR 22
+TRAP_NOERR 23
+TRAP_NOERR 24
+TRAP_NOERR 25
+TRAP_NOERR 26
+TRAP_NOERR 27
+TRAP_NOERR 28
+TRAP_ERR 29
+TRAP_ERR 30
+TRAP_NOERR 31
+
+/* Every vector above 31 that nobody claimed points here: an unexpected
+ * interrupt is reported like an exception (as vector 255). */
+	.globl trap_stub_spurious
+trap_stub_spurious:
+	push $0
+	push $255
+	jmp trap_common
+
+trap_common:
+	/* Save the general registers so the handler can print them. */
+	push %rax
+	push %rcx
+	push %rdx
+	push %rbx
+	push %rbp
+	push %rsi
+	push %rdi
+	push %r8
+	push %r9
+	push %r10
+	push %r11
+	push %r12
+	push %r13
+	push %r14
+	push %r15
+	mov %rsp, %rdi                  /* struct trap_frame * */
+	and $-16, %rsp
+	call trap_handle
+	ud2                             /* trap_handle does not return */
+
+	.section .rodata
+	.p2align 3
+gdt:
+	.quad 0                         /* null */
+	.quad 0x00af9a000000ffff        /* 0x08: 64-bit code, DPL 0 */
+	.quad 0x00cf92000000ffff        /* 0x10: data, DPL 0 */
+gdt_end:
+gdt_desc:
+	.word gdt_end - gdt - 1
+	.quad gdt
+
+	.section .bss
+	.p2align 12
+pml4:	.skip 4096
+pdpt:	.skip 4096
+pd:	.skip 4 * 4096
+	.p2align 4
+stack:	.skip STACK_SIZE
+stack_top:

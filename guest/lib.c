@@ -1,0 +1,264 @@
+/*
+ * lib.c - memory/string routines, number parsing and a compact vsnprintf.
+ *
+ * vsnprintf understands what the guest prints: %d %i %u %x %X %o %c %s %p %%
+ * with the flags '-' '0', a width, a precision for %s (also '*'), and the
+ * length modifiers hh h l ll z. It always NUL-terminates and returns the
+ * length it would have written, like C99.
+ */
+#include "lib.h"
+
+void *memset(void *d, int c, size_t n)
+{
+	unsigned char *p = d;
+	while (n--)
+		*p++ = (unsigned char)c;
+	return d;
+}
+
+void *memcpy(void *d, const void *s, size_t n)
+{
+	unsigned char *dp = d;
+	const unsigned char *sp = s;
+	while (n--)
+		*dp++ = *sp++;
+	return d;
+}
+
+void *memmove(void *d, const void *s, size_t n)
+{
+	unsigned char *dp = d;
+	const unsigned char *sp = s;
+	if (dp < sp) {
+		while (n--)
+			*dp++ = *sp++;
+	} else {
+		while (n--)
+			dp[n] = sp[n];
+	}
+	return d;
+}
+
+int memcmp(const void *a, const void *b, size_t n)
+{
+	const unsigned char *x = a, *y = b;
+	for (; n; n--, x++, y++)
+		if (*x != *y)
+			return *x - *y;
+	return 0;
+}
+
+size_t strlen(const char *s)
+{
+	size_t n = 0;
+	while (s[n])
+		n++;
+	return n;
+}
+
+int strcmp(const char *a, const char *b)
+{
+	while (*a && *a == *b)
+		a++, b++;
+	return (unsigned char)*a - (unsigned char)*b;
+}
+
+int strncmp(const char *a, const char *b, size_t n)
+{
+	for (; n; n--, a++, b++) {
+		if (*a != *b)
+			return (unsigned char)*a - (unsigned char)*b;
+		if (!*a)
+			return 0;
+	}
+	return 0;
+}
+
+const char *strchr(const char *s, int c)
+{
+	for (; *s; s++)
+		if (*s == (char)c)
+			return s;
+	return c ? NULL : s;
+}
+
+static int digit_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return 99;
+}
+
+bool parse_u64(const char *s, size_t len, uint64_t *out)
+{
+	unsigned base = 10;
+	uint64_t v = 0;
+
+	if (len > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		base = 16;
+		s += 2;
+		len -= 2;
+	}
+	if (len == 0)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		int d = digit_value(s[i]);
+		if (d >= (int)base)
+			return false;
+		if (v > (UINT64_MAX - (uint64_t)d) / base)
+			return false;
+		v = v * base + (uint64_t)d;
+	}
+	*out = v;
+	return true;
+}
+
+/* --- vsnprintf ----------------------------------------------------------- */
+
+struct outbuf {
+	char *buf;
+	size_t size, len;
+};
+
+static void out_char(struct outbuf *o, char c)
+{
+	if (o->len + 1 < o->size)
+		o->buf[o->len] = c;
+	o->len++;
+}
+
+static void out_pad(struct outbuf *o, char c, int n)
+{
+	while (n-- > 0)
+		out_char(o, c);
+}
+
+static void out_number(struct outbuf *o, uint64_t v, unsigned base, bool upper, bool neg, int width,
+		       bool zero, bool left)
+{
+	const char *digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
+	char tmp[24];
+	int n = 0;
+
+	do {
+		tmp[n++] = digits[v % base];
+		v /= base;
+	} while (v);
+	int total = n + (neg ? 1 : 0);
+	if (!left && !zero)
+		out_pad(o, ' ', width - total);
+	if (neg)
+		out_char(o, '-');
+	if (!left && zero)
+		out_pad(o, '0', width - total);
+	while (n)
+		out_char(o, tmp[--n]);
+	if (left)
+		out_pad(o, ' ', width - total);
+}
+
+int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
+{
+	struct outbuf o = { buf, size, 0 };
+
+	for (; *fmt; fmt++) {
+		if (*fmt != '%') {
+			out_char(&o, *fmt);
+			continue;
+		}
+		bool left = false, zero = false;
+		int width = 0, prec = -1, lng = 0;
+
+		for (fmt++; *fmt == '-' || *fmt == '0'; fmt++)
+			*fmt == '-' ? (left = true) : (zero = true);
+		if (*fmt == '*') {
+			width = va_arg(ap, int);
+			fmt++;
+		}
+		for (; *fmt >= '0' && *fmt <= '9'; fmt++)
+			width = width * 10 + (*fmt - '0');
+		if (*fmt == '.') {
+			prec = 0;
+			if (*++fmt == '*') {
+				prec = va_arg(ap, int);
+				fmt++;
+			}
+			for (; *fmt >= '0' && *fmt <= '9'; fmt++)
+				prec = prec * 10 + (*fmt - '0');
+		}
+		for (; *fmt == 'l' || *fmt == 'h' || *fmt == 'z'; fmt++)
+			lng += (*fmt == 'h') ? -1 : 1;
+
+		switch (*fmt) {
+		case 'd':
+		case 'i': {
+			int64_t v = lng > 0 ? va_arg(ap, int64_t) : va_arg(ap, int);
+			uint64_t mag = v < 0 ? -(uint64_t)v : (uint64_t)v;
+			out_number(&o, mag, 10, false, v < 0, width, zero, left);
+			break;
+		}
+		case 'u':
+		case 'x':
+		case 'X':
+		case 'o': {
+			uint64_t v = lng > 0 ? va_arg(ap, uint64_t) : va_arg(ap, unsigned);
+			if (lng == -1)
+				v = (uint16_t)v;
+			else if (lng <= -2)
+				v = (uint8_t)v;
+			unsigned base = *fmt == 'u' ? 10 : *fmt == 'o' ? 8 : 16;
+			out_number(&o, v, base, *fmt == 'X', false, width, zero, left);
+			break;
+		}
+		case 'p':
+			out_char(&o, '0');
+			out_char(&o, 'x');
+			out_number(&o, (uintptr_t)va_arg(ap, void *), 16, false, false, width, zero, left);
+			break;
+		case 'c':
+			out_char(&o, (char)va_arg(ap, int));
+			break;
+		case 's': {
+			const char *s = va_arg(ap, const char *);
+			if (!s)
+				s = "(null)";
+			int n = 0;
+			while (s[n] && (prec < 0 || n < prec))
+				n++;
+			if (!left)
+				out_pad(&o, ' ', width - n);
+			for (int i = 0; i < n; i++)
+				out_char(&o, s[i]);
+			if (left)
+				out_pad(&o, ' ', width - n);
+			break;
+		}
+		case '%':
+			out_char(&o, '%');
+			break;
+		case '\0':
+			fmt--;
+			break;
+		default:
+			out_char(&o, '%');
+			out_char(&o, *fmt);
+			break;
+		}
+	}
+	if (size)
+		buf[o.len < size ? o.len : size - 1] = '\0';
+	return (int)o.len;
+}
+
+int snprintf(char *buf, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(buf, size, fmt, ap);
+	va_end(ap);
+	return n;
+}

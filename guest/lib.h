@@ -1,0 +1,41 @@
+/*
+ * lib.h - the guest's small C library: memory and string routines the
+ * compiler may call on its own, number parsing for the command line, and a
+ * printf that writes to the console. No allocation anywhere in the guest.
+ */
+#ifndef GUEST_LIB_H
+#define GUEST_LIB_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+void *memset(void *d, int c, size_t n);
+void *memcpy(void *d, const void *s, size_t n);
+void *memmove(void *d, const void *s, size_t n);
+int memcmp(const void *a, const void *b, size_t n);
+size_t strlen(const char *s);
+int strcmp(const char *a, const char *b);
+int strncmp(const char *a, const char *b, size_t n);
+const char *strchr(const char *s, int c);
+
+/* Parses a whole [s, s+len) as an unsigned number: decimal, or hex with 0x.
+ * Returns false on an empty string, a stray character or overflow. */
+bool parse_u64(const char *s, size_t len, uint64_t *out);
+
+int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
+int snprintf(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Ends the VM with `status` (EXITLAB_EXIT_*): flushes the console, prints the
+ * final "exitlab: exit status N" line, writes the status to port 0xf4. */
+__attribute__((noreturn)) void guest_exit(uint32_t status);
+
+__attribute__((noreturn, format(printf, 3, 4))) void guest_panic(const char *file, int line, const char *fmt, ...);
+#define panic(...) guest_panic(__FILE__, __LINE__, __VA_ARGS__)
+#define assert(c) ((c) ? (void)0 : panic("assertion failed: %s", #c))
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+#endif

@@ -1,0 +1,217 @@
+/*
+ * main.c - the guest's C entry: set up, say where we are, run the actions
+ * named on the command line, exit with a status.
+ *
+ * The command line (hvm_start_info.cmdline: the VMM's --append, QEMU's
+ * -append) is a list of whitespace-separated actions, key or key=value, run
+ * in order. It is checked whole before anything runs, so a typo at the end
+ * does not leave half a benchmark behind: an unknown or malformed action
+ * prints an error naming it and exits with EXITLAB_EXIT_USAGE (2).
+ */
+#include "bench.h"
+#include "console.h"
+#include "cpu.h"
+#include "exitlab_abi.h"
+#include "lib.h"
+#include "pvh.h"
+#include "trap.h"
+#include "tsc.h"
+
+#define GUEST_VERSION "0.1"
+
+/* An action checks its value when dry_run is set and acts otherwise. */
+struct action {
+	const char *name;
+	bool needs_value;
+	int (*fn)(const char *val, size_t len, bool dry_run);
+	const char *help;
+};
+
+static const struct hvm_start_info *start_info;
+static const struct exitlab_boot_info *exitlab_info;
+
+static int action_exit(const char *val, size_t len, bool dry_run)
+{
+	uint64_t status;
+
+	if (!parse_u64(val, len, &status) || status > EXITLAB_EXIT_GUEST_MAX) {
+		printf("error: exit: '%.*s' is not a status from 0 to %d\n", (int)len, val, EXITLAB_EXIT_GUEST_MAX);
+		return EXITLAB_EXIT_USAGE;
+	}
+	if (!dry_run)
+		guest_exit((uint32_t)status);
+	return EXITLAB_EXIT_OK;
+}
+
+static int action_fault(const char *val, size_t len, bool dry_run)
+{
+	bool ud = len == 2 && !memcmp(val, "ud", 2);
+	bool pf = len == 2 && !memcmp(val, "pf", 2);
+
+	if (!ud && !pf) {
+		printf("error: fault: '%.*s' is not one of: ud pf\n", (int)len, val);
+		return EXITLAB_EXIT_USAGE;
+	}
+	if (dry_run)
+		return EXITLAB_EXIT_OK;
+	printf("fault: raising %s on purpose\n", ud ? "#UD (ud2)" : "#PF (load from an unmapped address)");
+	console_flush();
+	if (ud)
+		__asm__ volatile("ud2");
+	/* Only the low 4 GiB are mapped (entry.S): 1 TiB is not. */
+	(void)mmio_read32(0x10000000000ull);
+	panic("fault=%.*s did not fault", (int)len, val);
+}
+
+static int action_help(const char *val, size_t len, bool dry_run);
+
+static const struct action actions[] = {
+	{ "exit", true, action_exit, "exit=N: stop here with status N (0-123)" },
+	{ "fault", true, action_fault, "fault=ud|pf: raise an exception on purpose" },
+	{ "bench", true, bench_action, "bench=LIST: time exits (comma-separated; all; help)" },
+	{ "bench.samples", true, bench_samples_action, "bench.samples=N: samples per benchmark" },
+	{ "help", false, action_help, "help: list the actions" },
+};
+
+static int action_help(const char *val, size_t len, bool dry_run)
+{
+	for (size_t i = 0; !dry_run && i < ARRAY_SIZE(actions); i++)
+		printf("action %s\n", actions[i].help);
+	return EXITLAB_EXIT_OK;
+}
+
+static bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+/* Walks the command line; in the dry run every action only checks itself. */
+static int cmdline_run(const char *cmdline, bool dry_run)
+{
+	const char *p = cmdline;
+
+	for (;;) {
+		while (is_space(*p))
+			p++;
+		if (!*p)
+			return EXITLAB_EXIT_OK;
+		const char *word = p;
+		while (*p && !is_space(*p))
+			p++;
+		size_t wlen = (size_t)(p - word);
+		size_t klen = 0;
+		while (klen < wlen && word[klen] != '=')
+			klen++;
+		bool has_value = klen < wlen;
+
+		const struct action *a = NULL;
+		for (size_t i = 0; i < ARRAY_SIZE(actions); i++)
+			if (strlen(actions[i].name) == klen && !memcmp(actions[i].name, word, klen))
+				a = &actions[i];
+		if (!a) {
+			printf("error: unknown action '%.*s' (try 'help')\n", (int)wlen, word);
+			return EXITLAB_EXIT_USAGE;
+		}
+		if (a->needs_value != has_value) {
+			printf("error: action '%.*s': %s\n", (int)wlen, word,
+			       a->needs_value ? "needs a value (key=value)" : "takes no value");
+			return EXITLAB_EXIT_USAGE;
+		}
+		int rc = a->fn(word + klen + 1, has_value ? wlen - klen - 1 : 0, dry_run);
+		if (rc != EXITLAB_EXIT_OK)
+			return rc;
+	}
+}
+
+/* The exitlab boot module, if this VMM is the exitlab VMM. */
+static const struct exitlab_boot_info *find_exitlab_info(const struct hvm_start_info *si)
+{
+	const struct hvm_modlist_entry *mods = (const void *)(uintptr_t)si->modlist_paddr;
+
+	for (uint32_t i = 0; si->modlist_paddr && i < si->nr_modules && i < 16; i++) {
+		const char *name = (const char *)(uintptr_t)mods[i].cmdline_paddr;
+		const struct exitlab_boot_info *bi = (const void *)(uintptr_t)mods[i].paddr;
+		if (name && !strcmp(name, EXITLAB_BOOT_MODULE_NAME) && mods[i].size >= sizeof(*bi) &&
+		    bi->magic == EXITLAB_BOOT_MAGIC)
+			return bi;
+	}
+	return NULL;
+}
+
+/* QEMU's fw_cfg device answers "QEMU" to selector 0 (docs/specs/fw_cfg). */
+static bool qemu_fw_cfg_present(void)
+{
+	char sig[4];
+
+	outw(0x510, 0x0000);
+	for (int i = 0; i < 4; i++)
+		sig[i] = (char)inb(0x511);
+	return !memcmp(sig, "QEMU", 4);
+}
+
+static void print_vmm(void)
+{
+	char sig[13] = "";
+	struct cpuid_regs r = cpuid(1, 0);
+	bool hv = r.ecx & (1u << 31);
+
+	if (hv) {
+		r = cpuid(0x40000000, 0);
+		memcpy(sig + 0, &r.ebx, 4);
+		memcpy(sig + 4, &r.ecx, 4);
+		memcpy(sig + 8, &r.edx, 4);
+		sig[12] = '\0';
+	}
+	if (exitlab_info)
+		printf("vmm: exitlab %s (found the exitlab boot module)\n", exitlab_info->vmm_version);
+	else if (qemu_fw_cfg_present())
+		printf("vmm: QEMU (fw_cfg signature at port 0x510)\n");
+	else
+		printf("vmm: unknown PVH loader (no exitlab boot module, no fw_cfg)\n");
+	printf("cpu: hypervisor bit %s, signature \"%s\"%s\n", hv ? "set" : "clear", sig,
+	       !memcmp(sig, "KVMKVMKVM", 9) ? " (KVM)" : sig[0] ? "" : " (none: TCG or bare metal)");
+}
+
+static void print_memmap(const struct hvm_start_info *si)
+{
+	static const char *const types[] = { "?", "ram", "reserved", "acpi", "nvs", "unusable" };
+	const struct hvm_memmap_table_entry *e = (const void *)(uintptr_t)si->memmap_paddr;
+	uint64_t ram = 0;
+
+	if (si->version < 1 || !si->memmap_paddr) {
+		printf("memmap: none (hvm_start_info version %u)\n", si->version);
+		return;
+	}
+	for (uint32_t i = 0; i < si->memmap_entries && i < 128; i++) {
+		printf("memmap: %u base=0x%016lx end=0x%016lx size=0x%lx %s\n", i, e[i].addr,
+		       e[i].addr + e[i].size, e[i].size, types[e[i].type < 6 ? e[i].type : 0]);
+		if (e[i].type == HVM_MEMMAP_TYPE_RAM)
+			ram += e[i].size;
+	}
+	printf("memmap: %u entries, %lu KiB of RAM\n", si->memmap_entries, ram >> 10);
+}
+
+void guest_main(const struct hvm_start_info *si);
+void guest_main(const struct hvm_start_info *si)
+{
+	start_info = si;
+	if (si->magic != HVM_START_MAGIC_VALUE) {
+		console_init(0); /* UART */
+		printf("error: %%ebx does not point at hvm_start_info (magic 0x%x)\n", si->magic);
+		guest_exit(EXITLAB_EXIT_FAIL);
+	}
+	exitlab_info = find_exitlab_info(si);      /* what this VMM offers beyond PVH */
+	console_init(exitlab_info ? exitlab_info->console_port : 0); /* first output path */
+	trap_init();                               /* faults are reported from here on */
+	tsc_init(exitlab_info ? exitlab_info->tsc_khz : 0); /* clock for the benchmarks */
+
+	const char *cmdline = si->cmdline_paddr ? (const char *)(uintptr_t)si->cmdline_paddr : "";
+	printf("exitlab guest %s, PVH entry, hvm_start_info v%u at %p\n", GUEST_VERSION, si->version, si);
+	print_vmm();
+	printf("console: %s\n", console_kind());
+	print_memmap(si);
+	printf("tsc: %lu kHz, from %s\n", tsc_khz(), tsc_source());
+	printf("cmdline: \"%s\"\n", cmdline);
+
+	int rc = cmdline_run(cmdline, true); /* check every action first */
+	if (rc == EXITLAB_EXIT_OK)
+		rc = cmdline_run(cmdline, false);
+	guest_exit((uint32_t)rc);
+}

@@ -1,0 +1,69 @@
+/*
+ * abi_ports.c - the ports of the exitlab guest/VMM contract (exitlab_abi.h):
+ *
+ *   EXITLAB_PORT_EXIT     the guest's exit status ends the VM (QEMU's
+ *                         isa-debug-exit port, so one guest runs on both);
+ *   EXITLAB_PORT_CONSOLE  buffered console: the guest passes the physical
+ *                         address of a struct exitlab_console_buf, we copy
+ *                         out up to len bytes. The address and length come
+ *                         from the guest, so both are checked before use.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "devices.h"
+#include "exitlab_abi.h"
+#include "io.h"
+#include "vmm.h"
+
+static uint32_t le32(const uint8_t *d, unsigned size)
+{
+	uint32_t v = 0;
+	memcpy(&v, d, size < 4 ? size : 4);
+	return v;
+}
+
+static void exit_port_io(struct vm *vm, void *opaque, uint64_t off, uint8_t *data, unsigned size, bool is_write)
+{
+	if (!is_write) {
+		memset(data, 0xff, size);
+		return;
+	}
+	uint32_t status = le32(data, size);
+	if (status > EXITLAB_EXIT_GUEST_MAX) {
+		fprintf(stderr, "vmm: guest exit status %u is above %d (the runner's own codes start at 124); reporting %d\n",
+			status, EXITLAB_EXIT_GUEST_MAX, EXITLAB_EXIT_GUEST_MAX);
+		status = EXITLAB_EXIT_GUEST_MAX;
+	}
+	uart_flush();
+	vm_stop(vm, (int)status);
+}
+
+static void console_port_io(struct vm *vm, void *opaque, uint64_t off, uint8_t *data, unsigned size,
+			    bool is_write)
+{
+	static unsigned complaints;
+
+	if (!is_write) {
+		memset(data, 0xff, size);
+		return;
+	}
+	uint32_t gpa = le32(data, size);
+	const struct exitlab_console_buf *buf = vm_gpa_ptr(vm, gpa, sizeof(*buf));
+	uint32_t len = buf ? buf->len : 0;
+	if (!buf || len > EXITLAB_CONSOLE_BUF_MAX) {
+		if (complaints++ < 5)
+			fprintf(stderr, "vmm: console: bad buffer from guest (address 0x%x, length %u): ignored\n", gpa,
+				len);
+		return;
+	}
+	uart_flush(); /* keep UART and buffered output in order */
+	console_output(buf->data, len);
+}
+
+int abi_ports_init(struct vm *vm)
+{
+	if (io_register(IO_PIO, EXITLAB_PORT_EXIT, 4, "exit port (isa-debug-exit)", exit_port_io, NULL))
+		return -1;
+	return io_register(IO_PIO, EXITLAB_PORT_CONSOLE, 4, "exitlab buffered console", console_port_io, NULL);
+}

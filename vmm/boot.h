@@ -1,0 +1,21 @@
+/*
+ * boot.h - write the PVH boot information into guest RAM (layout.h).
+ */
+#ifndef VMM_BOOT_H
+#define VMM_BOOT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct boot_params {
+	const char *cmdline;   /* may be NULL */
+	uint64_t tsc_khz;      /* 0 if unknown */
+	uint16_t console_port; /* 0: no buffered console */
+	uint64_t rsdp_paddr;   /* 0: no ACPI */
+};
+
+/* Fills hvm_start_info, the memory map, the exitlab boot module and the
+ * command line. Returns the start-info address, or 0 with err set. */
+uint64_t boot_info_write(uint8_t *ram, uint64_t ram_size, const struct boot_params *p, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,20 @@
+/*
+ * devices.h - the VMM's built-in platform devices: the COM1 16550 UART and
+ * the exitlab ABI ports (exit status, buffered console). Each *_init()
+ * registers its I/O ranges.
+ */
+#ifndef VMM_DEVICES_H
+#define VMM_DEVICES_H
+
+#include <stddef.h>
+
+struct vm;
+
+int uart_init(struct vm *vm);
+void uart_flush(void);
+int abi_ports_init(struct vm *vm);
+
+/* Guest console output goes to stdout, whole writes, in order. */
+void console_output(const char *buf, size_t len);
+
+#endif

@@ -1,0 +1,34 @@
+/*
+ * io.h - dispatch of port I/O and MMIO exits to device handlers.
+ *
+ * Devices register a range with a handler; the run loop hands each
+ * KVM_EXIT_IO / KVM_EXIT_MMIO to io_pio()/io_mmio(), which find the range
+ * (a short table: a handful of devices) and count the exit against it for
+ * --stats. An access nobody claimed reads as all-ones and writes are
+ * dropped, as on a real bus; the first one at each address is reported.
+ */
+#ifndef VMM_IO_H
+#define VMM_IO_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct vm;
+
+/* offset is relative to the range base; data holds `size` bytes
+ * (little-endian) to write, or receives them on a read. */
+typedef void io_handler_fn(struct vm *vm, void *opaque, uint64_t offset, uint8_t *data, unsigned size,
+			   bool is_write);
+
+enum io_space { IO_PIO, IO_MMIO };
+
+int io_register(enum io_space space, uint64_t base, uint64_t len, const char *name, io_handler_fn *fn,
+		void *opaque);
+void io_pio(struct vm *vm, uint16_t port, uint8_t *data, unsigned size, unsigned count, bool is_write);
+void io_mmio(struct vm *vm, uint64_t addr, uint8_t *data, unsigned size, bool is_write);
+
+/* Exit accounting: counts by KVM exit reason and by registered range. */
+void io_count_exit(uint32_t reason);
+void io_stats_print(void); /* to stderr */
+
+#endif

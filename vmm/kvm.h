@@ -1,0 +1,21 @@
+/*
+ * kvm.h - KVM plumbing: create the VM and its one vCPU, put the vCPU in the
+ * PVH entry state, and run it until a device stops the VM or it dies.
+ */
+#ifndef VMM_KVM_H
+#define VMM_KVM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct vm;
+
+/* Each returns 0, or -1 with a message in err. */
+int kvm_vm_create(struct vm *vm, uint64_t ram_size, char *err, size_t errlen);
+int kvm_vcpu_create(struct vm *vm, char *err, size_t errlen);
+int kvm_vcpu_set_pvh_entry(struct vm *vm, uint32_t entry, uint64_t start_info, char *err, size_t errlen);
+/* Runs to the end; returns the process exit code (EXITLAB_* codes). */
+int kvm_run_loop(struct vm *vm, unsigned timeout_s);
+void kvm_vm_destroy(struct vm *vm);
+
+#endif

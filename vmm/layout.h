@@ -1,0 +1,37 @@
+/*
+ * layout.h - the guest-physical memory map the exitlab VMM builds.
+ *
+ *   0x0000_0000  ----------------------------------------------- RAM
+ *   0x0000_1000  boot information: hvm_start_info, memory map,
+ *                module list, exitlab_boot_info, command line
+ *   0x0009_f000  (end of boot-info headroom)
+ *   0x000a_0000  ----------------------------------------------- hole
+ *                legacy VGA/BIOS area, reserved in the memory map
+ *   0x0010_0000  ----------------------------------------------- RAM
+ *                the guest image (linked at 1 MiB), then free RAM
+ *   mem_size     ----------------------------------------------- end
+ *
+ * mem_size is at most LAYOUT_RAM_MAX, so [2 GiB, 4 GiB) stays free for
+ * device MMIO (PCI windows, ECAM, the local APIC).
+ */
+#ifndef VMM_LAYOUT_H
+#define VMM_LAYOUT_H
+
+#define LAYOUT_BOOT_INFO 0x1000ull    /* struct hvm_start_info */
+#define LAYOUT_MEMMAP 0x1100ull       /* struct hvm_memmap_table_entry[] */
+#define LAYOUT_MEMMAP_MAX 16
+#define LAYOUT_MODLIST 0x1800ull      /* struct hvm_modlist_entry[] */
+#define LAYOUT_EXITLAB_INFO 0x1900ull /* struct exitlab_boot_info */
+#define LAYOUT_MODNAME 0x1a00ull      /* the module's name string */
+#define LAYOUT_CMDLINE 0x2000ull      /* NUL-terminated command line */
+#define LAYOUT_CMDLINE_MAX 0x2000ull  /* bytes, NUL included */
+#define LAYOUT_BOOT_END 0x4000ull     /* no image segment below this */
+
+#define LAYOUT_HOLE_START 0xa0000ull
+#define LAYOUT_HOLE_END 0x100000ull
+
+#define LAYOUT_RAM_MIN (4ull << 20)
+#define LAYOUT_RAM_MAX (2ull << 30)
+#define LAYOUT_RAM_DEFAULT (64ull << 20)
+
+#endif

@@ -1,0 +1,212 @@
+/*
+ * main.c - build/vmm: boot an exitlab (PVH) guest image under KVM.
+ *
+ *   build/vmm [--mem SIZE] [--append CMDLINE] [--stats] [--trace]
+ *             [--timeout SECONDS] IMAGE
+ *
+ * main() parses the options, then boots by an explicit list: load the
+ * image, create the VM, write the boot information, register the devices,
+ * set the vCPU at the PVH entry, run. The exit code is the guest's status
+ * (0-123) or one of the runner's own codes (exitlab_abi.h): 124 timeout,
+ * 125 the VMM failed (options, image, KVM), 126 the guest died.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "boot.h"
+#include "devices.h"
+#include "elf.h"
+#include "exitlab_abi.h"
+#include "io.h"
+#include "kvm.h"
+#include "layout.h"
+#include "vmm.h"
+
+struct options {
+	uint64_t mem;
+	const char *append;
+	const char *image;
+	unsigned timeout_s;
+	bool stats, trace;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: vmm [options] IMAGE\n"
+		"\n"
+		"Boots IMAGE, an x86-64 ELF with a PVH entry note (e.g. build/guest.elf),\n"
+		"in a KVM virtual machine with one vCPU.\n"
+		"\n"
+		"  -m, --mem SIZE        guest RAM: bytes, or with K, M or G (default %lluM,\n"
+		"                        %lluM to %lluM)\n"
+		"  -a, --append CMDLINE  the guest's command line (exitlab guest: try 'help')\n"
+		"  -s, --stats           when the VM ends, print exits by reason and device\n"
+		"  -t, --trace           print every I/O and MMIO exit as it happens\n"
+		"  -T, --timeout SECONDS stop the guest after SECONDS (exit code 124)\n"
+		"  -h, --help            this text\n"
+		"  -V, --version         the VMM's version\n"
+		"\n"
+		"Exit code: the guest's status (0-123, written to port 0xf4), or\n"
+		"124 timeout, 125 the VMM failed (options, image, KVM), 126 the guest died\n"
+		"(triple fault, halt, unhandled exit).\n",
+		LAYOUT_RAM_DEFAULT >> 20, LAYOUT_RAM_MIN >> 20, LAYOUT_RAM_MAX >> 20);
+}
+
+__attribute__((noreturn, format(printf, 1, 2))) static void die(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fprintf(stderr, "vmm: ");
+	vfprintf(stderr, fmt, ap);
+	fprintf(stderr, "\n");
+	va_end(ap);
+	exit(EXITLAB_RC_ERROR);
+}
+
+static uint64_t parse_size(const char *s)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	unsigned shift = 0;
+
+	if (end == s || errno || *s == '-')
+		die("--mem '%s': not a size (try 64M or 1G)", s);
+	switch (*end) {
+	case 'k': case 'K': shift = 10; end++; break;
+	case 'm': case 'M': shift = 20; end++; break;
+	case 'g': case 'G': shift = 30; end++; break;
+	case '\0': break;
+	}
+	if (*end == 'i' || *end == 'B' || *end == 'b') /* 64MiB, 64MB */
+		end += (*end == 'i' && end[1] == 'B') ? 2 : 1;
+	if (*end || v > (UINT64_MAX >> shift))
+		die("--mem '%s': not a size (try 64M or 1G)", s);
+	return (uint64_t)v << shift;
+}
+
+static void parse_options(int argc, char **argv, struct options *o)
+{
+	static const struct option longopts[] = {
+		{ "mem", required_argument, NULL, 'm' },
+		{ "append", required_argument, NULL, 'a' },
+		{ "stats", no_argument, NULL, 's' },
+		{ "trace", no_argument, NULL, 't' },
+		{ "timeout", required_argument, NULL, 'T' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ 0 },
+	};
+	int c;
+	char *end;
+
+	*o = (struct options){ .mem = LAYOUT_RAM_DEFAULT, .append = "" };
+	while ((c = getopt_long(argc, argv, "m:a:stT:hV", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'm': o->mem = parse_size(optarg); break;
+		case 'a': o->append = optarg; break;
+		case 's': o->stats = true; break;
+		case 't': o->trace = true; break;
+		case 'T':
+			o->timeout_s = (unsigned)strtoul(optarg, &end, 10);
+			if (*end || !*optarg || o->timeout_s == 0 || o->timeout_s > 86400)
+				die("--timeout '%s': give whole seconds from 1 to 86400", optarg);
+			break;
+		case 'h': usage(stdout); exit(0);
+		case 'V': printf("exitlab vmm %s\n", VMM_VERSION); exit(0);
+		default: usage(stderr); exit(EXITLAB_RC_ERROR);
+		}
+	}
+	if (optind != argc - 1) {
+		fprintf(stderr, "vmm: %s\n", optind == argc ? "no IMAGE given" : "more than one IMAGE given");
+		usage(stderr);
+		exit(EXITLAB_RC_ERROR);
+	}
+	o->image = argv[optind];
+
+	long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+	uint64_t host = pages > 0 && page > 0 ? (uint64_t)pages * (uint64_t)page : UINT64_MAX;
+	if (o->mem < LAYOUT_RAM_MIN || o->mem > LAYOUT_RAM_MAX)
+		die("--mem %llu MiB: must be from %llu MiB to %llu MiB (above that is the device window)",
+		    (unsigned long long)(o->mem >> 20), LAYOUT_RAM_MIN >> 20, LAYOUT_RAM_MAX >> 20);
+	if (o->mem > host)
+		die("--mem %llu MiB is more than this host's %llu MiB of RAM", (unsigned long long)(o->mem >> 20),
+		    (unsigned long long)(host >> 20));
+	if (o->mem & 0xfff)
+		die("--mem must be a whole number of 4 KiB pages");
+}
+
+/* Maps the image file read-only; dies with a message if it cannot. */
+static const void *image_map(const char *path, size_t *size)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+
+	if (fd < 0)
+		die("cannot open image '%s': %s", path, strerror(errno));
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+		die("image '%s' is not a regular file", path);
+	*size = (size_t)st.st_size;
+	if (*size == 0) {
+		close(fd);
+		return "";
+	}
+	void *p = mmap(NULL, *size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (p == MAP_FAILED)
+		die("cannot map image '%s': %s", path, strerror(errno));
+	return p;
+}
+
+int main(int argc, char **argv)
+{
+	struct options o;
+	struct vm vm = { .kvm_fd = -1, .vm_fd = -1, .vcpu_fd = -1 };
+	struct elf_image img;
+	char err[256];
+	size_t size;
+
+	parse_options(argc, argv, &o);
+	vm.trace = o.trace;
+	const void *file = image_map(o.image, &size);
+
+	if (kvm_vm_create(&vm, o.mem, err, sizeof(err)))             /* VM and its RAM */
+		die("%s", err);
+	struct elf_limits lim = {
+		.ram_size = o.mem,
+		.hole_start = LAYOUT_HOLE_START, .hole_end = LAYOUT_HOLE_END,
+		.boot_start = 0, .boot_end = LAYOUT_BOOT_END,
+	};
+	if (elf_load(file, size, vm.ram, &lim, &img, err, sizeof(err))) /* the image */
+		die("%s: %s", o.image, err);
+	if (kvm_vcpu_create(&vm, err, sizeof(err)))                  /* vCPU, CPUID, TSC rate */
+		die("%s", err);
+	struct boot_params bp = {
+		.cmdline = o.append,
+		.tsc_khz = vm.tsc_khz,
+		.console_port = EXITLAB_PORT_CONSOLE,
+	};
+	uint64_t start_info = boot_info_write(vm.ram, vm.ram_size, &bp, err, sizeof(err)); /* PVH info */
+	if (!start_info)
+		die("%s", err);
+	if (uart_init(&vm) || abi_ports_init(&vm))                   /* devices */
+		die("cannot register the platform devices");
+	if (kvm_vcpu_set_pvh_entry(&vm, img.entry, start_info, err, sizeof(err))) /* entry state */
+		die("%s", err);
+
+	int rc = kvm_run_loop(&vm, o.timeout_s);                     /* run */
+	uart_flush();
+	if (o.stats)
+		io_stats_print();
+	kvm_vm_destroy(&vm);
+	return rc;
+}
