@@ -45,21 +45,41 @@ static int action_exit(const char *val, size_t len, bool dry_run)
 
 static int action_fault(const char *val, size_t len, bool dry_run)
 {
-	bool ud = len == 2 && !memcmp(val, "ud", 2);
-	bool pf = len == 2 && !memcmp(val, "pf", 2);
+	static const char *const kinds[] = { "ud", "pf", "triple", "hlt" };
+	static const char *const what[] = {
+		"raising #UD (ud2)", "raising #PF (load from an unmapped address)",
+		"triple-faulting (empty IDT, then int3)", "halting with interrupts off (the VMM sees HLT)",
+	};
+	size_t k = 0;
 
-	if (!ud && !pf) {
-		printf("error: fault: '%.*s' is not one of: ud pf\n", (int)len, val);
+	while (k < ARRAY_SIZE(kinds) && !(strlen(kinds[k]) == len && !memcmp(val, kinds[k], len)))
+		k++;
+	if (k == ARRAY_SIZE(kinds)) {
+		printf("error: fault: '%.*s' is not one of: ud pf triple hlt\n", (int)len, val);
 		return EXITLAB_EXIT_USAGE;
 	}
 	if (dry_run)
 		return EXITLAB_EXIT_OK;
-	printf("fault: raising %s on purpose\n", ud ? "#UD (ud2)" : "#PF (load from an unmapped address)");
+	printf("fault: %s on purpose\n", what[k]);
 	console_flush();
-	if (ud)
+	switch (k) {
+	case 0:
 		__asm__ volatile("ud2");
-	/* Only the low 4 GiB are mapped (entry.S): 1 TiB is not. */
-	(void)mmio_read32(0x10000000000ull);
+		break;
+	case 1:
+		/* Only the low 4 GiB are mapped (entry.S): 1 TiB is not. */
+		(void)mmio_read32(0x10000000000ull);
+		break;
+	case 2: {
+		/* No IDT: int3 cannot be delivered, nor can the #GP, nor the #DF. */
+		struct __attribute__((packed)) { uint16_t limit; uint64_t base; } none = { 0, 0 };
+		__asm__ volatile("lidt %0; int3" ::"m"(none));
+		break;
+	}
+	case 3:
+		__asm__ volatile("cli; hlt");
+		break;
+	}
 	panic("fault=%.*s did not fault", (int)len, val);
 }
 
@@ -67,7 +87,7 @@ static int action_help(const char *val, size_t len, bool dry_run);
 
 static const struct action actions[] = {
 	{ "exit", true, action_exit, "exit=N: stop here with status N (0-123)" },
-	{ "fault", true, action_fault, "fault=ud|pf: raise an exception on purpose" },
+	{ "fault", true, action_fault, "fault=ud|pf|triple|hlt: fail on purpose (for tests)" },
 	{ "bench", true, bench_action, "bench=LIST: time exits (comma-separated; all; help)" },
 	{ "bench.samples", true, bench_samples_action, "bench.samples=N: samples per benchmark" },
 	{ "help", false, action_help, "help: list the actions" },

@@ -39,7 +39,21 @@ __attribute__((format(printf, 3, 4))) static int fail(char *err, size_t errlen, 
 	return -1;
 }
 
-int kvm_vm_create(struct vm *vm, uint64_t ram_size, char *err, size_t errlen)
+int kvm_ram_alloc(struct vm *vm, uint64_t ram_size, char *err, size_t errlen)
+{
+	/* MAP_NORESERVE: pages are touched lazily, so a large --mem costs
+	 * nothing until the guest uses it. */
+	vm->ram = mmap(NULL, ram_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (vm->ram == MAP_FAILED) {
+		vm->ram = NULL;
+		return fail(err, errlen, "cannot reserve %llu MiB for guest RAM: %s",
+			    (unsigned long long)(ram_size >> 20), strerror(errno));
+	}
+	vm->ram_size = ram_size;
+	return 0;
+}
+
+int kvm_vm_create(struct vm *vm, char *err, size_t errlen)
 {
 	vm->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	if (vm->kvm_fd < 0)
@@ -52,24 +66,15 @@ int kvm_vm_create(struct vm *vm, uint64_t ram_size, char *err, size_t errlen)
 	if (vm->vm_fd < 0)
 		return fail(err, errlen, "KVM_CREATE_VM: %s", strerror(errno));
 
-	/* MAP_NORESERVE: pages are touched lazily, so a large --mem costs
-	 * nothing until the guest uses it. */
-	vm->ram = mmap(NULL, ram_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (vm->ram == MAP_FAILED) {
-		vm->ram = NULL;
-		return fail(err, errlen, "cannot reserve %llu MiB for guest RAM: %s",
-			    (unsigned long long)(ram_size >> 20), strerror(errno));
-	}
-	vm->ram_size = ram_size;
 	struct kvm_userspace_memory_region region = {
 		.slot = 0,
 		.guest_phys_addr = 0,
-		.memory_size = ram_size,
+		.memory_size = vm->ram_size,
 		.userspace_addr = (uintptr_t)vm->ram,
 	};
 	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0)
 		return fail(err, errlen, "KVM_SET_USER_MEMORY_REGION (%llu MiB): %s",
-			    (unsigned long long)(ram_size >> 20), strerror(errno));
+			    (unsigned long long)(vm->ram_size >> 20), strerror(errno));
 	return 0;
 }
 

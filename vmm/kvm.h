@@ -11,7 +11,8 @@
 struct vm;
 
 /* Each returns 0, or -1 with a message in err. */
-int kvm_vm_create(struct vm *vm, uint64_t ram_size, char *err, size_t errlen);
+int kvm_ram_alloc(struct vm *vm, uint64_t ram_size, char *err, size_t errlen);
+int kvm_vm_create(struct vm *vm, char *err, size_t errlen); /* registers vm->ram */
 int kvm_vcpu_create(struct vm *vm, char *err, size_t errlen);
 int kvm_vcpu_set_pvh_entry(struct vm *vm, uint32_t entry, uint64_t start_info, char *err, size_t errlen);
 /* Runs to the end; returns the process exit code (EXITLAB_* codes). */

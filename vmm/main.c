@@ -4,8 +4,9 @@
  *   build/vmm [--mem SIZE] [--append CMDLINE] [--stats] [--trace]
  *             [--timeout SECONDS] IMAGE
  *
- * main() parses the options, then boots by an explicit list: load the
- * image, create the VM, write the boot information, register the devices,
+ * main() parses the options, then boots by an explicit list: reserve guest
+ * RAM and load the image into it (so a bad image is refused before KVM is
+ * touched), create the VM, write the boot information, register the devices,
  * set the vCPU at the PVH entry, run. The exit code is the guest's status
  * (0-123) or one of the runner's own codes (exitlab_abi.h): 124 timeout,
  * 125 the VMM failed (options, image, KVM), 126 the guest died.
@@ -179,7 +180,7 @@ int main(int argc, char **argv)
 	vm.trace = o.trace;
 	const void *file = image_map(o.image, &size);
 
-	if (kvm_vm_create(&vm, o.mem, err, sizeof(err)))             /* VM and its RAM */
+	if (kvm_ram_alloc(&vm, o.mem, err, sizeof(err)))             /* guest RAM */
 		die("%s", err);
 	struct elf_limits lim = {
 		.ram_size = o.mem,
@@ -188,6 +189,8 @@ int main(int argc, char **argv)
 	};
 	if (elf_load(file, size, vm.ram, &lim, &img, err, sizeof(err))) /* the image */
 		die("%s: %s", o.image, err);
+	if (kvm_vm_create(&vm, err, sizeof(err)))                    /* the VM, RAM as slot 0 */
+		die("%s", err);
 	if (kvm_vcpu_create(&vm, err, sizeof(err)))                  /* vCPU, CPUID, TSC rate */
 		die("%s", err);
 	struct boot_params bp = {

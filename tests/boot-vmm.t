@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# boot-vmm.t - boot build/guest.elf under the exitlab VMM (KVM) and check
+# what the guest and the VMM report: banner, memory map, exit statuses,
+# command-line errors, deliberate faults, --stats, --timeout.
+source "$(dirname "$0")/lib/tap.sh"
+kvm_usable || skip_all "/dev/kvm is missing or not usable by $(id -un): the VMM needs KVM"
+plan 27
+
+boot_vmm --mem 32M "$GUEST"
+check "plain boot exits 0" rc_is 0
+check "banner names the guest" has '^exitlab guest [0-9.]+, PVH entry, hvm_start_info v1'
+check "guest found the exitlab boot module" has '^vmm: exitlab [0-9.]+ \(found the exitlab boot module\)'
+check "guest uses the buffered console" has '^console: exitlab buffered console'
+check "memmap: low RAM below the hole" has '^memmap: 0 base=0x0+ end=0x0+a0000 .* ram$'
+check "memmap: RAM from 1 MiB to the end of --mem 32M" has '^memmap: 2 base=0x0+100000 end=0x0+2000000 .* ram$'
+check "memmap: RAM adds up to 32 MiB minus the 384 KiB hole" test "$(guest_ram_bytes)" = $((32 * 1024 * 1024 - 384 * 1024))
+check "TSC frequency comes from KVM via boot info" has '^tsc: [1-9][0-9]+ kHz, from exitlab boot info'
+check "final status line" has '^exitlab: exit status 0$'
+
+boot_vmm --mem 100M "$GUEST"
+check "memmap follows --mem 100M" test "$(guest_ram_bytes)" = $((100 * 1024 * 1024 - 384 * 1024))
+
+boot_vmm --append "exit=7" "$GUEST"
+check "exit=7 exits 7" rc_is 7
+check "exit=7 prints its status" has '^exitlab: exit status 7$'
+boot_vmm --append "exit=0x10" "$GUEST"
+check "exit=0x10 exits 16" rc_is 16
+
+boot_vmm --append "exit=3 exit=9" "$GUEST"
+check "actions run in order: the first exit wins" rc_is 3
+
+boot_vmm --append "bogus=1 exit=0" "$GUEST"
+check "unknown action exits 2" rc_is 2
+check "unknown action is named" has "^error: unknown action 'bogus=1'"
+boot_vmm --append "exit=5 exit=banana" "$GUEST"
+check "malformed value is refused before anything runs (exit 2, not 5)" rc_is 2
+check "malformed value is named" has "^error: exit: 'banana' is not a status"
+
+boot_vmm --append "fault=ud" "$GUEST"
+check "fault=ud: failure status 3" rc_is 3
+check "fault=ud: report names #UD with rip" has '^exception: vector 6 \(#UD invalid opcode\) error 0x0 rip 0x[0-9a-f]+'
+boot_vmm --append "fault=pf" "$GUEST"
+check "fault=pf: failure status 3" rc_is 3
+check "fault=pf: report names #PF and cr2" has '^exception: page fault address \(cr2\) 0x10000000000$'
+
+boot_vmm --append "fault=triple" "$GUEST"
+check "a triple fault ends the VM with 126 and says where" \
+	eval 'rc_is 126 && has "^vmm: .*(triple fault|internal error).* at rip 0x[0-9a-f]+"'
+boot_vmm --append "fault=hlt" "$GUEST"
+check "HLT without the exit port: 126 with the reason" \
+	eval 'rc_is 126 && has "^vmm: guest halted without writing its status .* at rip 0x"'
+
+boot_vmm --stats --append "bench=pio_write bench.samples=3" "$GUEST"
+check "--stats counts the UART scratch writes of the benchmark" \
+	eval 'rc_is 0 && has "^stats: +pio +0x000003f8\+0x8 +COM1 16550 UART +reads +[0-9]+ writes +[0-9]{4,}"'
+
+boot_vmm --timeout 1 --append "bench=all bench.samples=255 bench=all bench=all" "$GUEST"
+check "--timeout stops a long run with 124" eval 'rc_is 124 && has "^vmm: timed out after 1 s"'
+
+boot_vmm --append "bench.samples=5 bench=cpuid,pio_read" "$GUEST"
+check "bench lines carry name, iterations, cycles and ns" \
+	eval 'rc_is 0 && has "^bench cpuid iters=2560 cycles=[0-9]+ ns=[0-9]+\.[0-9] p10_ns=" && has "^bench pio_read iters=2560 "'
