@@ -94,13 +94,14 @@ fuzz-smoke: $(FUZZERS)
 # --- running ----------------------------------------------------------------
 deps:
 	@scripts/ensure-deps
+ARGS ?= bench=all
 run: deps all
-	$(B)/vmm $(VMM_ARGS) $(B)/guest.elf
+	$(B)/vmm --stats --append "$(ARGS)" $(B)/guest.elf
 run-qemu: deps all
 	scripts/run-qemu $(QEMU_ARGS) $(B)/guest.elf
 test: deps
 	@$(MAKE) --no-print-directory all
-	prove $(PROVE_FLAGS) $(UNIT_TESTS) tests/*.t
+	CMOCKA_MESSAGE_OUTPUT=TAP prove $(PROVE_FLAGS) $(UNIT_TESTS) tests/*.t
 bench: deps all
 	scripts/bench
 

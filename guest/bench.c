@@ -31,6 +31,9 @@ struct bench_test {
 };
 
 static unsigned samples = 31;
+/* Scratch for one test's samples; fully written before it is read, so it
+ * lives outside BSS (nothing to clear at boot). */
+static uint64_t samples_buf[MAX_SAMPLES] __attribute__((section(".stack.scratch")));
 static uint64_t overhead; /* median cycles of an empty batch */
 
 static void run_tsc(unsigned n)
@@ -98,7 +101,7 @@ static void bench_sample(void (*run)(unsigned), uint64_t *cycles)
 
 static void bench_one(const struct bench_test *t)
 {
-	static uint64_t cycles[MAX_SAMPLES];
+	uint64_t *cycles = samples_buf;
 
 	bench_sample(t->run, cycles);
 	printf("bench %s iters=%u cycles=%lu", t->name, samples * BATCH, cycles[samples / 2] / BATCH);
@@ -127,10 +130,9 @@ int bench_action(const char *list, size_t len, bool dry_run)
 	}
 
 	if (!dry_run) {
-		static uint64_t cycles[MAX_SAMPLES];
 		overhead = 0;
-		bench_sample(run_tsc, cycles);
-		overhead = cycles[samples / 2];
+		bench_sample(run_tsc, samples_buf);
+		overhead = samples_buf[samples / 2];
 		printf("bench: %u samples of %u operations per test, TSC %lu kHz, timing overhead %lu cycles/batch (subtracted)\n",
 		       samples, BATCH, tsc_khz(), overhead);
 	}

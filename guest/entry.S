@@ -3,10 +3,14 @@
  *
  * A PVH loader jumps to pvh_start32 in 32-bit protected mode with paging
  * off, flat segments and %ebx = guest-physical address of hvm_start_info
- * (pvh.h). We clear BSS, build identity page tables for the low 4 GiB with
- * 2 MiB pages (no dependency on 1 GiB pages), load our own GDT, turn on
+ * (pvh.h). We clear BSS, load our own GDT and identity page tables for the
+ * low 4 GiB with 2 MiB pages (no dependency on 1 GiB pages), turn on
  * PAE + long mode + paging, far-jump to 64-bit code, set up a stack and call
  * guest_main(start_info).
+ *
+ * The page tables are built by the assembler, not at run time: they arrive
+ * in the image like any data. Under a software KVM every guest instruction
+ * is costly (DESIGN.md, "This host"), and a 2048-entry loop is not free.
  *
  * Also here: the IDT entry stubs, which push a uniform frame (vector and
  * error code) and call trap_handle() in trap.c.
@@ -40,40 +44,15 @@ pvh_start32:
 	cld
 	mov %ebx, %esi                  /* keep hvm_start_info across the setup */
 
-	/* Clear BSS: the page tables and the stack live there. */
+	/* Clear BSS, 4 bytes a store (the linker script keeps it 16-byte
+	 * aligned). The stack and the page tables are not in it. Every guest
+	 * instruction counts on a software KVM, so BSS is kept small. */
 	mov $__bss_start, %edi
 	mov $__bss_end, %ecx
 	sub %edi, %ecx
+	shr $2, %ecx
 	xor %eax, %eax
-	rep stosb
-
-	/* PML4[0] -> PDPT; PDPT[0..3] -> four page directories of 2 MiB pages. */
-	mov $pdpt, %eax
-	or $(PTE_P | PTE_W), %eax
-	mov %eax, pml4
-	mov $0, %ecx
-1:	mov %ecx, %eax
-	shl $12, %eax
-	add $pd, %eax
-	or $(PTE_P | PTE_W), %eax
-	mov %eax, pdpt(, %ecx, 8)
-	inc %ecx
-	cmp $4, %ecx
-	jne 1b
-
-	/* 2048 PDEs identity-map 0..4 GiB; the top GiB (MMIO: ECAM, PCI BARs,
-	 * the local APIC) is mapped uncached. */
-	mov $0, %ecx
-2:	mov %ecx, %eax
-	shl $21, %eax
-	or $(PTE_P | PTE_W | PTE_PS), %eax
-	cmp $1536, %ecx
-	jb 3f
-	or $(PTE_PCD | PTE_PWT), %eax
-3:	mov %eax, pd(, %ecx, 8)
-	inc %ecx
-	cmp $2048, %ecx
-	jne 2b
+	rep stosl
 
 	/* Long mode: PAE, CR3, EFER.LME, then paging. */
 	mov %cr4, %eax
@@ -155,14 +134,6 @@ TRAP_ERR 29
 TRAP_ERR 30
 TRAP_NOERR 31
 
-/* Every vector above 31 that nobody claimed points here: an unexpected
- * interrupt is reported like an exception (as vector 255). */
-	.globl trap_stub_spurious
-trap_stub_spurious:
-	push $0
-	push $255
-	jmp trap_common
-
 trap_common:
 	/* Save the general registers so the handler can print them. */
 	push %rax
@@ -196,11 +167,24 @@ gdt_desc:
 	.word gdt_end - gdt - 1
 	.quad gdt
 
-	.section .bss
+/* Identity map of 0..4 GiB: PML4[0] -> PDPT; PDPT[0..3] -> four page
+ * directories of 2 MiB pages. The top GiB (MMIO: ECAM, PCI BARs, the local
+ * APIC) is mapped uncached. GAS comparisons give -1 for true. */
+	.section .data.pagetables, "aw"
 	.p2align 12
-pml4:	.skip 4096
-pdpt:	.skip 4096
-pd:	.skip 4 * 4096
+pml4:	.quad pdpt + (PTE_P | PTE_W)
+	.fill 511, 8, 0
+pdpt:	.quad pd + (PTE_P | PTE_W), pd + 0x1000 + (PTE_P | PTE_W)
+	.quad pd + 0x2000 + (PTE_P | PTE_W), pd + 0x3000 + (PTE_P | PTE_W)
+	.fill 508, 8, 0
+pd:
+	.set i, 0
+	.rept 2048
+	.quad (i << 21) | PTE_P | PTE_W | PTE_PS | ((i >= 1536) & (PTE_PCD | PTE_PWT))
+	.set i, i + 1
+	.endr
+
+	.section .stack, "aw", @nobits
 	.p2align 4
 stack:	.skip STACK_SIZE
 stack_top:

@@ -8,20 +8,19 @@
  */
 #include "lib.h"
 
+/* One string instruction each: under a software KVM that emulates guest
+ * code, one instruction with many iterations is far cheaper than a loop. */
 void *memset(void *d, int c, size_t n)
 {
-	unsigned char *p = d;
-	while (n--)
-		*p++ = (unsigned char)c;
+	void *p = d;
+	__asm__ volatile("rep stosb" : "+D"(p), "+c"(n) : "a"(c) : "memory");
 	return d;
 }
 
 void *memcpy(void *d, const void *s, size_t n)
 {
-	unsigned char *dp = d;
-	const unsigned char *sp = s;
-	while (n--)
-		*dp++ = *sp++;
+	void *p = d;
+	__asm__ volatile("rep movsb" : "+D"(p), "+S"(s), "+c"(n) : : "memory");
 	return d;
 }
 
@@ -48,12 +47,19 @@ int memcmp(const void *a, const void *b, size_t n)
 	return 0;
 }
 
+/* First `c` in s[0..n), or NULL: one REPNE SCASB. */
+static const char *scan_byte(const char *s, int c, size_t n)
+{
+	if (!n)
+		return NULL;
+	const char *p = s;
+	__asm__ volatile("repne scasb" : "+D"(p), "+c"(n) : "a"(c) : "memory", "cc");
+	return p[-1] == (char)c ? p - 1 : NULL;
+}
+
 size_t strlen(const char *s)
 {
-	size_t n = 0;
-	while (s[n])
-		n++;
-	return n;
+	return (size_t)(scan_byte(s, 0, SIZE_MAX) - s);
 }
 
 int strcmp(const char *a, const char *b)
@@ -131,6 +137,16 @@ static void out_char(struct outbuf *o, char c)
 	o->len++;
 }
 
+/* A run of literal bytes, copied at once. */
+static void out_span(struct outbuf *o, const char *s, size_t n)
+{
+	if (o->len < o->size) {
+		size_t room = o->size - 1 - o->len;
+		memcpy(o->buf + o->len, s, n < room ? n : room);
+	}
+	o->len += n;
+}
+
 static void out_pad(struct outbuf *o, char c, int n)
 {
 	while (n-- > 0)
@@ -144,9 +160,18 @@ static void out_number(struct outbuf *o, uint64_t v, unsigned base, bool upper, 
 	char tmp[24];
 	int n = 0;
 
+	/* Constant divisors and shifts: no DIV instruction per digit. */
 	do {
-		tmp[n++] = digits[v % base];
-		v /= base;
+		if (base == 16) {
+			tmp[n++] = digits[v & 15];
+			v >>= 4;
+		} else if (base == 10) {
+			tmp[n++] = digits[v % 10];
+			v /= 10;
+		} else {
+			tmp[n++] = digits[v & 7];
+			v >>= 3;
+		}
 	} while (v);
 	int total = n + (neg ? 1 : 0);
 	if (!left && !zero)
@@ -167,7 +192,10 @@ int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 
 	for (; *fmt; fmt++) {
 		if (*fmt != '%') {
-			out_char(&o, *fmt);
+			const char *pct = scan_byte(fmt, '%', strlen(fmt));
+			size_t n = pct ? (size_t)(pct - fmt) : strlen(fmt);
+			out_span(&o, fmt, n);
+			fmt += n - 1;
 			continue;
 		}
 		bool left = false, zero = false;
@@ -231,8 +259,7 @@ int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 				n++;
 			if (!left)
 				out_pad(&o, ' ', width - n);
-			for (int i = 0; i < n; i++)
-				out_char(&o, s[i]);
+			out_span(&o, s, (size_t)n);
 			if (left)
 				out_pad(&o, ' ', width - n);
 			break;

@@ -1,0 +1,47 @@
+#!/usr/bin/env python3
+"""mutate_elf.py - write broken variants of a good ELF image, for the VMM's
+refusal tests: mutate_elf.py GOOD.elf OUTDIR. One file per defect, named
+after it; each differs from GOOD in exactly the way its name says."""
+import struct
+import sys
+
+good = open(sys.argv[1], "rb").read()
+out = sys.argv[2]
+e_phoff, = struct.unpack_from("<Q", good, 0x20)
+e_phnum, = struct.unpack_from("<H", good, 0x38)
+phdrs = [(e_phoff + i * 56) for i in range(e_phnum)]
+loads = [p for p in phdrs if struct.unpack_from("<I", good, p)[0] == 1]
+notes = [p for p in phdrs if struct.unpack_from("<I", good, p)[0] == 4]
+
+
+def write(name, data):
+    with open(f"{out}/{name}", "wb") as f:
+        f.write(data)
+
+
+def patched(fmt, off, *vals):
+    b = bytearray(good)
+    struct.pack_into(fmt, b, off, *vals)
+    return bytes(b)
+
+
+write("empty", b"")
+write("not-elf", b"#!/bin/sh\necho this is not an ELF image\n")
+write("elf32", patched("<B", 4, 1))
+write("big-endian", patched("<B", 5, 2))
+write("wrong-machine", patched("<H", 0x12, 183))  # EM_AARCH64
+write("truncated-header", good[:40])
+write("truncated-phdrs", good[:e_phoff + 20])
+# Cut inside the first PT_LOAD's file bytes.
+seg_off, = struct.unpack_from("<Q", good, loads[0] + 8)
+write("truncated-segment", good[:seg_off + 16])
+# The note's type (18 -> 17) is at the note segment's offset + 8.
+note_off, = struct.unpack_from("<Q", good, notes[0] + 8)
+write("no-pvh-note", patched("<I", note_off + 8, 17))
+# First PT_LOAD moved: p_paddr at +24.
+write("outside-ram", patched("<Q", loads[0] + 24, 0x7ff00000))
+write("overlaps-boot-info", patched("<Q", loads[0] + 24, 0x2000))
+nolo = bytearray(good)
+for p in loads:
+    struct.pack_into("<I", nolo, p, 6)  # PT_LOAD -> PT_PHDR
+write("no-load-segments", bytes(nolo))

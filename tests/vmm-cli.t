@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# vmm-cli.t - build/vmm's command line and its refusals of bad images. The
+# image is checked before KVM is opened, so none of this needs /dev/kvm.
+# Broken images are made from the real guest by tests/lib/mutate_elf.py.
+source "$(dirname "$0")/lib/tap.sh"
+plan 34
+
+run() { out=$("$VMM" "$@" 2>&1); rc=$?; }
+
+run --help
+check "--help exits 0 and shows usage" eval 'rc_is 0 && has "^usage: vmm \[options\] IMAGE" && has "--append CMDLINE"'
+run --version
+check "--version" eval 'rc_is 0 && has "^exitlab vmm [0-9]+\.[0-9]+"'
+run
+check "no image: 125 with usage" eval 'rc_is 125 && has "no IMAGE given"'
+run --frob "$GUEST"
+check "unknown option: 125" eval 'rc_is 125 && has "unrecognized option"'
+run --mem 1M "$GUEST"
+check "--mem too small: says the range" eval 'rc_is 125 && has "--mem 1 MiB: must be from 4 MiB to 2048 MiB"'
+run --mem 3G "$GUEST"
+check "--mem too large: says the range" eval 'rc_is 125 && has "--mem 3072 MiB: must be from"'
+run --mem lots "$GUEST"
+check "--mem not a size" eval "rc_is 125 && has \"--mem 'lots': not a size\""
+run --timeout 0 "$GUEST"
+check "--timeout 0 refused" eval 'rc_is 125 && has "--timeout .0.: give whole seconds"'
+run "$TMP/does-not-exist.elf"
+check "missing image file: says so" eval 'rc_is 125 && has "cannot open image .*does-not-exist.elf.: No such file"'
+run --append "$(head -c 9000 /dev/zero | tr '\0' x)" "$GUEST"
+check "over-long command line refused" eval 'rc_is 125 && has "command line is 9000 bytes; at most 8191 fit"'
+
+python3 "$ROOT/tests/lib/mutate_elf.py" "$GUEST" "$TMP" || echo "Bail out! mutate_elf.py failed"
+refuse() { # NAME PATTERN
+	pat=$2
+	run "$TMP/$1"
+	check "refuses $1: $2" eval 'rc_is 125 && has "$pat"'
+	check "refusal of $1 is a message, not a crash" lacks 'Segmentation|Aborted|core dumped|sanitizer'
+}
+refuse empty "the image is empty \(0 bytes\)"
+refuse not-elf "not an ELF file"
+refuse elf32 "wrong ELF class ELF32: exitlab needs ELF64"
+refuse big-endian "not a little-endian ELF"
+refuse wrong-machine "wrong machine 183: exitlab needs x86-64"
+refuse truncated-header "truncated ELF header: 40 of 64 bytes"
+refuse truncated-phdrs "truncated program headers"
+refuse truncated-segment "truncated segment [0-9]+: file bytes"
+refuse no-pvh-note "no PVH entry note"
+refuse outside-ram "segment [0-9]+ at \[0x7ff00000, .* is outside guest RAM"
+refuse overlaps-boot-info "segment [0-9]+ at \[0x2000, .* overlaps the boot information"
+refuse no-load-segments "no loadable \(PT_LOAD\) segments"
