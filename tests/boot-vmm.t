@@ -4,7 +4,7 @@
 # command-line errors, deliberate faults, --stats, --timeout.
 source "$(dirname "$0")/lib/tap.sh"
 kvm_usable || skip_all "/dev/kvm is missing or not usable by $(id -un): the VMM needs KVM"
-plan 27
+plan 28
 
 boot_vmm --mem 32M "$GUEST"
 check "plain boot exits 0" rc_is 0
@@ -53,6 +53,8 @@ check "HLT without the exit port: 126 with the reason" \
 boot_vmm --stats --append "bench=pio_write bench.samples=3" "$GUEST"
 check "--stats counts the UART scratch writes of the benchmark" \
 	eval 'rc_is 0 && has "^stats: +pio +0x000003f8\+0x8 +COM1 16550 UART +reads +[0-9]+ writes +[0-9]{4,}"'
+
+check "--stats reports the VMM's peak RSS" has '^stats: vmm peak RSS [1-9][0-9]+ KiB$'
 
 boot_vmm --timeout 1 --append "bench=all bench.samples=255 bench=all bench=all" "$GUEST"
 check "--timeout stops a long run with 124" eval 'rc_is 124 && has "^vmm: timed out after 1 s"'

@@ -168,6 +168,22 @@ static const void *image_map(const char *path, size_t *size)
 	return p;
 }
 
+/* This process's peak resident set (VmHWM: per address space, so unlike
+ * getrusage it does not include the parent's footprint before exec). */
+static long peak_rss_kib(void)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[128];
+	long kib = -1;
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmHWM: %ld kB", &kib) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return kib;
+}
+
 int main(int argc, char **argv)
 {
 	struct options o;
@@ -208,8 +224,10 @@ int main(int argc, char **argv)
 
 	int rc = kvm_run_loop(&vm, o.timeout_s);                     /* run */
 	uart_flush();
-	if (o.stats)
+	if (o.stats) {
 		io_stats_print();
+		fprintf(stderr, "stats: vmm peak RSS %ld KiB\n", peak_rss_kib());
+	}
 	kvm_vm_destroy(&vm);
 	return rc;
 }
