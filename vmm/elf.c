@@ -11,21 +11,12 @@
 #include "elf.h"
 
 #include <elf.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "errmsg.h"
 #include "pvh.h"
-
-__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 /* [off, off + len) lies inside [0, size), without overflow. */
 static bool in_bounds(uint64_t off, uint64_t len, uint64_t size)
@@ -52,17 +43,17 @@ static int find_pvh_note(const uint8_t *p, uint64_t len, uint32_t *entry, char *
 		uint64_t desc_off = name_off + name_len;
 		uint64_t desc_len = ((uint64_t)nh.n_descsz + 3) & ~3ull;
 		if (!in_bounds(name_off, name_len, len) || !in_bounds(desc_off, desc_len, len))
-			return fail(err, errlen, "truncated ELF note at offset %llu of a PT_NOTE segment",
+			return errmsg(err, errlen, "truncated ELF note at offset %llu of a PT_NOTE segment",
 				    (unsigned long long)off);
 		if (nh.n_type == XEN_ELFNOTE_PHYS32_ENTRY && nh.n_namesz == sizeof(XEN_ELFNOTE_OWNER) &&
 		    !memcmp(p + name_off, XEN_ELFNOTE_OWNER, sizeof(XEN_ELFNOTE_OWNER))) {
 			if (nh.n_descsz != 4 && nh.n_descsz != 8)
-				return fail(err, errlen, "PVH note has a %u-byte entry; expected 4 or 8",
+				return errmsg(err, errlen, "PVH note has a %u-byte entry; expected 4 or 8",
 					    nh.n_descsz);
 			uint64_t e = 0;
 			memcpy(&e, p + desc_off, nh.n_descsz);
 			if (e > UINT32_MAX)
-				return fail(err, errlen, "PVH entry 0x%llx is above 4 GiB: it must be a 32-bit address",
+				return errmsg(err, errlen, "PVH entry 0x%llx is above 4 GiB: it must be a 32-bit address",
 					    (unsigned long long)e);
 			*entry = (uint32_t)e;
 			return 1;
@@ -79,31 +70,31 @@ int elf_load(const void *img, size_t size, void *ram, const struct elf_limits *l
 	Elf64_Ehdr eh;
 
 	if (size == 0)
-		return fail(err, errlen, "the image is empty (0 bytes)");
+		return errmsg(err, errlen, "the image is empty (0 bytes)");
 	if (size < SELFMAG || memcmp(b, ELFMAG, SELFMAG))
-		return fail(err, errlen, "not an ELF file (no \\x7fELF magic at offset 0)");
+		return errmsg(err, errlen, "not an ELF file (no \\x7fELF magic at offset 0)");
 	if (size < EI_NIDENT)
-		return fail(err, errlen, "truncated ELF header: %zu of %d identification bytes", size, EI_NIDENT);
+		return errmsg(err, errlen, "truncated ELF header: %zu of %d identification bytes", size, EI_NIDENT);
 	if (b[EI_CLASS] != ELFCLASS64)
-		return fail(err, errlen, "wrong ELF class %s: exitlab needs ELF64",
+		return errmsg(err, errlen, "wrong ELF class %s: exitlab needs ELF64",
 			    b[EI_CLASS] == ELFCLASS32 ? "ELF32" : "(invalid)");
 	if (b[EI_DATA] != ELFDATA2LSB)
-		return fail(err, errlen, "not a little-endian ELF (EI_DATA=%u)", b[EI_DATA]);
+		return errmsg(err, errlen, "not a little-endian ELF (EI_DATA=%u)", b[EI_DATA]);
 	if (size < sizeof(eh))
-		return fail(err, errlen, "truncated ELF header: %zu of %zu bytes", size, sizeof(eh));
+		return errmsg(err, errlen, "truncated ELF header: %zu of %zu bytes", size, sizeof(eh));
 	memcpy(&eh, b, sizeof(eh));
 	if (eh.e_machine != EM_X86_64)
-		return fail(err, errlen, "wrong machine %u: exitlab needs x86-64 (EM_X86_64 = %u)", eh.e_machine,
+		return errmsg(err, errlen, "wrong machine %u: exitlab needs x86-64 (EM_X86_64 = %u)", eh.e_machine,
 			    EM_X86_64);
 	if (eh.e_type != ET_EXEC)
-		return fail(err, errlen, "ELF type %u is not an executable (ET_EXEC): link the guest with -static -no-pie",
+		return errmsg(err, errlen, "ELF type %u is not an executable (ET_EXEC): link the guest with -static -no-pie",
 			    eh.e_type);
 	if (eh.e_phnum == 0)
-		return fail(err, errlen, "no program headers: nothing to load");
+		return errmsg(err, errlen, "no program headers: nothing to load");
 	if (eh.e_phentsize != sizeof(Elf64_Phdr))
-		return fail(err, errlen, "program header size %u, expected %zu", eh.e_phentsize, sizeof(Elf64_Phdr));
+		return errmsg(err, errlen, "program header size %u, expected %zu", eh.e_phentsize, sizeof(Elf64_Phdr));
 	if (!in_bounds(eh.e_phoff, (uint64_t)eh.e_phnum * sizeof(Elf64_Phdr), size))
-		return fail(err, errlen, "truncated program headers: %u headers at offset %llu run past the end (%zu bytes)",
+		return errmsg(err, errlen, "truncated program headers: %u headers at offset %llu run past the end (%zu bytes)",
 			    eh.e_phnum, (unsigned long long)eh.e_phoff, size);
 
 	*out = (struct elf_image){ .lo = UINT64_MAX };
@@ -116,7 +107,7 @@ int elf_load(const void *img, size_t size, void *ram, const struct elf_limits *l
 		memcpy(&ph, b + eh.e_phoff + i * sizeof(ph), sizeof(ph));
 		if (ph.p_type == PT_NOTE) {
 			if (!in_bounds(ph.p_offset, ph.p_filesz, size))
-				return fail(err, errlen, "truncated PT_NOTE segment %u: [%llu, +%llu) past the end (%zu bytes)",
+				return errmsg(err, errlen, "truncated PT_NOTE segment %u: [%llu, +%llu) past the end (%zu bytes)",
 					    i, (unsigned long long)ph.p_offset, (unsigned long long)ph.p_filesz, size);
 			int r = have_entry ? 0 : find_pvh_note(b + ph.p_offset, ph.p_filesz, &entry, err, errlen);
 			if (r < 0)
@@ -126,19 +117,19 @@ int elf_load(const void *img, size_t size, void *ram, const struct elf_limits *l
 		if (ph.p_type != PT_LOAD || ph.p_memsz == 0)
 			continue;
 		if (!in_bounds(ph.p_offset, ph.p_filesz, size))
-			return fail(err, errlen, "truncated segment %u: file bytes [%llu, +%llu) run past the end of the image (%zu bytes)",
+			return errmsg(err, errlen, "truncated segment %u: file bytes [%llu, +%llu) run past the end of the image (%zu bytes)",
 				    i, (unsigned long long)ph.p_offset, (unsigned long long)ph.p_filesz, size);
 		if (ph.p_filesz > ph.p_memsz)
-			return fail(err, errlen, "segment %u: file size %llu is larger than its memory size %llu", i,
+			return errmsg(err, errlen, "segment %u: file size %llu is larger than its memory size %llu", i,
 				    (unsigned long long)ph.p_filesz, (unsigned long long)ph.p_memsz);
 		uint64_t start = ph.p_paddr, end = ph.p_paddr + ph.p_memsz;
 		if (end < start || end > lim->ram_size || overlaps(start, end, lim->hole_start, lim->hole_end))
-			return fail(err, errlen, "segment %u at [0x%llx, 0x%llx) is outside guest RAM [0, 0x%llx) or in the hole [0x%llx, 0x%llx): relink it or give more --mem",
+			return errmsg(err, errlen, "segment %u at [0x%llx, 0x%llx) is outside guest RAM [0, 0x%llx) or in the hole [0x%llx, 0x%llx): relink it or give more --mem",
 				    i, (unsigned long long)start, (unsigned long long)end,
 				    (unsigned long long)lim->ram_size, (unsigned long long)lim->hole_start,
 				    (unsigned long long)lim->hole_end);
 		if (overlaps(start, end, lim->boot_start, lim->boot_end))
-			return fail(err, errlen, "segment %u at [0x%llx, 0x%llx) overlaps the boot information at [0x%llx, 0x%llx): link the image at 1 MiB",
+			return errmsg(err, errlen, "segment %u at [0x%llx, 0x%llx) overlaps the boot information at [0x%llx, 0x%llx): link the image at 1 MiB",
 				    i, (unsigned long long)start, (unsigned long long)end,
 				    (unsigned long long)lim->boot_start, (unsigned long long)lim->boot_end);
 		out->lo = start < out->lo ? start : out->lo;
@@ -146,9 +137,9 @@ int elf_load(const void *img, size_t size, void *ram, const struct elf_limits *l
 		out->nr_loads++;
 	}
 	if (out->nr_loads == 0)
-		return fail(err, errlen, "no loadable (PT_LOAD) segments: the image is empty");
+		return errmsg(err, errlen, "no loadable (PT_LOAD) segments: the image is empty");
 	if (!have_entry)
-		return fail(err, errlen, "no PVH entry note (owner \"Xen\", type %d, in a PT_NOTE segment): is this a PVH image?",
+		return errmsg(err, errlen, "no PVH entry note (owner \"Xen\", type %d, in a PT_NOTE segment): is this a PVH image?",
 			    XEN_ELFNOTE_PHYS32_ENTRY);
 
 	/* Pass 2: copy, zero the BSS part, and check the entry lands in code. */
@@ -164,7 +155,7 @@ int elf_load(const void *img, size_t size, void *ram, const struct elf_limits *l
 		entry_loaded |= entry >= ph.p_paddr && entry - ph.p_paddr < ph.p_memsz;
 	}
 	if (!entry_loaded)
-		return fail(err, errlen, "PVH entry 0x%x is not inside any loaded segment", entry);
+		return errmsg(err, errlen, "PVH entry 0x%x is not inside any loaded segment", entry);
 	out->entry = entry;
 	return 0;
 }

@@ -17,7 +17,6 @@
 #include <fcntl.h>
 #include <linux/kvm.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,18 +25,10 @@
 #include <unistd.h>
 
 #include "devices.h"
+#include "errmsg.h"
 #include "exitlab_abi.h"
 #include "io.h"
 #include "vmm.h"
-
-__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 int kvm_ram_alloc(struct vm *vm, uint64_t ram_size, char *err, size_t errlen)
 {
@@ -46,7 +37,7 @@ int kvm_ram_alloc(struct vm *vm, uint64_t ram_size, char *err, size_t errlen)
 	vm->ram = mmap(NULL, ram_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (vm->ram == MAP_FAILED) {
 		vm->ram = NULL;
-		return fail(err, errlen, "cannot reserve %llu MiB for guest RAM: %s",
+		return errmsg(err, errlen, "cannot reserve %llu MiB for guest RAM: %s",
 			    (unsigned long long)(ram_size >> 20), strerror(errno));
 	}
 	vm->ram_size = ram_size;
@@ -57,14 +48,14 @@ int kvm_vm_create(struct vm *vm, char *err, size_t errlen)
 {
 	vm->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	if (vm->kvm_fd < 0)
-		return fail(err, errlen, "cannot open /dev/kvm: %s (is KVM loaded, and may this user use it?)",
+		return errmsg(err, errlen, "cannot open /dev/kvm: %s (is KVM loaded, and may this user use it?)",
 			    strerror(errno));
 	int api = ioctl(vm->kvm_fd, KVM_GET_API_VERSION, 0);
 	if (api != KVM_API_VERSION)
-		return fail(err, errlen, "KVM API version %d, expected %d", api, KVM_API_VERSION);
+		return errmsg(err, errlen, "KVM API version %d, expected %d", api, KVM_API_VERSION);
 	vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
 	if (vm->vm_fd < 0)
-		return fail(err, errlen, "KVM_CREATE_VM: %s", strerror(errno));
+		return errmsg(err, errlen, "KVM_CREATE_VM: %s", strerror(errno));
 
 	struct kvm_userspace_memory_region region = {
 		.slot = 0,
@@ -73,7 +64,7 @@ int kvm_vm_create(struct vm *vm, char *err, size_t errlen)
 		.userspace_addr = (uintptr_t)vm->ram,
 	};
 	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0)
-		return fail(err, errlen, "KVM_SET_USER_MEMORY_REGION (%llu MiB): %s",
+		return errmsg(err, errlen, "KVM_SET_USER_MEMORY_REGION (%llu MiB): %s",
 			    (unsigned long long)(vm->ram_size >> 20), strerror(errno));
 	return 0;
 }
@@ -85,7 +76,7 @@ static int vcpu_set_cpuid(struct vm *vm, char *err, size_t errlen)
 	for (;;) {
 		struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + (size_t)n * sizeof(c->entries[0]));
 		if (!c)
-			return fail(err, errlen, "out of memory");
+			return errmsg(err, errlen, "out of memory");
 		c->nent = (uint32_t)n;
 		if (ioctl(vm->kvm_fd, KVM_GET_SUPPORTED_CPUID, c) < 0) {
 			free(c);
@@ -93,11 +84,11 @@ static int vcpu_set_cpuid(struct vm *vm, char *err, size_t errlen)
 				n *= 2;
 				continue;
 			}
-			return fail(err, errlen, "KVM_GET_SUPPORTED_CPUID: %s", strerror(errno));
+			return errmsg(err, errlen, "KVM_GET_SUPPORTED_CPUID: %s", strerror(errno));
 		}
 		int r = ioctl(vm->vcpu_fd, KVM_SET_CPUID2, c);
 		free(c);
-		return r < 0 ? fail(err, errlen, "KVM_SET_CPUID2: %s", strerror(errno)) : 0;
+		return r < 0 ? errmsg(err, errlen, "KVM_SET_CPUID2: %s", strerror(errno)) : 0;
 	}
 }
 
@@ -105,15 +96,15 @@ int kvm_vcpu_create(struct vm *vm, char *err, size_t errlen)
 {
 	vm->vcpu_fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, 0);
 	if (vm->vcpu_fd < 0)
-		return fail(err, errlen, "KVM_CREATE_VCPU: %s", strerror(errno));
+		return errmsg(err, errlen, "KVM_CREATE_VCPU: %s", strerror(errno));
 	int sz = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
 	if (sz < (int)sizeof(struct kvm_run))
-		return fail(err, errlen, "KVM_GET_VCPU_MMAP_SIZE: %s", strerror(errno));
+		return errmsg(err, errlen, "KVM_GET_VCPU_MMAP_SIZE: %s", strerror(errno));
 	vm->run_size = (size_t)sz;
 	vm->run = mmap(NULL, vm->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, vm->vcpu_fd, 0);
 	if (vm->run == MAP_FAILED) {
 		vm->run = NULL;
-		return fail(err, errlen, "mmap of kvm_run: %s", strerror(errno));
+		return errmsg(err, errlen, "mmap of kvm_run: %s", strerror(errno));
 	}
 	int khz = ioctl(vm->vcpu_fd, KVM_GET_TSC_KHZ, 0);
 	vm->tsc_khz = khz > 0 ? (uint64_t)khz : 0;
@@ -136,7 +127,7 @@ int kvm_vcpu_set_pvh_entry(struct vm *vm, uint32_t entry, uint64_t start_info, c
 	struct kvm_regs regs = { .rip = entry, .rbx = start_info, .rflags = 0x2 };
 
 	if (ioctl(vm->vcpu_fd, KVM_GET_SREGS, &sregs) < 0)
-		return fail(err, errlen, "KVM_GET_SREGS: %s", strerror(errno));
+		return errmsg(err, errlen, "KVM_GET_SREGS: %s", strerror(errno));
 	sregs.cs = flat_segment(0x08, 0xb);
 	sregs.ds = sregs.es = sregs.fs = sregs.gs = sregs.ss = flat_segment(0x10, 0x3);
 	sregs.cr0 = 0x11; /* PE | ET: protected mode, paging off */
@@ -144,9 +135,9 @@ int kvm_vcpu_set_pvh_entry(struct vm *vm, uint32_t entry, uint64_t start_info, c
 	sregs.cr4 = 0;
 	sregs.efer = 0;
 	if (ioctl(vm->vcpu_fd, KVM_SET_SREGS, &sregs) < 0)
-		return fail(err, errlen, "KVM_SET_SREGS: %s", strerror(errno));
+		return errmsg(err, errlen, "KVM_SET_SREGS: %s", strerror(errno));
 	if (ioctl(vm->vcpu_fd, KVM_SET_REGS, &regs) < 0)
-		return fail(err, errlen, "KVM_SET_REGS: %s", strerror(errno));
+		return errmsg(err, errlen, "KVM_SET_REGS: %s", strerror(errno));
 	return 0;
 }
 

@@ -1,0 +1,16 @@
+/*
+ * errmsg.h - the "-1 with a message" idiom of the VMM's setup functions:
+ * they fill a caller's buffer with one sentence and return -1, and main()
+ * prints it and exits. Pure code (the loader) can use it without stdio
+ * side effects.
+ */
+#ifndef VMM_ERRMSG_H
+#define VMM_ERRMSG_H
+
+#include <stddef.h>
+
+/* Formats into err[0..errlen) (always NUL-terminated if errlen > 0) and
+ * returns -1, so callers can `return errmsg(err, errlen, "...", ...)`. */
+__attribute__((format(printf, 3, 4))) int errmsg(char *err, size_t errlen, const char *fmt, ...);
+
+#endif
