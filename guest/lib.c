@@ -147,43 +147,55 @@ static void out_span(struct outbuf *o, const char *s, size_t n)
 	o->len += n;
 }
 
+/* n copies of c, at once. */
 static void out_pad(struct outbuf *o, char c, int n)
 {
-	while (n-- > 0)
-		out_char(o, c);
+	if (n <= 0)
+		return;
+	if (o->len < o->size) {
+		size_t room = o->size - 1 - o->len;
+		memset(o->buf + o->len, c, (size_t)n < room ? (size_t)n : room);
+	}
+	o->len += (size_t)n;
 }
 
+/* Digits are made right to left in a small buffer, then copied in one go:
+ * a store per digit and one string copy, not a call per character. */
 static void out_number(struct outbuf *o, uint64_t v, unsigned base, bool upper, bool neg, int width,
 		       bool zero, bool left)
 {
 	const char *digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
 	char tmp[24];
-	int n = 0;
+	char *p = tmp + sizeof(tmp);
 
 	/* Constant divisors and shifts: no DIV instruction per digit. */
 	do {
 		if (base == 16) {
-			tmp[n++] = digits[v & 15];
+			*--p = digits[v & 15];
 			v >>= 4;
 		} else if (base == 10) {
-			tmp[n++] = digits[v % 10];
+			*--p = digits[v % 10];
 			v /= 10;
 		} else {
-			tmp[n++] = digits[v & 7];
+			*--p = digits[v & 7];
 			v >>= 3;
 		}
 	} while (v);
-	int total = n + (neg ? 1 : 0);
-	if (!left && !zero)
-		out_pad(o, ' ', width - total);
 	if (neg)
-		out_char(o, '-');
+		*--p = '-';
+	int n = (int)(tmp + sizeof(tmp) - p);
+	if (!left && !zero)
+		out_pad(o, ' ', width - n);
+	if (neg && zero && !left) {
+		out_span(o, p++, 1); /* the sign goes before zero padding */
+		n--;
+		width--;
+	}
 	if (!left && zero)
-		out_pad(o, '0', width - total);
-	while (n)
-		out_char(o, tmp[--n]);
+		out_pad(o, '0', width - n);
+	out_span(o, p, (size_t)n);
 	if (left)
-		out_pad(o, ' ', width - total);
+		out_pad(o, ' ', width - n);
 }
 
 int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
@@ -192,8 +204,9 @@ int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 
 	for (; *fmt; fmt++) {
 		if (*fmt != '%') {
-			const char *pct = scan_byte(fmt, '%', strlen(fmt));
-			size_t n = pct ? (size_t)(pct - fmt) : strlen(fmt);
+			size_t rest = strlen(fmt);
+			const char *pct = scan_byte(fmt, '%', rest);
+			size_t n = pct ? (size_t)(pct - fmt) : rest;
 			out_span(&o, fmt, n);
 			fmt += n - 1;
 			continue;
@@ -243,8 +256,7 @@ int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 			break;
 		}
 		case 'p':
-			out_char(&o, '0');
-			out_char(&o, 'x');
+			out_span(&o, "0x", 2);
 			out_number(&o, (uintptr_t)va_arg(ap, void *), 16, false, false, width, zero, left);
 			break;
 		case 'c':
@@ -254,9 +266,8 @@ int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 			const char *s = va_arg(ap, const char *);
 			if (!s)
 				s = "(null)";
-			int n = 0;
-			while (s[n] && (prec < 0 || n < prec))
-				n++;
+			size_t full = strlen(s);
+			int n = prec >= 0 && (size_t)prec < full ? prec : (int)full;
 			if (!left)
 				out_pad(&o, ' ', width - n);
 			out_span(&o, s, (size_t)n);

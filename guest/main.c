@@ -200,7 +200,7 @@ static void print_memmap(const struct hvm_start_info *si)
 		return;
 	}
 	for (uint32_t i = 0; i < si->memmap_entries && i < 128; i++) {
-		printf("memmap: %u base=0x%016lx end=0x%016lx size=0x%lx %s\n", i, e[i].addr,
+		printf("memmap: %u base=0x%lx end=0x%lx size=0x%lx %s\n", i, e[i].addr,
 		       e[i].addr + e[i].size, e[i].size, types[e[i].type < 6 ? e[i].type : 0]);
 		if (e[i].type == HVM_MEMMAP_TYPE_RAM)
 			ram += e[i].size;

@@ -51,16 +51,17 @@ static const char *const exception_names[32] = {
 	"#MC machine check", "#XM SIMD error", "#VE virtualization", "#CP control protection",
 };
 
+/* A gate is built in two registers and stored with two 8-byte writes:
+ * under a software KVM every store is emulated, so few and wide is fast. */
 static void idt_set(int vector, const void *handler)
 {
-	uintptr_t a = (uintptr_t)handler;
-	idt[vector] = (struct idt_gate){
-		.offset_lo = (uint16_t)a,
-		.selector = GDT_CODE64,
-		.type_attr = GATE_INTERRUPT,
-		.offset_mid = (uint16_t)(a >> 16),
-		.offset_hi = (uint32_t)(a >> 32),
-	};
+	uint64_t a = (uintptr_t)handler;
+	uint64_t lo = (a & 0xffff) | (uint64_t)GDT_CODE64 << 16 | (uint64_t)GATE_INTERRUPT << 40 |
+		      (a >> 16 & 0xffff) << 48;
+	volatile uint64_t *gate = (volatile uint64_t *)&idt[vector];
+
+	gate[0] = lo;
+	gate[1] = a >> 32;
 }
 
 void trap_init(void)

@@ -12,7 +12,7 @@ check "TCG: plain boot exits 0" rc_is 0
 check "TCG: banner" has '^exitlab guest [0-9.]+, PVH entry, hvm_start_info v1'
 check "TCG: guest recognises QEMU by fw_cfg" has '^vmm: QEMU \(fw_cfg signature at port 0x510\)'
 check "TCG: console falls back to the UART" has '^console: COM1 16550 UART'
-check "TCG: memmap has RAM from 1 MiB" has '^memmap: [0-9]+ base=0x0+100000 end=0x[0-9a-f]+ size=0x[0-9a-f]+ ram$'
+check "TCG: memmap has RAM from 1 MiB" has '^memmap: [0-9]+ base=0x100000 end=0x[0-9a-f]+ size=0x[0-9a-f]+ ram$'
 ram=$(guest_ram_bytes)
 check "TCG: memmap RAM is within 1 MiB of -m 128M ($ram bytes)" \
 	test "$ram" -le $((128 << 20)) -a "$ram" -ge $((127 << 20))

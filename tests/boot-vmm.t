@@ -11,8 +11,8 @@ check "plain boot exits 0" rc_is 0
 check "banner names the guest" has '^exitlab guest [0-9.]+, PVH entry, hvm_start_info v1'
 check "guest found the exitlab boot module" has '^vmm: exitlab [0-9.]+ \(found the exitlab boot module\)'
 check "guest uses the buffered console" has '^console: exitlab buffered console'
-check "memmap: low RAM below the hole" has '^memmap: 0 base=0x0+ end=0x0+a0000 .* ram$'
-check "memmap: RAM from 1 MiB to the end of --mem 32M" has '^memmap: 2 base=0x0+100000 end=0x0+2000000 .* ram$'
+check "memmap: low RAM below the hole" has '^memmap: 0 base=0x0 end=0xa0000 size=0xa0000 ram$'
+check "memmap: RAM from 1 MiB to the end of --mem 32M" has '^memmap: 2 base=0x100000 end=0x2000000 size=0x1f00000 ram$'
 check "memmap: RAM adds up to 32 MiB minus the 384 KiB hole" test "$(guest_ram_bytes)" = $((32 * 1024 * 1024 - 384 * 1024))
 check "TSC frequency comes from KVM via boot info" has '^tsc: [1-9][0-9]+ kHz, from exitlab boot info'
 check "final status line" has '^exitlab: exit status 0$'
