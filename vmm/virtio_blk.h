@@ -1,0 +1,31 @@
+/*
+ * virtio_blk.h - the virtio-blk request engine (virtio 1.x §5.2): a disk
+ * file, and the handling of one request chain against it. Transport-free,
+ * so the unit tests drive it with chains built in a buffer.
+ */
+#ifndef VMM_VIRTIO_BLK_H
+#define VMM_VIRTIO_BLK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "virtq.h"
+
+struct blk_disk {
+	int fd;
+	bool read_only;
+	uint64_t sectors; /* capacity in 512-byte sectors (file size rounded down) */
+	char path[256];
+	uint64_t reads, writes, flushes, errors;
+};
+
+/* Parses "FILE[,ro]" and opens FILE. Returns 0, or -1 with a message. */
+int blk_disk_open(struct blk_disk *d, const char *spec, char *err, size_t errlen);
+void blk_disk_close(struct blk_disk *d);
+/* Carries out one request; returns the bytes written into the chain
+ * (data read + the status byte), 0 if the chain is malformed (no status
+ * byte to write into: reported, nothing written). */
+uint32_t blk_disk_request(struct blk_disk *d, const struct virtq_chain *c);
+
+#endif
