@@ -1,0 +1,26 @@
+/*
+ * irq.h - interrupts into the guest: KVM's in-kernel interrupt controller,
+ * MSI routes (one KVM GSI per MSI/MSI-X vector a device may raise) and
+ * irqfds (an eventfd per GSI: writing 1 to it injects that MSI, from any
+ * thread, without stopping the vCPU).
+ *
+ * The irqchip is created only when a device needs interrupts (before the
+ * vCPU): without one, a guest HLT exits to us and is reported, which the
+ * plain boot tests rely on.
+ */
+#ifndef VMM_IRQ_H
+#define VMM_IRQ_H
+
+#include <stdint.h>
+
+struct vm;
+
+/* KVM_CREATE_IRQCHIP. Call before the vCPU exists. 0 or -1 (errno). */
+int irq_chip_create(struct vm *vm);
+/* A new GSI routed to an MSI (address, data), with an irqfd bound to it.
+ * Returns the irqfd, or -1. *gsi receives the GSI. */
+int irq_msi_alloc(struct vm *vm, uint64_t addr, uint32_t data, unsigned *gsi);
+/* Re-points a GSI at another MSI (the guest reprogrammed the vector). */
+int irq_msi_update(struct vm *vm, unsigned gsi, uint64_t addr, uint32_t data);
+
+#endif
