@@ -1,0 +1,111 @@
+/*
+ * msix.c - MSI-X table, PBA and masking (msix.h).
+ *
+ * A vector is deliverable when MSI-X is enabled, the function is not
+ * masked and the entry's mask bit is clear. msix_notify() on a vector that
+ * is not deliverable sets its pending bit; any change that makes a pending
+ * vector deliverable (entry unmask, function unmask, enable) fires it and
+ * clears the bit. A notify while MSI-X is disabled is dropped: the device
+ * would use INTx then, which our devices do not offer.
+ */
+#include "msix.h"
+
+#include <string.h>
+
+#include "pci_regs.h"
+
+void msix_init(struct msix *m, unsigned nvec, msix_fire_fn *fire, msix_route_fn *route, void *opaque)
+{
+	memset(m, 0, sizeof(*m));
+	m->nvec = nvec > MSIX_MAX_VECTORS ? MSIX_MAX_VECTORS : nvec;
+	for (unsigned v = 0; v < m->nvec; v++)
+		m->table[v].ctrl = PCI_MSIX_ENTRY_CTRL_MASKBIT; /* masked at reset */
+	m->fire = fire;
+	m->route = route;
+	m->opaque = opaque;
+	pthread_mutex_init(&m->lock, NULL);
+}
+
+static bool msix_deliverable(const struct msix *m, unsigned v)
+{
+	return m->enabled && !m->masked && !(m->table[v].ctrl & PCI_MSIX_ENTRY_CTRL_MASKBIT);
+}
+
+static bool pending(const struct msix *m, unsigned v) { return m->pba[v / 64] >> (v % 64) & 1; }
+
+/* Fires every pending vector that has become deliverable. Lock held. */
+static void msix_flush_pending(struct msix *m)
+{
+	for (unsigned v = 0; v < m->nvec; v++) {
+		if (pending(m, v) && msix_deliverable(m, v)) {
+			m->pba[v / 64] &= ~(1ull << (v % 64));
+			m->fired++;
+			m->fire(m, v);
+		}
+	}
+}
+
+void msix_table_access(struct msix *m, uint64_t off, uint8_t *data, unsigned size, bool is_write)
+{
+	unsigned v = (unsigned)(off / PCI_MSIX_ENTRY_SIZE);
+
+	if ((size != 4 && size != 8) || off % size || v >= m->nvec) {
+		if (!is_write)
+			memset(data, 0, size);
+		return;
+	}
+	pthread_mutex_lock(&m->lock);
+	uint32_t *words = &m->table[v].addr_lo; /* the entry as 4 dwords */
+	unsigned w = (unsigned)(off % PCI_MSIX_ENTRY_SIZE) / 4;
+	if (!is_write) {
+		memcpy(data, &words[w], size);
+	} else {
+		struct msix_entry before = m->table[v];
+		memcpy(&words[w], data, size);
+		m->table[v].ctrl &= PCI_MSIX_ENTRY_CTRL_MASKBIT; /* other bits reserved */
+		struct msix_entry *e = &m->table[v];
+		if ((e->addr_lo != before.addr_lo || e->addr_hi != before.addr_hi || e->data != before.data) &&
+		    m->route)
+			m->route(m, v, (uint64_t)e->addr_hi << 32 | e->addr_lo, e->data);
+		msix_flush_pending(m);
+	}
+	pthread_mutex_unlock(&m->lock);
+}
+
+void msix_pba_access(struct msix *m, uint64_t off, uint8_t *data, unsigned size, bool is_write)
+{
+	if (is_write)
+		return; /* read-only */
+	memset(data, 0, size);
+	if ((size == 4 || size == 8) && off % size == 0 && off + size <= sizeof(m->pba)) {
+		pthread_mutex_lock(&m->lock);
+		memcpy(data, (uint8_t *)m->pba + off, size);
+		pthread_mutex_unlock(&m->lock);
+	}
+}
+
+void msix_control_write(struct msix *m, uint16_t control)
+{
+	pthread_mutex_lock(&m->lock);
+	m->enabled = control & PCI_MSIX_FLAGS_ENABLE;
+	m->masked = control & PCI_MSIX_FLAGS_MASKALL;
+	msix_flush_pending(m);
+	pthread_mutex_unlock(&m->lock);
+}
+
+void msix_notify(struct msix *m, unsigned v)
+{
+	if (v >= m->nvec)
+		return; /* VIRTIO_MSI_NO_VECTOR (0xffff) or a bad vector: nothing */
+	pthread_mutex_lock(&m->lock);
+	if (!m->enabled) {
+		/* dropped: no INTx fallback */
+	} else if (msix_deliverable(m, v)) {
+		m->fired++;
+		m->fire(m, v);
+	} else {
+		m->pba[v / 64] |= 1ull << (v % 64);
+		m->held++;
+	}
+	pthread_mutex_unlock(&m->lock);
+}
