@@ -86,7 +86,8 @@ start64:
 	/* guest_main never returns; if it does, stop loudly. */
 	ud2
 
-/* Exception stubs: CPU pushes an error code only for some vectors. */
+/* Entry stubs: each pushes (a zero error code if the CPU did not, and) its
+ * vector, so trap_handle always sees the same struct trap_frame. */
 .macro TRAP_NOERR vec
 	.globl trap_stub_\vec
 trap_stub_\vec:
@@ -101,38 +102,26 @@ trap_stub_\vec:
 	jmp trap_common
 .endm
 
-TRAP_NOERR 0
-TRAP_NOERR 1
-TRAP_NOERR 2
-TRAP_NOERR 3
-TRAP_NOERR 4
-TRAP_NOERR 5
-TRAP_NOERR 6
-TRAP_NOERR 7
-TRAP_ERR 8
-TRAP_NOERR 9
-TRAP_ERR 10
-TRAP_ERR 11
-TRAP_ERR 12
-TRAP_ERR 13
-TRAP_ERR 14
-TRAP_NOERR 15
-TRAP_NOERR 16
-TRAP_ERR 17
-TRAP_NOERR 18
-TRAP_NOERR 19
-TRAP_NOERR 20
-TRAP_ERR 21
-TRAP_NOERR 22
-TRAP_NOERR 23
-TRAP_NOERR 24
-TRAP_NOERR 25
-TRAP_NOERR 26
-TRAP_NOERR 27
-TRAP_NOERR 28
-TRAP_ERR 29
-TRAP_ERR 30
-TRAP_NOERR 31
+/* Vectors 0-31: the CPU pushes an error code for 8, 10-14, 17, 21, 29, 30. */
+.irp v, 0,1,2,3,4,5,6,7,9,15,16,18,19,20,22,23,24,25,26,27,28,31
+	TRAP_NOERR \v
+.endr
+.irp v, 8,10,11,12,13,14,17,21,29,30
+	TRAP_ERR \v
+.endr
+/* Vectors 32-63: device interrupts (MSI-X), installed by trap_set_handler. */
+.irp v, 32,33,34,35,36,37,38,39,40,41,42,43,44,45,46,47,48,49,50,51,52,53,54,55,56,57,58,59,60,61,62,63
+	TRAP_NOERR \v
+.endr
+
+	.section .rodata
+	.p2align 3
+	.globl trap_stub_table
+trap_stub_table:
+.irp v, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31,32,33,34,35,36,37,38,39,40,41,42,43,44,45,46,47,48,49,50,51,52,53,54,55,56,57,58,59,60,61,62,63
+	.quad trap_stub_\v
+.endr
+	.text
 
 trap_common:
 	/* Save the general registers so the handler can print them. */
@@ -152,9 +141,27 @@ trap_common:
 	push %r14
 	push %r15
 	mov %rsp, %rdi                  /* struct trap_frame * */
+	mov %rsp, %rbx                  /* callee-saved: the frame, after the call */
 	and $-16, %rsp
-	call trap_handle
-	ud2                             /* trap_handle does not return */
+	call trap_handle                /* returns only for device interrupts */
+	mov %rbx, %rsp
+	pop %r15
+	pop %r14
+	pop %r13
+	pop %r12
+	pop %r11
+	pop %r10
+	pop %r9
+	pop %r8
+	pop %rdi
+	pop %rsi
+	pop %rbp
+	pop %rbx
+	pop %rdx
+	pop %rcx
+	pop %rax
+	add $16, %rsp                   /* vector and error code */
+	iretq
 
 	.section .rodata
 	.p2align 3

@@ -3,8 +3,9 @@
  *
  * The 32 architectural vectors each get a stub from entry.S that pushes the
  * vector and (when the CPU does not) a zero error code, so trap_handle()
- * always sees the same struct trap_frame. Vectors above 31 stay not
- * present until a driver installs one.
+ * always sees the same struct trap_frame. Vectors 32-63 are for device
+ * interrupts: a driver installs a handler with trap_set_handler(), and
+ * trap_handle() returns to the interrupted code after it (entry.S irets).
  */
 #include "trap.h"
 
@@ -26,22 +27,11 @@ _Static_assert(sizeof(struct trap_frame) == 22 * 8, "matches trap_common in entr
 #define GDT_CODE64 0x08
 #define GATE_INTERRUPT 0x8e
 
-#define IDT_VECTORS 32 /* raise as drivers install interrupt vectors */
+#define IDT_VECTORS 64 /* 32 exceptions, 32 device vectors */
 static struct idt_gate idt[IDT_VECTORS] __attribute__((aligned(16)));
 
-#define STUB(n) extern char trap_stub_##n[];
-STUB(0) STUB(1) STUB(2) STUB(3) STUB(4) STUB(5) STUB(6) STUB(7)
-STUB(8) STUB(9) STUB(10) STUB(11) STUB(12) STUB(13) STUB(14) STUB(15)
-STUB(16) STUB(17) STUB(18) STUB(19) STUB(20) STUB(21) STUB(22) STUB(23)
-STUB(24) STUB(25) STUB(26) STUB(27) STUB(28) STUB(29) STUB(30) STUB(31)
-
-static char *const exception_stubs[32] = {
-	trap_stub_0, trap_stub_1, trap_stub_2, trap_stub_3, trap_stub_4, trap_stub_5, trap_stub_6,
-	trap_stub_7, trap_stub_8, trap_stub_9, trap_stub_10, trap_stub_11, trap_stub_12, trap_stub_13,
-	trap_stub_14, trap_stub_15, trap_stub_16, trap_stub_17, trap_stub_18, trap_stub_19, trap_stub_20,
-	trap_stub_21, trap_stub_22, trap_stub_23, trap_stub_24, trap_stub_25, trap_stub_26, trap_stub_27,
-	trap_stub_28, trap_stub_29, trap_stub_30, trap_stub_31,
-};
+extern const uintptr_t trap_stub_table[64]; /* entry.S */
+static trap_handler_fn *handlers[IDT_VECTORS];
 
 static const char *const exception_names[32] = {
 	"#DE divide error", "#DB debug", "NMI", "#BP breakpoint", "#OF overflow",
@@ -71,18 +61,30 @@ void trap_init(void)
 		uint64_t base;
 	} idtr = { sizeof(idt) - 1, (uintptr_t)idt };
 
-	/* Only the 32 exception vectors: an interrupt on a vector beyond the
-	 * IDT limit raises #GP (vector 13), whose error code names the vector
-	 * (index << 3 | 2), and is reported like any exception. Filling 256
-	 * gates would cost milliseconds on a software KVM. */
-	for (int v = 0; v < IDT_VECTORS; v++)
-		idt_set(v, exception_stubs[v]);
+	/* Only the 32 exception vectors now; device vectors when a driver
+	 * asks. An interrupt on an empty gate raises #NP, one beyond the limit
+	 * #GP, whose error codes name the vector (index << 3 | 2): reported
+	 * like any exception. Filling 256 gates would cost milliseconds on a
+	 * software KVM. */
+	for (int v = 0; v < 32; v++)
+		idt_set(v, (const void *)trap_stub_table[v]);
 	__asm__ volatile("lidt %0" ::"m"(idtr));
+}
+
+void trap_set_handler(unsigned vector, trap_handler_fn *fn)
+{
+	assert(vector >= 32 && vector < IDT_VECTORS);
+	handlers[vector] = fn;
+	idt_set((int)vector, (const void *)trap_stub_table[vector]);
 }
 
 void trap_handle(struct trap_frame *f);
 void trap_handle(struct trap_frame *f)
 {
+	if (f->vector < IDT_VECTORS && handlers[f->vector]) {
+		handlers[f->vector](f->vector);
+		return;
+	}
 	const char *name = "unexpected vector";
 	if (f->vector < 32)
 		name = exception_names[f->vector] ? exception_names[f->vector] : "reserved";

@@ -17,4 +17,9 @@ struct trap_frame {
 
 void trap_init(void);
 
+/* A device interrupt handler: runs with interrupts off, must EOI. */
+typedef void trap_handler_fn(unsigned vector);
+/* Installs fn for vector (32-63). */
+void trap_set_handler(unsigned vector, trap_handler_fn *fn);
+
 #endif

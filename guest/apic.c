@@ -1,0 +1,44 @@
+/*
+ * apic.c - local APIC for MSI-X (apic.h). Intel SDM Vol. 3 ch. 11:
+ * IA32_APIC_BASE (MSR 0x1b) holds the base and the global enable bit; the
+ * spurious-interrupt vector register's bit 8 is the software enable; EOI
+ * is a write of 0 at offset 0xb0. The APIC page (0xfee00000 by default)
+ * lies in the top GiB, which entry.S maps uncached.
+ */
+#include "apic.h"
+
+#include "cpu.h"
+
+#define MSR_APIC_BASE 0x1b
+#define APIC_BASE_ENABLE (1u << 11)
+#define APIC_ID 0x20
+#define APIC_SVR 0xf0
+#define APIC_SVR_ENABLE 0x100
+#define APIC_SPURIOUS_VECTOR 0xff
+#define APIC_EOI 0xb0
+
+static uintptr_t base;
+
+int apic_init(void)
+{
+	if (base)
+		return 0;
+	if (!(cpuid(1, 0).edx & (1u << 9)))
+		return -1;
+	uint64_t msr = rdmsr(MSR_APIC_BASE);
+	if (!(msr & APIC_BASE_ENABLE))
+		wrmsr(MSR_APIC_BASE, msr | APIC_BASE_ENABLE);
+	base = (uintptr_t)(msr & 0xfffff000u);
+	mmio_write32(base + APIC_SVR, APIC_SVR_ENABLE | APIC_SPURIOUS_VECTOR);
+	return 0;
+}
+
+uint64_t apic_msi_address(void)
+{
+	uint32_t id = mmio_read32(base + APIC_ID) >> 24;
+	return 0xfee00000u | id << 12;
+}
+
+uint32_t apic_msi_data(uint8_t vector) { return vector; }
+
+void apic_eoi(void) { mmio_write32(base + APIC_EOI, 0); }

@@ -1,0 +1,20 @@
+/*
+ * apic.h - the local APIC, as much as MSI-X delivery needs: turn it on,
+ * say where an MSI must be aimed (address/data for this CPU and a vector),
+ * and acknowledge an interrupt (EOI).
+ */
+#ifndef GUEST_APIC_H
+#define GUEST_APIC_H
+
+#include <stdint.h>
+
+/* Enables the local APIC (xAPIC mode, MMIO at its base). 0, or -1 if the
+ * CPU has none. Idempotent. */
+int apic_init(void);
+/* MSI address and data that deliver `vector` to this CPU: fixed delivery,
+ * edge-triggered, physical destination (Intel SDM Vol. 3 §11.11). */
+uint64_t apic_msi_address(void);
+uint32_t apic_msi_data(uint8_t vector);
+void apic_eoi(void);
+
+#endif

@@ -1,0 +1,175 @@
+/*
+ * virtio_drv.c - the guest's virtio-pci driver core (virtio_drv.h), after virtio
+ * 1.x §3.1.1 "Driver Requirements: Device Initialization", one comment per
+ * step. Each queue gets one static page for its rings; requests go one at
+ * a time, so a queue never has more than a few descriptors in flight.
+ *
+ * Completion: with irq=poll we watch used->idx; with irq=msix the device's
+ * interrupt handler (interrupt.c) counts and EOIs, and we wait with HLT
+ * until used->idx moves, bounded either way.
+ */
+#include "virtio_drv.h"
+
+#include "cpu.h"
+#include "lib.h"
+#include "virtio_pci.h"
+
+#define CFG(field) (d->common + __builtin_offsetof(struct virtio_pci_common_cfg, field))
+#define WAIT_SPINS 20000000u
+
+/* Ring memory: descriptors, then the available ring, then (4-byte
+ * aligned, on its own half page) the used ring. Outside BSS: zeroed when a
+ * queue is set up, not at boot. */
+static uint8_t ring_pages[4][4096] __attribute__((aligned(4096), section(".stack.virtio")));
+static unsigned ring_pages_used;
+
+static uint8_t status_read(const struct gvirtio *d) { return mmio_read8(CFG(device_status)); }
+static void status_set(const struct gvirtio *d, uint8_t bits)
+{
+	mmio_write8(CFG(device_status), (uint8_t)(status_read(d) | bits));
+}
+
+static int gvirtio_fail(struct gvirtio *d, const char *why)
+{
+	printf("error: %s: %s\n", d->name, why);
+	mmio_write8(CFG(device_status), status_read(d) | VIRTIO_CONFIG_S_FAILED);
+	return -1;
+}
+
+static int queue_setup(struct gvirtio *d, uint16_t vector)
+{
+	struct gvq *q = &d->vq;
+
+	mmio_write16(CFG(queue_select), 0);
+	uint16_t max = mmio_read16(CFG(queue_size));
+	if (max == 0)
+		return gvirtio_fail(d, "queue 0 does not exist (queue_size 0)");
+	if (ring_pages_used == sizeof(ring_pages) / sizeof(ring_pages[0]))
+		return gvirtio_fail(d, "out of ring pages");
+	/* The size we pick must be a power of two no larger than the device's. */
+	q->size = GVQ_SIZE;
+	while (q->size > max)
+		q->size >>= 1;
+	uint8_t *page = ring_pages[ring_pages_used++];
+	memset(page, 0, 4096);
+	q->desc = (struct virtq_desc *)page;
+	q->avail = (struct virtq_avail *)(page + q->size * sizeof(struct virtq_desc));
+	q->used = (struct virtq_used *)(page + 2048);
+	q->last_used = 0;
+	q->index = 0;
+
+	mmio_write16(CFG(queue_size), q->size);
+	mmio_write16(CFG(queue_msix_vector), vector);
+	if (vector != VIRTIO_MSI_NO_VECTOR && mmio_read16(CFG(queue_msix_vector)) != vector)
+		return gvirtio_fail(d, "the device refused the MSI-X vector for queue 0");
+	q->msix_vector = vector;
+	mmio_write32(CFG(queue_desc_lo), (uint32_t)(uintptr_t)q->desc);
+	mmio_write32(CFG(queue_desc_hi), 0);
+	mmio_write32(CFG(queue_driver_lo), (uint32_t)(uintptr_t)q->avail);
+	mmio_write32(CFG(queue_driver_hi), 0);
+	mmio_write32(CFG(queue_device_lo), (uint32_t)(uintptr_t)q->used);
+	mmio_write32(CFG(queue_device_hi), 0);
+	/* §4.1.4.4: the queue's notify address. */
+	q->notify = d->notify_base + (uintptr_t)mmio_read16(CFG(queue_notify_off)) * d->notify_mult;
+	mmio_write16(CFG(queue_enable), 1);
+	return 0;
+}
+
+int gvirtio_start(struct gvirtio *d, uint64_t wanted, uint16_t vector)
+{
+	/* 1. Reset the device, and wait for the reset to finish (reads 0). */
+	mmio_write8(CFG(device_status), 0);
+	for (unsigned i = 0; status_read(d) != 0; i++)
+		if (i == WAIT_SPINS)
+			return gvirtio_fail(d, "did not come out of reset");
+	/* 2. ACKNOWLEDGE: we have noticed the device. */
+	status_set(d, VIRTIO_CONFIG_S_ACKNOWLEDGE);
+	/* 3. DRIVER: we know how to drive it. */
+	status_set(d, VIRTIO_CONFIG_S_DRIVER);
+	/* 4. Read the device's features, 32 bits at a time, and pick ours. */
+	uint64_t offered = 0;
+	for (uint32_t sel = 0; sel < 2; sel++) {
+		mmio_write32(CFG(device_feature_select), sel);
+		offered |= (uint64_t)mmio_read32(CFG(device_feature)) << (32 * sel);
+	}
+	if (!(offered & (1ull << VIRTIO_F_VERSION_1)))
+		return gvirtio_fail(d, "VIRTIO_F_VERSION_1 not offered: a legacy device, which this driver does not drive");
+	d->features = offered & (wanted | 1ull << VIRTIO_F_VERSION_1);
+	for (uint32_t sel = 0; sel < 2; sel++) {
+		mmio_write32(CFG(driver_feature_select), sel);
+		mmio_write32(CFG(driver_feature), (uint32_t)(d->features >> (32 * sel)));
+	}
+	/* 5. FEATURES_OK, then 6. read it back: the device may refuse. */
+	status_set(d, VIRTIO_CONFIG_S_FEATURES_OK);
+	if (!(status_read(d) & VIRTIO_CONFIG_S_FEATURES_OK))
+		return gvirtio_fail(d, "the device did not accept our features (FEATURES_OK cleared)");
+	/* 7. Device-specific setup: the virtqueue. */
+	if (queue_setup(d, vector))
+		return -1;
+	/* 8. DRIVER_OK: the device is live. */
+	status_set(d, VIRTIO_CONFIG_S_DRIVER_OK);
+	d->msix = vector != VIRTIO_MSI_NO_VECTOR;
+	return 0;
+}
+
+void gvirtio_notify(const struct gvirtio *d)
+{
+	mmio_write16(d->vq.notify, d->vq.index);
+}
+
+int64_t gvirtio_request(struct gvirtio *d, const struct gvbuf *bufs, unsigned n)
+{
+	struct gvq *q = &d->vq;
+
+	if (n == 0 || n > q->size)
+		return -1;
+	for (unsigned i = 0; i < n; i++) {
+		q->desc[i] = (struct virtq_desc){
+			.addr = (uintptr_t)bufs[i].addr,
+			.len = bufs[i].len,
+			.flags = (uint16_t)((i + 1 < n ? VIRTQ_DESC_F_NEXT : 0) |
+					    (bufs[i].device_writes ? VIRTQ_DESC_F_WRITE : 0)),
+			.next = (uint16_t)(i + 1),
+		};
+	}
+	q->avail->ring[q->avail->idx % q->size] = 0; /* the chain's head */
+	/* The descriptors and ring entry are visible before the index that
+	 * publishes them, and the index before the notify (§2.7.13). */
+	mb();
+	q->avail->idx++;
+	mb();
+	gvirtio_notify(d);
+
+	for (unsigned spins = 0;; spins++) {
+		uint16_t used_idx = *(volatile uint16_t *)&q->used->idx;
+		if (used_idx != q->last_used)
+			break;
+		if (status_read(d) & VIRTIO_CONFIG_S_NEEDS_RESET) {
+			printf("error: %s: the device set DEVICE_NEEDS_RESET\n", d->name);
+			return -1;
+		}
+		if (spins == WAIT_SPINS) {
+			printf("error: %s: no completion (used index stuck at %u)\n", d->name, q->last_used);
+			return -1;
+		}
+		if (d->msix)
+			__asm__ volatile("sti; hlt; cli"); /* the interrupt wakes us */
+		else
+			cpu_relax();
+	}
+	mb(); /* read the used element only after seeing the index move */
+	struct virtq_used_elem e = q->used->ring[q->last_used % q->size];
+	q->last_used++;
+	return e.len;
+}
+
+uint64_t gvirtio_config_read(const struct gvirtio *d, unsigned off, unsigned size)
+{
+	uintptr_t a = d->device_cfg + off;
+	switch (size) {
+	case 1: return mmio_read8(a);
+	case 2: return mmio_read16(a);
+	case 4: return mmio_read32(a);
+	default: return mmio_read32(a) | (uint64_t)mmio_read32(a + 4) << 32;
+	}
+}

@@ -1,0 +1,68 @@
+/*
+ * virtio_drv.h - the guest's virtio 1.x driver core over the PCI transport:
+ * the device handshake, split virtqueues, and one request at a time,
+ * completed by polling the used ring or by an MSI-X interrupt.
+ *
+ * The PCI side (pci.c) finds the device and resolves the virtio
+ * capabilities to addresses; this file only ever touches those addresses.
+ */
+#ifndef GUEST_VIRTIO_DRV_H
+#define GUEST_VIRTIO_DRV_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "virtio.h"
+
+#define GVQ_SIZE 16 /* descriptors per queue: one request at a time needs few */
+
+struct gvq {
+	uint16_t index, size;
+	uintptr_t notify;        /* this queue's notify address */
+	uint16_t msix_vector;    /* VIRTIO_MSI_NO_VECTOR when polling */
+	uint16_t last_used;      /* next used-ring index we have not seen */
+	struct virtq_desc *desc; /* guest-physical == virtual (identity map) */
+	struct virtq_avail *avail;
+	struct virtq_used *used;
+};
+
+struct gvirtio {
+	const char *name;     /* "virtio-blk" */
+	uint16_t type;        /* VIRTIO_ID_* */
+	uintptr_t common;     /* struct virtio_pci_common_cfg */
+	uintptr_t notify_base;
+	uint32_t notify_mult;
+	uintptr_t isr;
+	uintptr_t device_cfg;
+	uint64_t features;    /* negotiated */
+	struct gvq vq;        /* our devices use queue 0 only */
+	bool msix;            /* completions by interrupt (irq=msix) */
+	volatile uint32_t irqs; /* interrupts taken */
+};
+
+/*
+ * Resets the device and negotiates features: VIRTIO_F_VERSION_1 is
+ * required, `wanted` are the device-specific bits we can use. Sets up
+ * queue 0 (with MSI-X vector `vector`, or VIRTIO_MSI_NO_VECTOR) and sets
+ * DRIVER_OK. Returns 0, or -1 after printing why.
+ */
+int gvirtio_start(struct gvirtio *d, uint64_t wanted, uint16_t vector);
+
+struct gvbuf {
+	void *addr;
+	uint32_t len;
+	bool device_writes;
+};
+
+/* Puts one chain on queue 0, notifies, and waits (bounded) for the device
+ * to return it. Returns the bytes the device wrote, or -1 on a timeout or
+ * a device that needs a reset (printed). */
+int64_t gvirtio_request(struct gvirtio *d, const struct gvbuf *bufs, unsigned n);
+
+/* The notify write alone, for the exit benchmarks. */
+void gvirtio_notify(const struct gvirtio *d);
+
+/* Reads the device-specific config at `off` (1, 2, 4 or 8 bytes). */
+uint64_t gvirtio_config_read(const struct gvirtio *d, unsigned off, unsigned size);
+
+#endif
