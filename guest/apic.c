@@ -3,7 +3,8 @@
  * IA32_APIC_BASE (MSR 0x1b) holds the base and the global enable bit; the
  * spurious-interrupt vector register's bit 8 is the software enable; EOI
  * is a write of 0 at offset 0xb0. The APIC page (0xfee00000 by default)
- * lies in the top GiB, which entry.S maps uncached.
+ * lies in the top GiB, which entry.S maps uncached. The legacy PICs are
+ * masked: only MSIs reach this guest.
  */
 #include "apic.h"
 
@@ -25,6 +26,10 @@ int apic_init(void)
 		return 0;
 	if (!(cpuid(1, 0).edx & (1u << 9)))
 		return -1;
+	/* Mask every line of the legacy 8259 PICs: firmware left them mapped
+	 * at vectors 8-15, where a timer tick would look like a #DF. */
+	outb(0x21, 0xff);
+	outb(0xa1, 0xff);
 	uint64_t msr = rdmsr(MSR_APIC_BASE);
 	if (!(msr & APIC_BASE_ENABLE))
 		wrmsr(MSR_APIC_BASE, msr | APIC_BASE_ENABLE);
