@@ -82,6 +82,7 @@ struct pci_parse_cap {
 	uint8_t len; /* vendor-specific: the cap_len byte; otherwise 0 */
 	uint8_t kind; /* enum pci_parse_cap_kind */
 	uint16_t flags; /* the 16-bit word at +2 (standard caps) */
+	bool malformed; /* an error was recorded against its fields */
 	union {
 		struct pci_parse_virtio virtio;
 		struct pci_parse_msix msix;
@@ -107,7 +108,7 @@ enum pci_parse_error {
 	PCI_PARSE_ERR_VIRTIO_NOTIFY_LEN, /* notify cap_len < 20 */
 	PCI_PARSE_ERR_VIRTIO_CAP64_LEN, /* shared-memory cap_len < 24 */
 	PCI_PARSE_ERR_VIRTIO_BAR, /* bar above 5 */
-	PCI_PARSE_ERR_VIRTIO_OVERFLOW, /* offset + length wraps */
+	PCI_PARSE_ERR_VIRTIO_OVERFLOW, /* offset + length past 2^32 (cap64: 2^64) */
 	PCI_PARSE_ERR_MSIX_BIR, /* table or PBA BIR above 5 */
 	PCI_PARSE_ERR_EXT_PTR_LOW, /* extended pointer below 0x100 */
 	PCI_PARSE_ERR_EXT_PTR_UNALIGNED, /* extended pointer not dword aligned */
@@ -133,10 +134,11 @@ struct pci_parse_info {
 	bool multifunction;
 	uint8_t interrupt_line, interrupt_pin;
 	uint32_t rom; /* expansion ROM BAR (types 0 and 1) */
-	uint16_t subsystem_vendor_id, subsystem_id; /* type 0 */
+	bool has_subsystem; /* type 0, or type 1 with a bridge SSVID capability */
+	uint16_t subsystem_vendor_id, subsystem_id;
 	uint8_t primary_bus, secondary_bus, subordinate_bus; /* type 1 */
 
-	unsigned nbars; /* 6 (type 0), 2 (type 1), else 0 */
+	unsigned nbars; /* 6 (type 0), 2 (type 1), 0 (CardBus, unknown) */
 	struct pci_parse_bar bars[6];
 
 	uint8_t cap_ptr; /* first standard capability, 0 if none */
