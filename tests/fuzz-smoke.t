@@ -14,5 +14,5 @@ for src in "${targets[@]}"; do
 	mkdir -p "$corpus"
 	out=$("$ROOT/build/fuzz/$name" -max_total_time="${FUZZ_SECONDS:-10}" -max_len=4096 \
 		"$corpus" "$ROOT/tests/fuzz/seeds" 2>&1); rc=$?
-	check "$name runs ${FUZZ_SECONDS:-10}s clean ()" rc_is 0
+	check "$name runs ${FUZZ_SECONDS:-10}s clean ($(grep -oE 'Done [0-9]+ runs' <<<"$out"))" rc_is 0
 done
