@@ -4,9 +4,9 @@
  * step. Each queue gets one static page for its rings; requests go one at
  * a time, so a queue never has more than a few descriptors in flight.
  *
- * Completion: with irq=poll we watch used->idx; with irq=msix the device's
- * interrupt handler (interrupt.c) counts and EOIs, and we wait with HLT
- * until used->idx moves, bounded either way.
+ * Completion: with irq=poll we watch used->idx; with irq=msix we also wait
+ * for the device's interrupt, whose handler (virtio_dev.c) counts it and
+ * sends the EOI. Both waits are bounded.
  */
 #include "virtio_drv.h"
 
@@ -132,6 +132,7 @@ int64_t gvirtio_request(struct gvirtio *d, const struct gvbuf *bufs, unsigned n)
 			.next = (uint16_t)(i + 1),
 		};
 	}
+	uint32_t irqs_before = d->irqs;
 	q->avail->ring[q->avail->idx % q->size] = 0; /* the chain's head */
 	/* The descriptors and ring entry are visible before the index that
 	 * publishes them, and the index before the notify (§2.7.13). */
@@ -140,20 +141,25 @@ int64_t gvirtio_request(struct gvirtio *d, const struct gvbuf *bufs, unsigned n)
 	mb();
 	gvirtio_notify(d);
 
+	/* Poll: wait for used->idx to move. MSI-X: wait for the interrupt as
+	 * well, which the device raises after it updates the used ring, so
+	 * every completion is counted; interrupts are open only for one
+	 * instruction at a time (sti's shadow covers the pause). */
 	for (unsigned spins = 0;; spins++) {
 		uint16_t used_idx = *(volatile uint16_t *)&q->used->idx;
-		if (used_idx != q->last_used)
+		if (used_idx != q->last_used && (!d->msix || d->irqs != irqs_before))
 			break;
 		if (status_read(d) & VIRTIO_CONFIG_S_NEEDS_RESET) {
 			printf("error: %s: the device set DEVICE_NEEDS_RESET\n", d->name);
 			return -1;
 		}
 		if (spins == WAIT_SPINS) {
-			printf("error: %s: no completion (used index stuck at %u)\n", d->name, q->last_used);
+			printf("error: %s: no completion (used index %u, %s)\n", d->name, used_idx,
+			       used_idx == q->last_used ? "unchanged" : "moved, but no interrupt came");
 			return -1;
 		}
 		if (d->msix)
-			__asm__ volatile("sti; hlt; cli"); /* the interrupt wakes us */
+			__asm__ volatile("sti; pause; cli" ::: "memory");
 		else
 			cpu_relax();
 	}
