@@ -19,7 +19,9 @@
 #include "cpu.h"
 #include "exitlab_abi.h"
 #include "lib.h"
+#include "pci.h"
 #include "tsc.h"
+#include "virtio_dev.h"
 
 #define BATCH 512
 #define MAX_SAMPLES 255
@@ -28,6 +30,9 @@ struct bench_test {
 	const char *name;
 	const char *what;
 	void (*run)(unsigned n); /* performs n operations */
+	/* Finds and readies what the test touches; NULL if nothing to do, else
+	 * returns NULL when ready or a reason to skip the test. */
+	const char *(*prepare)(void);
 };
 
 static unsigned samples = 31;
@@ -62,11 +67,44 @@ static void run_pio_read(unsigned n)
 		(void)inb(EXITLAB_PORT_COM1_SCR);
 }
 
+/* Mechanism #1: address to 0xCF8, then a dword from 0xCFC (two exits). */
+static void run_cfg_cf8(unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		outl(0xcf8, 0x80000000u); /* 00:00.0, offset 0: vendor and device ID */
+		(void)inl(0xcfc);
+	}
+}
+
+static uintptr_t ecam_host_bridge;
+
+static const char *prepare_cfg_ecam(void)
+{
+	virtio_dev_probe(); /* enumerates the bus, finding ECAM on the way */
+	ecam_host_bridge = pci_ecam_address(0, 0);
+	return ecam_host_bridge ? NULL : "no ECAM (no ACPI MCFG below 4 GiB)";
+}
+
+/* ECAM: one MMIO load (one exit). */
+static void run_cfg_ecam(unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		(void)mmio_read32(ecam_host_bridge);
+}
+
 static const struct bench_test tests[] = {
-	{ "tsc", "no exit: the cost of the timing loop itself", run_tsc },
-	{ "cpuid", "CPUID leaf 0, always intercepted", run_cpuid },
-	{ "pio_write", "OUT to COM1 scratch, handled in VMM userspace", run_pio_write },
-	{ "pio_read", "IN from COM1 scratch, handled in VMM userspace", run_pio_read },
+	{ "tsc", "no exit: the cost of the timing loop itself", run_tsc, NULL },
+	{ "cpuid", "CPUID leaf 0, always intercepted", run_cpuid, NULL },
+	{ "pio_write", "OUT to COM1 scratch, handled in VMM userspace", run_pio_write, NULL },
+	{ "pio_read", "IN from COM1 scratch, handled in VMM userspace", run_pio_read, NULL },
+	{ "cfg_cf8", "config dword read of 00:00.0 through 0xCF8/0xCFC", run_cfg_cf8, NULL },
+	{ "cfg_ecam", "config dword read of 00:00.0 through ECAM (MMIO)", run_cfg_ecam, prepare_cfg_ecam },
+	{ "notify", "virtio-blk queue notify write (ioeventfd unless --no-ioeventfd)", virtio_bench_notify,
+	  virtio_bench_prepare_notify },
+	{ "blk_read_poll", "virtio-blk 4 KiB read, notify to used ring, polled", virtio_bench_blk_read,
+	  virtio_bench_prepare_poll },
+	{ "blk_read_msix", "virtio-blk 4 KiB read, notify to MSI-X interrupt", virtio_bench_blk_read,
+	  virtio_bench_prepare_msix },
 };
 
 static void sort_u64(uint64_t *v, unsigned n)
@@ -101,6 +139,11 @@ static void bench_sample(void (*run)(unsigned), uint64_t *cycles)
 
 static void bench_one(const struct bench_test *t)
 {
+	const char *why = t->prepare ? t->prepare() : NULL;
+	if (why) {
+		printf("bench %s skipped: %s\n", t->name, why);
+		return;
+	}
 	uint64_t *cycles = samples_buf;
 
 	bench_sample(t->run, cycles);

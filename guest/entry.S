@@ -175,8 +175,9 @@ gdt_desc:
 	.quad gdt
 
 /* Identity map of 0..4 GiB: PML4[0] -> PDPT; PDPT[0..3] -> four page
- * directories of 2 MiB pages. The top GiB (MMIO: ECAM, PCI BARs, the local
- * APIC) is mapped uncached. GAS comparisons give -1 for true. */
+ * directories of 2 MiB pages. The top 2 GiB (MMIO: ECAM - at 0xb0000000 on
+ * QEMU q35 -, PCI BARs, the local APIC; the exitlab VMM keeps RAM below
+ * 2 GiB) are mapped uncached. GAS comparisons give -1 for true. */
 	.section .data.pagetables, "aw"
 	.p2align 12
 pml4:	.quad pdpt + (PTE_P | PTE_W)
@@ -187,7 +188,7 @@ pdpt:	.quad pd + (PTE_P | PTE_W), pd + 0x1000 + (PTE_P | PTE_W)
 pd:
 	.set i, 0
 	.rept 2048
-	.quad (i << 21) | PTE_P | PTE_W | PTE_PS | ((i >= 1536) & (PTE_PCD | PTE_PWT))
+	.quad (i << 21) | PTE_P | PTE_W | PTE_PS | ((i >= 1024) & (PTE_PCD | PTE_PWT))
 	.set i, i + 1
 	.endr
 

@@ -13,9 +13,11 @@
 #include "cpu.h"
 #include "exitlab_abi.h"
 #include "lib.h"
+#include "pci.h"
 #include "pvh.h"
 #include "trap.h"
 #include "tsc.h"
+#include "virtio_dev.h"
 
 #define GUEST_VERSION "0.1"
 
@@ -83,6 +85,25 @@ static int action_fault(const char *val, size_t len, bool dry_run)
 	panic("fault=%.*s did not fault", (int)len, val);
 }
 
+/* The exitlab VMM has no BIOS area to scan for the RSDP: it passes
+ * rsdp_paddr when it has ACPI tables at all. */
+static int action_pci(const char *val, size_t len, bool dry_run)
+{
+	return pci_action(val, len, dry_run, start_info, !exitlab_info);
+}
+
+/* Stops without exiting, so that a test can inspect the VM from outside
+ * (QEMU's QMP query-pci) and then end it. */
+static int action_wait(const char *val, size_t len, bool dry_run)
+{
+	if (dry_run)
+		return EXITLAB_EXIT_OK;
+	printf("wait: halted with interrupts off until the VMM ends the VM\n");
+	console_flush();
+	for (;;)
+		__asm__ volatile("cli; hlt");
+}
+
 static int action_help(const char *val, size_t len, bool dry_run);
 
 static const struct action actions[] = {
@@ -90,6 +111,18 @@ static const struct action actions[] = {
 	{ "fault", true, action_fault, "fault=ud|pf|triple|hlt: fail on purpose (for tests)" },
 	{ "bench", true, bench_action, "bench=LIST: time exits (comma-separated; all; help)" },
 	{ "bench.samples", true, bench_samples_action, "bench.samples=N: samples per benchmark" },
+	{ "pci", true, action_pci,
+	  "pci=list|cf8|ecam|reset: list enumerates every bus (assigning BARs firmware left at 0) and "
+	  "prints functions, BARs and capabilities; cf8/ecam force the config mechanism of the next "
+	  "pci=list (default: ECAM if ACPI has an MCFG, else cf8), e.g. pci=cf8 pci=list; reset undoes "
+	  "firmware's BARs and bus numbers, so that the next pci=list assigns them all" },
+	{ "wait", false, action_wait, "wait: halt here without exiting (for tests that inspect the VM)" },
+	{ "irq", true, virtio_irq_action, "irq=poll|msix: how virtio completions are awaited (default poll)" },
+	{ "virtio", true, virtio_list_action, "virtio=list: start the virtio devices, show features, queues, notify addresses" },
+	{ "blk.read", true, blk_read_action, "blk.read=SECTOR: read a 512-byte sector, print it as hex lines 'blk SECTOR: ...'" },
+	{ "blk.write", true, blk_write_action, "blk.write=SECTOR:TEXT: write TEXT, padded with zero bytes, to SECTOR" },
+	{ "blk.flush", false, blk_flush_action, "blk.flush: flush the disk's write cache" },
+	{ "rng.read", true, rng_read_action, "rng.read=N: read N random bytes, print them as one hex line 'rng ...'" },
 	{ "help", false, action_help, "help: list the actions" },
 };
 
@@ -230,6 +263,7 @@ void guest_main(const struct hvm_start_info *si)
 	printf("tsc: %lu kHz, from %s\n", tsc_khz(), tsc_source());
 	printf("cmdline: \"%s\"\n", cmdline);
 
+	virtio_dev_boot(si, !exitlab_info);  /* where PCI enumeration finds ACPI */
 	int rc = cmdline_run(cmdline, true); /* check every action first */
 	if (rc == EXITLAB_EXIT_OK)
 		rc = cmdline_run(cmdline, false);

@@ -143,8 +143,9 @@ int64_t gvirtio_request(struct gvirtio *d, const struct gvbuf *bufs, unsigned n)
 
 	/* Poll: wait for used->idx to move. MSI-X: wait for the interrupt as
 	 * well, which the device raises after it updates the used ring, so
-	 * every completion is counted; interrupts are open only for one
-	 * instruction at a time (sti's shadow covers the pause). */
+	 * every completion is counted. Interrupts open for two instructions
+	 * at a time: STI's shadow covers the first; QEMU's TCG delivers only
+	 * between translation blocks, which the second gives it. */
 	for (unsigned spins = 0;; spins++) {
 		uint16_t used_idx = *(volatile uint16_t *)&q->used->idx;
 		if (used_idx != q->last_used && (!d->msix || d->irqs != irqs_before))
@@ -159,7 +160,7 @@ int64_t gvirtio_request(struct gvirtio *d, const struct gvbuf *bufs, unsigned n)
 			return -1;
 		}
 		if (d->msix)
-			__asm__ volatile("sti; pause; cli" ::: "memory");
+			__asm__ volatile("sti; nop; nop; cli" ::: "memory");
 		else
 			cpu_relax();
 	}

@@ -46,11 +46,11 @@ boot_vmm() {
 	rc=$?
 }
 
-# boot_qemu ACCEL [run-qemu options...] (image appended)
+# boot_qemu ACCEL [run-qemu options...] [-- QEMU args...] (the image is ours)
 boot_qemu() {
 	local accel=$1
 	shift
-	out=$("$ROOT/scripts/run-qemu" --accel "$accel" --timeout "$BOOT_TIMEOUT" "$@" "$GUEST" 2>&1)
+	out=$("$ROOT/scripts/run-qemu" --accel "$accel" --timeout "$BOOT_TIMEOUT" "$GUEST" "$@" 2>&1)
 	rc=$?
 }
 

@@ -1,0 +1,76 @@
+/*
+ * pci.h - the guest's PCI bus: config-space access through mechanism #1
+ * (ports 0xCF8/0xCFC) or ECAM (MMIO, found through ACPI MCFG), enumeration
+ * of every bus behind bridges, BAR sizing and assignment, and the pci=
+ * command-line action that lists what was found.
+ *
+ * Functions are named by a 16-bit BDF (bus << 8 | device << 3 | function),
+ * as in the PCI spec's routing ID. pci_enumerate() fills a small static
+ * table that later drivers (virtio) read with pci_func_get().
+ */
+#ifndef GUEST_PCI_H
+#define GUEST_PCI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pvh.h"
+
+#define PCI_MAX_FUNCS 64
+#define PCI_BDF(bus, dev, fn) ((uint16_t)((bus) << 8 | (dev) << 3 | (fn)))
+#define PCI_BDF_BUS(bdf) ((uint8_t)((bdf) >> 8))
+#define PCI_BDF_DEV(bdf) ((uint8_t)(((bdf) >> 3) & 0x1f))
+#define PCI_BDF_FN(bdf) ((uint8_t)((bdf) & 7))
+
+enum pci_mechanism {
+	PCI_MECH_AUTO, /* ECAM if ACPI has an MCFG, else mechanism #1 */
+	PCI_MECH_CF8,  /* configuration mechanism #1: 256 bytes per function */
+	PCI_MECH_ECAM, /* enhanced configuration access: 4096 bytes */
+};
+
+struct pci_bar {
+	uint64_t addr; /* bus address (= guest-physical), 0 if none */
+	uint64_t size; /* 0: not implemented, or the high half of a 64-bit BAR */
+	uint8_t type; /* enum pci_parse_bar_type */
+	bool prefetchable;
+	bool assigned; /* the guest gave it its address (firmware had not) */
+};
+
+struct pci_func {
+	uint16_t bdf;
+	uint16_t vendor_id, device_id;
+	uint32_t class_code; /* base << 16 | sub-class << 8 | prog-if */
+	uint8_t header_type; /* raw, PCI_HEADER_TYPE_MFD included */
+	uint8_t nbars; /* 6 (endpoint), 2 (bridge) */
+	struct pci_bar bars[6];
+	uint8_t secondary, subordinate; /* bridges: the bus range behind */
+	uint8_t subtree_end; /* bridges: table index after the last function behind */
+};
+
+/* Config space of function bdf. Offsets beyond what the mechanism reaches
+ * (256 for #1; buses outside MCFG's range for ECAM) read as all ones and
+ * ignore writes, like an absent function. */
+uint32_t pci_cfg_read32(uint16_t bdf, uint16_t off);
+uint16_t pci_cfg_read16(uint16_t bdf, uint16_t off);
+uint8_t pci_cfg_read8(uint16_t bdf, uint16_t off);
+void pci_cfg_write32(uint16_t bdf, uint16_t off, uint32_t v);
+void pci_cfg_write16(uint16_t bdf, uint16_t off, uint16_t v);
+void pci_cfg_write8(uint16_t bdf, uint16_t off, uint8_t v);
+
+/* Picks the mechanism (AUTO asks ACPI once; si->rsdp_paddr, else the BIOS
+ * area if scan_bios), then enumerates every bus, sizes every BAR, assigns
+ * the ones firmware left at 0 and enables their decoding. Returns the number
+ * of functions found, or -1 if the mechanism asked for is not available. */
+int pci_enumerate(enum pci_mechanism mech, const struct hvm_start_info *si, bool scan_bios);
+const struct pci_func *pci_func_get(unsigned index); /* NULL past the end */
+
+/* ECAM address of (bdf, off) once pci_enumerate() has looked for ACPI's
+ * MCFG; 0 when there is no usable ECAM window (for the benchmarks). */
+uintptr_t pci_ecam_address(uint16_t bdf, uint16_t off);
+
+/* The pci=list|cf8|ecam action (see main.c's table). */
+int pci_action(const char *val, size_t len, bool dry_run, const struct hvm_start_info *si,
+	       bool scan_bios);
+
+#endif

@@ -1,0 +1,366 @@
+/*
+ * virtio_dev.c - find virtio-blk and virtio-rng on the PCI bus, start them,
+ * and serve the command-line actions (virtio_dev.h).
+ *
+ * A device is found by its modern PCI ID (0x1040 + virtio type, §4.1.2),
+ * its virtio capabilities decoded by the shared parser (pci_parse.c), and
+ * each structure's address computed as BAR + offset. Devices start lazily,
+ * at the first action that needs them, with completion by polling or by
+ * MSI-X as irq= says. Every buffer a device reads or writes is static and
+ * identity-mapped, so its virtual address is its physical address.
+ */
+#include "virtio_dev.h"
+
+#include "apic.h"
+#include "cpu.h"
+#include "exitlab_abi.h"
+#include "lib.h"
+#include "pci.h"
+#include "pci_parse.h"
+#include "pci_regs.h"
+#include "trap.h"
+#include "virtio_drv.h"
+#include "virtio_pci.h"
+
+#define VEC_BLK 0x30
+#define VEC_RNG 0x31
+/* Device-visible and scratch memory: outside BSS, nothing to clear at boot. */
+#define DMA __attribute__((section(".stack.dma"), aligned(64)))
+
+struct vdev {
+	struct gvirtio v;
+	uint8_t vector;   /* MSI-X vector for queue 0 */
+	uint64_t wanted;  /* device feature bits we can use */
+	bool found, started, started_msix;
+	uint16_t bdf;
+	uint16_t msix_cap;    /* config offset of the MSI-X capability, 0: none */
+	uintptr_t msix_table; /* its table, in a BAR */
+};
+
+static struct vdev blk = { .v = { .name = "virtio-blk", .type = VIRTIO_ID_BLOCK }, .vector = VEC_BLK,
+			   .wanted = 1ull << VIRTIO_BLK_F_FLUSH | 1ull << VIRTIO_BLK_F_RO };
+static struct vdev rng = { .v = { .name = "virtio-rng", .type = VIRTIO_ID_RNG }, .vector = VEC_RNG };
+static struct vdev *const devs[] = { &blk, &rng };
+
+static const struct hvm_start_info *boot_si;
+static bool boot_scan_bios, probed, use_msix;
+
+static uint8_t cfg_bytes[256] DMA;
+static struct pci_parse_info cfg_info DMA;
+static struct virtio_blk_req_hdr req_hdr DMA;
+static uint8_t req_data[4096] DMA;
+static uint8_t req_status DMA;
+
+void virtio_dev_boot(const struct hvm_start_info *si, bool scan_bios)
+{
+	boot_si = si;
+	boot_scan_bios = scan_bios;
+}
+
+static void vdev_irq(unsigned vector)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(devs); i++)
+		if (devs[i]->vector == vector)
+			devs[i]->v.irqs++;
+	apic_eoi();
+}
+
+/* Address of one virtio structure, BAR + offset, if the guest reaches it. */
+static uintptr_t vdev_struct_addr(struct vdev *d, const struct pci_func *f, uint8_t cfg_type)
+{
+	const struct pci_parse_cap *c = pci_parse_virtio_find(&cfg_info, cfg_type);
+	if (!c) {
+		printf("error: %s: no usable %s capability\n", d->v.name, pci_parse_virtio_cfg_name(cfg_type));
+		return 0;
+	}
+	uint64_t a = f->bars[c->u.virtio.bar].addr + c->u.virtio.offset;
+	if (!f->bars[c->u.virtio.bar].addr || a + c->u.virtio.length > 0x100000000ull) {
+		printf("error: %s: %s structure at 0x%lx (BAR%u) is outside the mapped low 4 GiB\n", d->v.name,
+		       pci_parse_virtio_cfg_name(cfg_type), a, c->u.virtio.bar);
+		return 0;
+	}
+	if (cfg_type == VIRTIO_PCI_CAP_NOTIFY_CFG)
+		d->v.notify_mult = c->u.virtio.notify_off_multiplier;
+	return (uintptr_t)a;
+}
+
+static void vdev_attach(struct vdev *d, const struct pci_func *f)
+{
+	d->bdf = f->bdf;
+	for (uint16_t off = 0; off < sizeof(cfg_bytes); off += 4) {
+		uint32_t v = pci_cfg_read32(f->bdf, off);
+		memcpy(cfg_bytes + off, &v, 4);
+	}
+	pci_parse_config(cfg_bytes, sizeof(cfg_bytes), &cfg_info);
+	d->v.common = vdev_struct_addr(d, f, VIRTIO_PCI_CAP_COMMON_CFG);
+	d->v.notify_base = vdev_struct_addr(d, f, VIRTIO_PCI_CAP_NOTIFY_CFG);
+	d->v.isr = vdev_struct_addr(d, f, VIRTIO_PCI_CAP_ISR_CFG);
+	d->v.device_cfg = d->v.type == VIRTIO_ID_BLOCK ? vdev_struct_addr(d, f, VIRTIO_PCI_CAP_DEVICE_CFG) : 0;
+	d->found = d->v.common && d->v.notify_base && d->v.isr && (d->v.type != VIRTIO_ID_BLOCK || d->v.device_cfg);
+	const struct pci_parse_cap *m = pci_parse_cap_find(&cfg_info, PCI_CAP_ID_MSIX, false);
+	if (m && m->kind == PCI_PARSE_CAP_MSIX && m->u.msix.table_bar < 6 && f->bars[m->u.msix.table_bar].addr) {
+		d->msix_cap = m->offset;
+		d->msix_table = (uintptr_t)(f->bars[m->u.msix.table_bar].addr + m->u.msix.table_offset);
+	}
+	/* Decode its memory BARs, and let it read and write our rings (DMA). */
+	uint16_t cmd = pci_cfg_read16(f->bdf, PCI_COMMAND);
+	pci_cfg_write16(f->bdf, PCI_COMMAND, cmd | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
+}
+
+/* Finds the devices, once. */
+void virtio_dev_probe(void)
+{
+	if (probed)
+		return;
+	probed = true;
+	if (pci_enumerate(PCI_MECH_AUTO, boot_si, boot_scan_bios) < 0)
+		return;
+	for (unsigned i = 0; pci_func_get(i); i++) {
+		const struct pci_func *f = pci_func_get(i);
+		if (f->vendor_id == VIRTIO_PCI_VENDOR_ID && f->device_id < VIRTIO_PCI_DEVICE_ID_MODERN_BASE)
+			printf("virtio: %02x:%02x.%x is a transitional device (%04x), not driven: "
+			       "give QEMU disable-legacy=on\n",
+			       PCI_BDF_BUS(f->bdf), PCI_BDF_DEV(f->bdf), PCI_BDF_FN(f->bdf), f->device_id);
+		for (size_t k = 0; k < ARRAY_SIZE(devs); k++)
+			if (!devs[k]->found && f->vendor_id == VIRTIO_PCI_VENDOR_ID &&
+			    f->device_id == VIRTIO_PCI_DEVICE_ID_MODERN_BASE + devs[k]->v.type)
+				vdev_attach(devs[k], f);
+	}
+}
+
+/* MSI-X entry 0 aimed at this CPU and d->vector, unmasked, MSI-X enabled
+ * (PCI 3.0 §6.8.2). */
+static int vdev_msix_setup(struct vdev *d)
+{
+	if (!d->msix_cap) {
+		printf("error: %s: irq=msix, but the device has no usable MSI-X capability\n", d->v.name);
+		return -1;
+	}
+	if (apic_init()) {
+		printf("error: irq=msix: this CPU has no local APIC\n");
+		return -1;
+	}
+	trap_set_handler(d->vector, vdev_irq);
+	uint64_t addr = apic_msi_address();
+	mmio_write32(d->msix_table + PCI_MSIX_ENTRY_LOWER_ADDR, (uint32_t)addr);
+	mmio_write32(d->msix_table + PCI_MSIX_ENTRY_UPPER_ADDR, (uint32_t)(addr >> 32));
+	mmio_write32(d->msix_table + PCI_MSIX_ENTRY_DATA, apic_msi_data(d->vector));
+	mmio_write32(d->msix_table + PCI_MSIX_ENTRY_VECTOR_CTRL, 0);
+	uint16_t ctl = pci_cfg_read16(d->bdf, d->msix_cap + PCI_MSIX_FLAGS);
+	pci_cfg_write16(d->bdf, d->msix_cap + PCI_MSIX_FLAGS,
+			(uint16_t)((ctl | PCI_MSIX_FLAGS_ENABLE) & ~PCI_MSIX_FLAGS_MASKALL));
+	return 0;
+}
+
+/* The device, started in the current irq= mode; NULL (reported) if absent. */
+static struct vdev *vdev_get(struct vdev *d)
+{
+	virtio_dev_probe();
+	if (!d->found) {
+		printf("error: no %s device found on the PCI bus\n", d->v.name);
+		return NULL;
+	}
+	if (d->started && d->started_msix == use_msix)
+		return d;
+	if (use_msix && vdev_msix_setup(d))
+		return NULL;
+	if (gvirtio_start(&d->v, d->wanted, use_msix ? 0 : VIRTIO_MSI_NO_VECTOR))
+		return NULL;
+	d->started = true;
+	d->started_msix = use_msix;
+	return d;
+}
+
+int virtio_irq_action(const char *val, size_t len, bool dry_run)
+{
+	bool poll = len == 4 && !memcmp(val, "poll", 4), msix = len == 4 && !memcmp(val, "msix", 4);
+	if (!poll && !msix) {
+		printf("error: irq: '%.*s' is not one of: poll msix\n", (int)len, val);
+		return EXITLAB_EXIT_USAGE;
+	}
+	if (!dry_run)
+		use_msix = msix;
+	return EXITLAB_EXIT_OK;
+}
+
+int virtio_list_action(const char *val, size_t len, bool dry_run)
+{
+	if (!(len == 4 && !memcmp(val, "list", 4))) {
+		printf("error: virtio: '%.*s' is not 'list'\n", (int)len, val);
+		return EXITLAB_EXIT_USAGE;
+	}
+	if (dry_run)
+		return EXITLAB_EXIT_OK;
+	unsigned n = 0;
+	for (size_t i = 0; i < ARRAY_SIZE(devs); i++) {
+		struct vdev *d = devs[i];
+		virtio_dev_probe();
+		if (!d->found || !vdev_get(d))
+			continue;
+		n++;
+		printf("virtio %02x:%02x.%x %s features=0x%lx queue=0 size=%u notify=0x%lx (multiplier %u) irq=%s\n",
+		       PCI_BDF_BUS(d->bdf), PCI_BDF_DEV(d->bdf), PCI_BDF_FN(d->bdf), d->v.name, d->v.features,
+		       d->v.vq.size, (uint64_t)d->v.vq.notify, d->v.notify_mult,
+		       d->started_msix ? "msix" : "poll");
+	}
+	if (!n)
+		printf("virtio: no devices found\n");
+	return EXITLAB_EXIT_OK;
+}
+
+/* One virtio-blk request on req_hdr/req_data/req_status. */
+static int blk_request(uint32_t type, uint64_t sector, uint32_t nbytes, bool data_in)
+{
+	struct vdev *d = vdev_get(&blk);
+	if (!d)
+		return EXITLAB_EXIT_FAIL;
+	req_hdr = (struct virtio_blk_req_hdr){ .type = type, .sector = sector };
+	req_status = 0xff;
+	struct gvbuf bufs[3] = { { &req_hdr, sizeof(req_hdr), false } };
+	unsigned n = 1;
+	if (nbytes)
+		bufs[n++] = (struct gvbuf){ req_data, nbytes, data_in };
+	bufs[n++] = (struct gvbuf){ &req_status, 1, true };
+	if (gvirtio_request(&d->v, bufs, n) < 0)
+		return EXITLAB_EXIT_FAIL;
+	if (req_status != VIRTIO_BLK_S_OK) {
+		printf("error: virtio-blk: sector %lu: device status %s\n", sector,
+		       req_status == VIRTIO_BLK_S_IOERR	 ? "VIRTIO_BLK_S_IOERR"
+		       : req_status == VIRTIO_BLK_S_UNSUPP ? "VIRTIO_BLK_S_UNSUPP"
+							   : "(not set)");
+		return EXITLAB_EXIT_FAIL;
+	}
+	return EXITLAB_EXIT_OK;
+}
+
+static void blk_report(const char *what, uint64_t sector)
+{
+	printf("blk: %s sector %lu ok (irq=%s, interrupts %u)\n", what, sector, use_msix ? "msix" : "poll",
+	       blk.v.irqs);
+}
+
+int blk_read_action(const char *val, size_t len, bool dry_run)
+{
+	uint64_t sector;
+	if (!parse_u64(val, len, &sector)) {
+		printf("error: blk.read: '%.*s' is not a sector number\n", (int)len, val);
+		return EXITLAB_EXIT_USAGE;
+	}
+	if (dry_run)
+		return EXITLAB_EXIT_OK;
+	int rc = blk_request(VIRTIO_BLK_T_IN, sector, VIRTIO_BLK_SECTOR_SIZE, true);
+	if (rc)
+		return rc;
+	for (unsigned off = 0; off < VIRTIO_BLK_SECTOR_SIZE; off += 16) {
+		char hex[16 * 3 + 1], text[17];
+		for (unsigned i = 0; i < 16; i++) {
+			uint8_t b = req_data[off + i];
+			snprintf(hex + 3 * i, 4, "%02x ", b);
+			text[i] = b >= 0x20 && b < 0x7f ? (char)b : '.';
+		}
+		text[16] = '\0';
+		printf("blk %lu: %03x: %s |%s|\n", sector, off, hex, text);
+	}
+	blk_report("read", sector);
+	return EXITLAB_EXIT_OK;
+}
+
+int blk_write_action(const char *val, size_t len, bool dry_run)
+{
+	size_t colon = 0;
+	uint64_t sector;
+	while (colon < len && val[colon] != ':')
+		colon++;
+	if (colon == len || !parse_u64(val, colon, &sector) || len - colon - 1 > VIRTIO_BLK_SECTOR_SIZE) {
+		printf("error: blk.write: '%.*s' is not SECTOR:TEXT (TEXT at most 512 bytes)\n", (int)len, val);
+		return EXITLAB_EXIT_USAGE;
+	}
+	if (dry_run)
+		return EXITLAB_EXIT_OK;
+	memset(req_data, 0, VIRTIO_BLK_SECTOR_SIZE);
+	memcpy(req_data, val + colon + 1, len - colon - 1);
+	int rc = blk_request(VIRTIO_BLK_T_OUT, sector, VIRTIO_BLK_SECTOR_SIZE, false);
+	if (!rc)
+		blk_report("wrote", sector);
+	return rc;
+}
+
+int blk_flush_action(const char *val, size_t len, bool dry_run)
+{
+	if (dry_run)
+		return EXITLAB_EXIT_OK;
+	virtio_dev_probe();
+	if (blk.found && !(vdev_get(&blk) && (blk.v.features & (1ull << VIRTIO_BLK_F_FLUSH)))) {
+		printf("error: blk.flush: the device does not offer VIRTIO_BLK_F_FLUSH\n");
+		return EXITLAB_EXIT_FAIL;
+	}
+	int rc = blk_request(VIRTIO_BLK_T_FLUSH, 0, 0, false);
+	if (!rc)
+		printf("blk: flush ok (irq=%s, interrupts %u)\n", use_msix ? "msix" : "poll", blk.v.irqs);
+	return rc;
+}
+
+int rng_read_action(const char *val, size_t len, bool dry_run)
+{
+	uint64_t n;
+	if (!parse_u64(val, len, &n) || n == 0 || n > sizeof(req_data)) {
+		printf("error: rng.read: '%.*s' is not a byte count from 1 to %zu\n", (int)len, val, sizeof(req_data));
+		return EXITLAB_EXIT_USAGE;
+	}
+	if (dry_run)
+		return EXITLAB_EXIT_OK;
+	struct vdev *d = vdev_get(&rng);
+	if (!d)
+		return EXITLAB_EXIT_FAIL;
+	/* The device may return fewer bytes than asked: ask until we have n. */
+	for (uint64_t got = 0; got < n;) {
+		struct gvbuf b = { req_data + got, (uint32_t)(n - got), true };
+		int64_t r = gvirtio_request(&d->v, &b, 1);
+		if (r <= 0) {
+			printf("error: virtio-rng: the device returned %ld bytes\n", r);
+			return EXITLAB_EXIT_FAIL;
+		}
+		got += (uint64_t)r;
+	}
+	printf("rng ");
+	for (uint64_t i = 0; i < n; i += 32) {
+		char hex[65];
+		unsigned k = 0;
+		for (; k < 32 && i + k < n; k++)
+			snprintf(hex + 2 * k, 3, "%02x", req_data[i + k]);
+		printf("%.*s", (int)(2 * k), hex);
+	}
+	printf("\nrng: read %lu bytes (irq=%s, interrupts %u)\n", n, use_msix ? "msix" : "poll", rng.v.irqs);
+	return EXITLAB_EXIT_OK;
+}
+
+/* --- benchmarks ------------------------------------------------------------ */
+
+static const char *bench_blk_start(bool msix)
+{
+	use_msix = msix;
+	virtio_dev_probe();
+	if (!blk.found)
+		return "no virtio-blk device";
+	return vdev_get(&blk) ? NULL : "virtio-blk did not start";
+}
+
+const char *virtio_bench_prepare_notify(void) { return bench_blk_start(use_msix); }
+const char *virtio_bench_prepare_poll(void) { return bench_blk_start(false); }
+const char *virtio_bench_prepare_msix(void) { return bench_blk_start(true); }
+
+/* The notify alone: with nothing new in the ring the device finds no work,
+ * so this times the exit and the wake-up of whoever serves it. */
+void virtio_bench_notify(unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		gvirtio_notify(&blk.v);
+}
+
+/* Whole 4 KiB reads (eight sectors from sector 0), one at a time. */
+void virtio_bench_blk_read(unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (blk_request(VIRTIO_BLK_T_IN, 0, sizeof(req_data), true))
+			panic("bench: virtio-blk read failed");
+}

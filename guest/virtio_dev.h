@@ -1,0 +1,33 @@
+/*
+ * virtio_dev.h - the virtio devices the guest drives (virtio-blk,
+ * virtio-rng), found on the PCI bus, and the command-line actions that use
+ * them: irq=, virtio=list, blk.read=, blk.write=, blk.flush, rng.read=.
+ */
+#ifndef GUEST_VIRTIO_DEV_H
+#define GUEST_VIRTIO_DEV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "pvh.h"
+
+/* Where enumeration gets ACPI from (main.c knows). */
+void virtio_dev_boot(const struct hvm_start_info *si, bool scan_bios);
+/* Enumerates the PCI bus and finds the virtio devices, once. */
+void virtio_dev_probe(void);
+
+int virtio_irq_action(const char *val, size_t len, bool dry_run);
+int virtio_list_action(const char *val, size_t len, bool dry_run);
+int blk_read_action(const char *val, size_t len, bool dry_run);
+int blk_write_action(const char *val, size_t len, bool dry_run);
+int blk_flush_action(const char *val, size_t len, bool dry_run);
+int rng_read_action(const char *val, size_t len, bool dry_run);
+
+/* Benchmarks (bench.c): prepare returns NULL when ready, else why not. */
+const char *virtio_bench_prepare_notify(void);
+const char *virtio_bench_prepare_poll(void);
+const char *virtio_bench_prepare_msix(void);
+void virtio_bench_notify(unsigned n);
+void virtio_bench_blk_read(unsigned n);
+
+#endif

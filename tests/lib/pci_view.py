@@ -1,0 +1,147 @@
+#!/usr/bin/env python3
+"""pci_view.py - PCI views for tests/pci-qemu.t, in the guest's pci=list format.
+
+  pci_view.py qmp SOCKET     QEMU's own view of the bus, through QMP
+                             query-pci on a running VM, then QMP quit. Also
+                             checks that every BAR behind a bridge lies in
+                             that bridge's window (exit 1 if not).
+  pci_view.py guest FILE     the guest's pci=list lines from its output,
+                             reduced to what QEMU reports too (no prog-if,
+                             no trailing notes)
+  pci_view.py sane FILE      checks the guest's BARs: each non-zero, aligned
+                             to its size, below 4 GiB, none overlapping
+                             another of the same space (exit 1 if not)
+
+Both views print one line per function, `pci BB:DD.F VVVV:DDDD class=CCCC`,
+and one per BAR, `pci BB:DD.F barN=io|mem32|mem64:0xADDR/0xSIZE[ pf]`,
+sorted, so that the test can diff them.
+"""
+import json
+import re
+import socket
+import sys
+import time
+
+
+def qmp_connect(path, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            s = socket.socket(socket.AF_UNIX)
+            s.settimeout(30)  # a QEMU that stops answering must not hang the test
+            s.connect(path)
+            return s
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
+def qmp_view(path):
+    s = qmp_connect(path)
+    f = s.makefile("rw")
+    json.loads(f.readline())  # the greeting
+
+    def execute(cmd):
+        f.write(json.dumps({"execute": cmd}) + "\n")
+        f.flush()
+        while True:
+            line = f.readline()
+            if not line:
+                return None
+            r = json.loads(line)
+            if "error" in r:
+                raise RuntimeError(f"QMP {cmd}: {r['error']}")
+            if "return" in r:
+                return r["return"]
+
+    execute("qmp_capabilities")
+    buses = execute("query-pci")
+    try:
+        execute("quit")
+    except (OSError, ValueError):
+        pass
+
+    lines, bad = [], []
+
+    def walk(devices, windows):
+        for d in devices:
+            who = f"pci {d['bus']:02x}:{d['slot']:02x}.{d['function']:x}"
+            lines.append(f"{who} {d['id']['vendor']:04x}:{d['id']['device']:04x} "
+                         f"class={d['class_info']['class']:04x}")
+            for r in d["regions"]:
+                if r["bar"] > 5:  # the expansion ROM: the guest does not list it
+                    continue
+                if r["type"] == "io":
+                    kind, pf = "io", ""
+                else:
+                    kind = "mem64" if r["mem_type_64"] else "mem32"
+                    pf = " pf" if r["prefetch"] else ""
+                lines.append(f"{who} bar{r['bar']}={kind}:{r['address']:#x}/{r['size']:#x}{pf}")
+                for w in windows:  # every bridge above must forward it
+                    ranges = [w["io_range"]] if kind == "io" else \
+                        [w["memory_range"], w["prefetchable_range"]]
+                    if not any(g["base"] <= r["address"] and
+                               r["address"] + r["size"] - 1 <= g["limit"] for g in ranges):
+                        bad.append(f"{who} bar{r['bar']} {r['address']:#x} is outside the "
+                                   f"{kind} window of the bridge to bus {w['secondary']:02x}")
+            if "pci_bridge" in d:
+                b = d["pci_bridge"]
+                walk(b.get("devices", []), windows + [b["bus"]])
+
+    for bus in buses:
+        walk(bus["devices"], [])
+    print("\n".join(sorted(lines)))
+    for b in bad:
+        print(b, file=sys.stderr)
+    return 1 if bad else 0
+
+
+FUNC = re.compile(r"^(pci [0-9a-f]{2}:[0-9a-f]{2}\.[0-7]) ([0-9a-f]{4}:[0-9a-f]{4}) class=([0-9a-f]{4})[0-9a-f]{2}\b")
+BAR = re.compile(r"^(pci [0-9a-f]{2}:[0-9a-f]{2}\.[0-7] bar[0-5]=(io|mem32|mem64):0x([0-9a-f]+)/0x([0-9a-f]+))( pf)?\b")
+
+
+def guest_view(path):
+    lines = []
+    for line in open(path, errors="replace"):
+        m = FUNC.match(line)
+        if m:
+            lines.append(f"{m[1]} {m[2]} class={m[3]}")
+            continue
+        m = BAR.match(line)
+        if m:
+            lines.append(m[1] + (m[5] or ""))
+    print("\n".join(sorted(lines)))
+    return 0
+
+
+def guest_sane(path):
+    bars, bad = [], []
+    for line in open(path, errors="replace"):
+        m = BAR.match(line)
+        if not m:
+            continue
+        addr, size = int(m[3], 16), int(m[4], 16)
+        space = "io" if m[2] == "io" else "mem"
+        if addr == 0:
+            bad.append(f"{m[1]}: address 0 (unassigned)")
+        if size & (size - 1) or addr % size:
+            bad.append(f"{m[1]}: not aligned to its size")
+        if addr + size > 1 << 32:
+            bad.append(f"{m[1]}: above 4 GiB")
+        for other_space, a, s, name in bars:
+            if other_space == space and addr < a + s and a < addr + size:
+                bad.append(f"{m[1]}: overlaps {name}")
+        bars.append((space, addr, size, m[1]))
+    for b in bad:
+        print(b)
+    if not bars:
+        print("no BAR lines")
+    return 1 if bad or not bars else 0
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 3 or sys.argv[1] not in ("qmp", "guest", "sane"):
+        sys.exit(__doc__)
+    mode, arg = sys.argv[1:]
+    sys.exit({"qmp": qmp_view, "guest": guest_view, "sane": guest_sane}[mode](arg))

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# virtio-qemu.t - the guest's virtio driver against QEMU's own
+# virtio-blk-pci and virtio-rng-pci (modern only: disable-legacy=on): reads
+# of a marker, writes that reach the disk file, errors, random bytes, with
+# polling and with MSI-X. TCG always; KVM (MSI-X) when /dev/kvm is usable.
+source "$(dirname "$0")/lib/tap.sh"
+source "$(dirname "$0")/lib/virtio_checks.sh"
+command -v qemu-system-x86_64 >/dev/null || skip_all "qemu-system-x86_64 is not installed"
+command -v xxd >/dev/null || skip_all "xxd is not installed (apt-get install xxd)"
+plan $((3 * 8 + 2))
+
+ACCEL=tcg
+boot_disk() {
+	local disk=$1
+	shift
+	boot_qemu "$ACCEL" --append "$*" -- \
+		-drive "if=none,id=d0,file=$disk,format=raw" -device virtio-blk-pci,drive=d0,disable-legacy=on \
+		-device virtio-rng-pci,disable-legacy=on
+}
+
+virtio_checks TCG poll
+virtio_checks TCG msix
+
+truncate -s 64K "$TMP/none.img"
+boot_disk "$TMP/none.img" "virtio=list"
+check "TCG: virtio=list shows both devices with their notify addresses" \
+	eval 'has "^virtio [0-9a-f:.]+ virtio-blk features=0x1[0-9a-f]{8} queue=0 size=[0-9]+ notify=0x[0-9a-f]+ \(multiplier 4\)" && has "^virtio [0-9a-f:.]+ virtio-rng "'
+
+boot_qemu tcg --append "blk.read=0" -- -device virtio-rng-pci,disable-legacy=on
+check "TCG: no virtio-blk: said so, status 1" eval 'rc_is 1 && has "^error: no virtio-blk device found"'
+
+if kvm_usable; then
+	ACCEL=kvm
+	virtio_checks KVM msix
+else
+	for i in $(seq 8); do skip "/dev/kvm is missing or not usable: QEMU-KVM virtio checks not run"; done
+fi
