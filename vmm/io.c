@@ -51,6 +51,17 @@ int io_register(enum io_space space, uint64_t base, uint64_t len, const char *na
 	return 0;
 }
 
+int io_unregister(enum io_space space, uint64_t base)
+{
+	for (unsigned i = 0; i < nr_ranges; i++) {
+		if (ranges[i].space == space && ranges[i].base == base) {
+			ranges[i] = ranges[--nr_ranges];
+			return 0;
+		}
+	}
+	return -1;
+}
+
 static struct io_range *io_find(enum io_space space, uint64_t addr, unsigned size)
 {
 	for (unsigned i = 0; i < nr_ranges; i++) {

@@ -6,13 +6,16 @@
  *                module list, exitlab_boot_info, command line
  *   0x0009_f000  (end of boot-info headroom)
  *   0x000a_0000  ----------------------------------------------- hole
- *                legacy VGA/BIOS area, reserved in the memory map
+ *                legacy VGA/BIOS area, reserved in the memory map;
+ *   0x000e_0000  ACPI tables: RSDP, XSDT, MCFG (where a BIOS-area scan
+ *                for the RSDP would look, too)
  *   0x0010_0000  ----------------------------------------------- RAM
  *                the guest image (linked at 1 MiB), then free RAM
  *   mem_size     ----------------------------------------------- end
  *
  * mem_size is at most LAYOUT_RAM_MAX, so [2 GiB, 4 GiB) stays free for
- * device MMIO (PCI windows, ECAM, the local APIC).
+ * device MMIO: the ECAM window at 0xb000_0000 (as on QEMU q35), BARs the
+ * guest assigns (it has no firmware to do it), the local APIC.
  */
 #ifndef VMM_LAYOUT_H
 #define VMM_LAYOUT_H
@@ -29,6 +32,12 @@
 
 #define LAYOUT_HOLE_START 0xa0000ull
 #define LAYOUT_HOLE_END 0x100000ull
+
+#define LAYOUT_ACPI 0xe0000ull      /* RSDP, then XSDT and MCFG */
+#define LAYOUT_ACPI_END 0xf0000ull
+
+#define LAYOUT_ECAM 0xb0000000ull   /* 1 MiB per bus */
+#define LAYOUT_ECAM_BUSES 1         /* bus 0 only: no bridges */
 
 #define LAYOUT_RAM_MIN (4ull << 20)
 #define LAYOUT_RAM_MAX (2ull << 30)

@@ -22,14 +22,21 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "acpi_tables.h"
 #include "boot.h"
 #include "devices.h"
 #include "elf.h"
 #include "exitlab_abi.h"
 #include "io.h"
+#include "iothread.h"
+#include "irq.h"
 #include "kvm.h"
 #include "layout.h"
+#include "pcibus.h"
 #include "vmm.h"
+#include "vpci.h"
+
+#define MAX_DISKS 8
 
 struct options {
 	uint64_t mem;
@@ -37,6 +44,10 @@ struct options {
 	const char *image;
 	unsigned timeout_s;
 	bool stats, trace;
+	const char *disks[MAX_DISKS];
+	unsigned ndisks;
+	bool rng, no_ioeventfd;
+	const char *dump_pci;
 };
 
 static void usage(FILE *f)
@@ -50,6 +61,13 @@ static void usage(FILE *f)
 		"  -m, --mem SIZE        guest RAM: bytes, or with K, M or G (default %lluM,\n"
 		"                        %lluM to %lluM)\n"
 		"  -a, --append CMDLINE  the guest's command line (exitlab guest: try 'help')\n"
+		"  -d, --disk FILE[,ro]  a virtio-blk disk backed by FILE (repeatable; ,ro:\n"
+		"                        read-only); FILE must exist, its size is the capacity\n"
+		"  -r, --rng             a virtio-rng device fed by getrandom(2)\n"
+		"      --no-ioeventfd    virtio notifies exit to the VMM (KVM_EXIT_MMIO in the\n"
+		"                        vCPU thread) instead of signalling an ioeventfd\n"
+		"      --dump-pci FILE   when the VM ends, write every PCI function's config\n"
+		"                        space as lspci -xxxx does (read it: lspci -F FILE -vvv)\n"
 		"  -s, --stats           when the VM ends, print exits by reason and device\n"
 		"  -t, --trace           print every I/O and MMIO exit as it happens\n"
 		"  -T, --timeout SECONDS stop the guest after SECONDS (exit code 124)\n"
@@ -103,6 +121,10 @@ static void parse_options(int argc, char **argv, struct options *o)
 		{ "stats", no_argument, NULL, 's' },
 		{ "trace", no_argument, NULL, 't' },
 		{ "timeout", required_argument, NULL, 'T' },
+		{ "disk", required_argument, NULL, 'd' },
+		{ "rng", no_argument, NULL, 'r' },
+		{ "no-ioeventfd", no_argument, NULL, 'N' },
+		{ "dump-pci", required_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 },
@@ -111,8 +133,16 @@ static void parse_options(int argc, char **argv, struct options *o)
 	char *end;
 
 	*o = (struct options){ .mem = LAYOUT_RAM_DEFAULT, .append = "" };
-	while ((c = getopt_long(argc, argv, "m:a:stT:hV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "m:a:stT:d:rhV", longopts, NULL)) != -1) {
 		switch (c) {
+		case 'd':
+			if (o->ndisks == MAX_DISKS)
+				die("--disk: at most %d disks", MAX_DISKS);
+			o->disks[o->ndisks++] = optarg;
+			break;
+		case 'r': o->rng = true; break;
+		case 'N': o->no_ioeventfd = true; break;
+		case 'P': o->dump_pci = optarg; break;
 		case 'm': o->mem = parse_size(optarg); break;
 		case 'a': o->append = optarg; break;
 		case 's': o->stats = true; break;
@@ -184,6 +214,39 @@ static long peak_rss_kib(void)
 	return kib;
 }
 
+/* The virtio devices, each a PCI function on bus 0 from slot 1 on. */
+static struct vpci_dev vdevs[MAX_DISKS + 1];
+static unsigned nvdevs;
+
+static void devices_create(struct vm *vm, const struct options *o)
+{
+	char err[256];
+
+	for (unsigned i = 0; i <= o->ndisks; i++) {
+		bool is_rng = i == o->ndisks;
+		if (is_rng && !o->rng)
+			break;
+		struct vpci_dev *d = &vdevs[nvdevs];
+		if (vpci_dev_create(d, vm, is_rng ? VIRTIO_ID_RNG : VIRTIO_ID_BLOCK, is_rng ? NULL : o->disks[i],
+				    !o->no_ioeventfd, err, sizeof(err)) ||
+		    vpci_attach(d, 1 + nvdevs))
+			die("%s", err[0] ? err : "cannot put a virtio device on the PCI bus");
+		nvdevs++;
+	}
+}
+
+static void devices_stats(void)
+{
+	for (unsigned i = 0; i < nvdevs; i++) {
+		struct vpci_dev *d = &vdevs[i];
+		fprintf(stderr, "stats: %s at 00:%02x.0: notifies %llu (%s), requests %llu, interrupts %llu sent, %llu held pending%s\n",
+			d->name, d->pci.slot, (unsigned long long)d->q[0].notifies,
+			d->use_ioeventfd ? "ioeventfd" : "MMIO exits", (unsigned long long)d->q[0].requests,
+			(unsigned long long)d->msix.fired, (unsigned long long)d->msix.held,
+			d->status & VIRTIO_CONFIG_S_NEEDS_RESET ? ", DEVICE_NEEDS_RESET" : "");
+	}
+}
+
 int main(int argc, char **argv)
 {
 	struct options o;
@@ -207,12 +270,19 @@ int main(int argc, char **argv)
 		die("%s: %s", o.image, err);
 	if (kvm_vm_create(&vm, err, sizeof(err)))                    /* the VM, RAM as slot 0 */
 		die("%s", err);
+	bool virtio = o.ndisks || o.rng;
+	if (virtio && irq_chip_create(&vm))                           /* interrupts, for MSI-X */
+		die("KVM_CREATE_IRQCHIP: %s", strerror(errno));
 	if (kvm_vcpu_create(&vm, err, sizeof(err)))                  /* vCPU, CPUID, TSC rate */
 		die("%s", err);
+	if (pcibus_init(&vm))                                        /* host bridge, 0xcf8, ECAM */
+		die("cannot set up the PCI bus");
+	devices_create(&vm, &o);                                     /* virtio-blk, virtio-rng */
 	struct boot_params bp = {
 		.cmdline = o.append,
 		.tsc_khz = vm.tsc_khz,
 		.console_port = EXITLAB_PORT_CONSOLE,
+		.rsdp_paddr = acpi_tables_write(vm.ram, LAYOUT_ECAM, LAYOUT_ECAM_BUSES - 1), /* MCFG */
 	};
 	uint64_t start_info = boot_info_write(vm.ram, vm.ram_size, &bp, err, sizeof(err)); /* PVH info */
 	if (!start_info)
@@ -221,11 +291,17 @@ int main(int argc, char **argv)
 		die("cannot register the platform devices");
 	if (kvm_vcpu_set_pvh_entry(&vm, img.entry, start_info, err, sizeof(err))) /* entry state */
 		die("%s", err);
+	if (iothread_start())                                        /* serves the ioeventfds */
+		die("cannot start the I/O thread: %s", strerror(errno));
 
 	int rc = kvm_run_loop(&vm, o.timeout_s);                     /* run */
+	iothread_stop();
 	uart_flush();
+	if (o.dump_pci && pcibus_dump(o.dump_pci))
+		fprintf(stderr, "vmm: --dump-pci %s: %s\n", o.dump_pci, strerror(errno));
 	if (o.stats) {
 		io_stats_print();
+		devices_stats();
 		fprintf(stderr, "stats: vmm peak RSS %ld KiB\n", peak_rss_kib());
 	}
 	kvm_vm_destroy(&vm);

@@ -1,0 +1,282 @@
+/*
+ * pcibus.c - bus 0, its host bridge, both config mechanisms, and the
+ * function model (pcibus.h).
+ *
+ * Config accesses arrive three ways and meet in pcibus_cfg_read/write():
+ * mechanism #1 (a dword address latched at 0xcf8, then 1, 2 or 4 bytes at
+ * 0xcfc + (offset & 3)), ECAM (one MMIO access at 1 MiB per bus, 4 KiB per
+ * function), and the unit tests. Absent functions read as all-ones and
+ * ignore writes, as on real hardware, and so does anything unaligned or
+ * crossing a dword (the spec leaves it undefined; we make it harmless).
+ *
+ * BAR decoding follows the registers, not the order of writes: after every
+ * config write each BAR's address is recomputed from its register(s) and
+ * COMMAND's I/O and memory bits, and if it changed, the old I/O or MMIO
+ * range is dropped and the new one registered. A guest may park a BAR
+ * anywhere; one that would overlap another range is left undecoded and
+ * reported, never mapped over a device.
+ */
+#include "pcibus.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "layout.h"
+#include "pci_regs.h"
+#include "vmm.h"
+
+static struct pci_dev *slots[PCI_BUS_SLOTS];
+static struct pci_dev host_bridge;
+static uint32_t cf8_address; /* mechanism #1's address register */
+
+static void put16(uint8_t *p, uint16_t v) { memcpy(p, &v, 2); }
+static void put32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
+static uint16_t get16(const uint8_t *p) { uint16_t v; memcpy(&v, p, 2); return v; }
+static uint32_t get32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
+
+void pci_dev_init(struct pci_dev *d, const char *name, uint16_t vendor, uint16_t device, uint32_t class_code,
+		  uint8_t revision)
+{
+	memset(d, 0, sizeof(*d));
+	d->name = name;
+	put16(d->cfg + PCI_VENDOR_ID, vendor);
+	put16(d->cfg + PCI_DEVICE_ID, device);
+	put32(d->cfg + PCI_CLASS_REVISION, class_code << 8 | revision);
+	put16(d->cfg + PCI_SUBSYSTEM_VENDOR_ID, vendor);
+	put16(d->cfg + PCI_SUBSYSTEM_ID, device);
+	/* COMMAND: I/O, memory, bus master, INTx disable are the guest's. */
+	put16(d->wmask + PCI_COMMAND, PCI_COMMAND_IO | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER |
+					      PCI_COMMAND_INTX_DISABLE);
+	/* STATUS error bits are write-1-to-clear. */
+	put16(d->w1cmask + PCI_STATUS, PCI_STATUS_PARITY | PCI_STATUS_SIG_TARGET_ABORT |
+					       PCI_STATUS_REC_TARGET_ABORT | PCI_STATUS_REC_MASTER_ABORT |
+					       PCI_STATUS_SIG_SYSTEM_ERROR | PCI_STATUS_DETECTED_PARITY);
+	d->wmask[PCI_CACHE_LINE_SIZE] = 0xff;
+	d->wmask[PCI_INTERRUPT_LINE] = 0xff;
+	d->cap_end = 0x40;
+}
+
+void pci_dev_bar(struct pci_dev *d, unsigned n, enum pci_bar_kind kind, bool prefetchable, uint64_t size,
+		 io_handler_fn *fn, void *opaque)
+{
+	struct pci_bar *b = &d->bars[n];
+	uint8_t *reg = d->cfg + PCI_BASE_ADDRESS_0 + 4 * n;
+	uint8_t *mask = d->wmask + PCI_BASE_ADDRESS_0 + 4 * n;
+
+	*b = (struct pci_bar){ .kind = (uint8_t)kind, .prefetchable = prefetchable, .size = size, .fn = fn,
+			       .opaque = opaque };
+	if (kind == PCI_BAR_IO) {
+		put32(reg, PCI_BASE_ADDRESS_SPACE_IO);
+		put32(mask, (uint32_t)~(size - 1) & PCI_BASE_ADDRESS_IO_MASK & 0xffff);
+		return;
+	}
+	uint32_t type = (kind == PCI_BAR_MEM64 ? PCI_BASE_ADDRESS_MEM_TYPE_64 : 0) |
+			(prefetchable ? PCI_BASE_ADDRESS_MEM_PREFETCH : 0);
+	put32(reg, type);
+	put32(mask, (uint32_t)~(size - 1) & PCI_BASE_ADDRESS_MEM_MASK);
+	if (kind == PCI_BAR_MEM64)
+		put32(mask + 4, (uint32_t)(~(size - 1) >> 32));
+}
+
+uint16_t pci_dev_cap(struct pci_dev *d, uint8_t id, const void *body, unsigned len)
+{
+	uint16_t off = d->cap_end;
+
+	d->cfg[off] = id;
+	d->cfg[off + 1] = 0;
+	memcpy(d->cfg + off + 2, body, len - 2);
+	if (d->cap_last)
+		d->cfg[d->cap_last + 1] = (uint8_t)off;
+	else
+		d->cfg[PCI_CAPABILITY_LIST] = (uint8_t)off;
+	put16(d->cfg + PCI_STATUS, get16(d->cfg + PCI_STATUS) | PCI_STATUS_CAP_LIST);
+	d->cap_last = off;
+	d->cap_end = (uint16_t)((off + len + 3) & ~3u);
+	return off;
+}
+
+/* Where BAR n decodes now, per its registers and COMMAND; 0 if nowhere. */
+static uint64_t pci_bar_decode(const struct pci_dev *d, unsigned n)
+{
+	const struct pci_bar *b = &d->bars[n];
+	uint16_t cmd = get16(d->cfg + PCI_COMMAND);
+	uint32_t lo = get32(d->cfg + PCI_BASE_ADDRESS_0 + 4 * n);
+
+	if (b->kind == PCI_BAR_IO)
+		return (cmd & PCI_COMMAND_IO) ? lo & PCI_BASE_ADDRESS_IO_MASK : 0;
+	if (!(cmd & PCI_COMMAND_MEMORY))
+		return 0;
+	uint64_t a = lo & PCI_BASE_ADDRESS_MEM_MASK;
+	if (b->kind == PCI_BAR_MEM64)
+		a |= (uint64_t)get32(d->cfg + PCI_BASE_ADDRESS_0 + 4 * n + 4) << 32;
+	return a;
+}
+
+static void pci_bars_update(struct pci_dev *d)
+{
+	for (unsigned n = 0; n < 6; n++) {
+		struct pci_bar *b = &d->bars[n];
+		if (b->kind == PCI_BAR_UNUSED)
+			continue;
+		uint64_t a = pci_bar_decode(d, n);
+		/* Half-programmed (all-ones while sizing) or wrapping: not decoded. */
+		if (a && (a + b->size < a || a + b->size - 1 > (b->kind == PCI_BAR_IO ? 0xffffu : UINT64_MAX - 1)))
+			a = 0;
+		if (a == b->mapped)
+			continue;
+		enum io_space space = b->kind == PCI_BAR_IO ? IO_PIO : IO_MMIO;
+		if (b->mapped)
+			io_unregister(space, b->mapped);
+		b->mapped = 0;
+		if (a && io_register(space, a, b->size, b->name, b->fn, b->opaque)) {
+			fprintf(stderr, "vmm: %s: BAR%u at 0x%llx overlaps another device or is full: left undecoded\n",
+				b->name, n, (unsigned long long)a);
+			a = 0;
+		}
+		b->mapped = a;
+		if (b->moved)
+			b->moved(d, n, a);
+	}
+}
+
+/* --- access ----------------------------------------------------------------- */
+
+static struct pci_dev *pci_find(unsigned bus, unsigned slot, unsigned fn)
+{
+	return bus == 0 && fn == 0 && slot < PCI_BUS_SLOTS ? slots[slot] : NULL;
+}
+
+static bool pci_access_ok(unsigned off, unsigned size)
+{
+	return (size == 1 || size == 2 || size == 4) && off % size == 0 && off + size <= 4096;
+}
+
+uint32_t pcibus_cfg_read(unsigned bus, unsigned slot, unsigned fn, unsigned off, unsigned size)
+{
+	struct pci_dev *d = pci_find(bus, slot, fn);
+	uint32_t v = 0;
+
+	if (!d || !pci_access_ok(off, size))
+		return size == 4 ? 0xffffffffu : (1u << (8 * size)) - 1;
+	if (d->cfg_reading)
+		d->cfg_reading(d, off, size);
+	memcpy(&v, d->cfg + off, size);
+	return v;
+}
+
+void pcibus_cfg_write(unsigned bus, unsigned slot, unsigned fn, unsigned off, unsigned size, uint32_t v)
+{
+	struct pci_dev *d = pci_find(bus, slot, fn);
+
+	if (!d || !pci_access_ok(off, size))
+		return;
+	for (unsigned i = 0; i < size; i++) {
+		uint8_t b = (uint8_t)(v >> (8 * i)), *c = &d->cfg[off + i];
+		*c = (uint8_t)((*c & ~d->wmask[off + i]) | (b & d->wmask[off + i]));
+		*c &= (uint8_t)~(b & d->w1cmask[off + i]);
+	}
+	if (off < PCI_BASE_ADDRESS_5 + 4 && off + size > PCI_COMMAND)
+		pci_bars_update(d);
+	if (d->cfg_written)
+		d->cfg_written(d, off, size);
+}
+
+/* Mechanism #1: 0xcf8 holds enable | bus << 16 | dev << 11 | fn << 8 | reg. */
+static void cf8_io(struct vm *vm, void *opaque, uint64_t off, uint8_t *data, unsigned size, bool is_write)
+{
+	if (size != 4) { /* byte accesses at 0xcf8-0xcfb are not the address register */
+		if (!is_write)
+			memset(data, 0xff, size);
+		return;
+	}
+	if (is_write)
+		cf8_address = get32(data);
+	else
+		put32(data, cf8_address);
+}
+
+static void cfc_io(struct vm *vm, void *opaque, uint64_t off, uint8_t *data, unsigned size, bool is_write)
+{
+	uint32_t a = cf8_address, v = 0;
+	unsigned bus = a >> 16 & 0xff, slot = a >> 11 & 0x1f, fn = a >> 8 & 7, reg = (a & 0xfc) + (unsigned)off;
+
+	if (!(a & 0x80000000u)) { /* not enabled: the access goes nowhere */
+		if (!is_write)
+			memset(data, 0xff, size);
+		return;
+	}
+	if (is_write) {
+		memcpy(&v, data, size);
+		pcibus_cfg_write(bus, slot, fn, reg, size, v);
+	} else {
+		v = pcibus_cfg_read(bus, slot, fn, reg, size);
+		memcpy(data, &v, size);
+	}
+}
+
+static void ecam_io(struct vm *vm, void *opaque, uint64_t off, uint8_t *data, unsigned size, bool is_write)
+{
+	unsigned bus = (unsigned)(off >> 20), slot = off >> 15 & 0x1f, fn = off >> 12 & 7, reg = off & 0xfff;
+	uint32_t v = 0;
+
+	if (size > 4) { /* 8-byte ECAM accesses: not supported, harmless */
+		if (!is_write)
+			memset(data, 0xff, size);
+		return;
+	}
+	if (is_write) {
+		memcpy(&v, data, size);
+		pcibus_cfg_write(bus, slot, fn, reg, size, v);
+	} else {
+		v = pcibus_cfg_read(bus, slot, fn, reg, size);
+		memcpy(data, &v, size);
+	}
+}
+
+int pcibus_init(struct vm *vm)
+{
+	/* 00:00.0, a host bridge (Red Hat's "QEMU PCIe host bridge" ID). */
+	pci_dev_init(&host_bridge, "host bridge", 0x1b36, 0x0008, 0x060000, 0);
+	host_bridge.vm = vm;
+	slots[0] = &host_bridge;
+	if (io_register(IO_PIO, 0xcf8, 4, "PCI config address (0xcf8)", cf8_io, NULL) ||
+	    io_register(IO_PIO, 0xcfc, 4, "PCI config data (0xcfc)", cfc_io, NULL) ||
+	    io_register(IO_MMIO, LAYOUT_ECAM, LAYOUT_ECAM_BUSES << 20, "PCI ECAM", ecam_io, NULL))
+		return -1;
+	return 0;
+}
+
+int pcibus_add(struct pci_dev *d, unsigned slot)
+{
+	if (slot == 0 || slot >= PCI_BUS_SLOTS || slots[slot])
+		return -1;
+	d->slot = (uint8_t)slot;
+	for (unsigned n = 0; n < 6; n++)
+		snprintf(d->bars[n].name, sizeof(d->bars[n].name), "00:%02x.0 %s BAR%u", slot, d->name, n);
+	slots[slot] = d;
+	return 0;
+}
+
+/* --- lspci -xxxx ------------------------------------------------------------ */
+
+int pcibus_dump(const char *path)
+{
+	FILE *f = fopen(path, "w");
+	if (!f)
+		return -1;
+	for (unsigned s = 0; s < PCI_BUS_SLOTS; s++) {
+		struct pci_dev *d = slots[s];
+		if (!d)
+			continue;
+		/* lspci -F reads the BDF and ignores the rest of the line. */
+		fprintf(f, "00:%02x.0 %s\n", s, d->name);
+		for (unsigned off = 0; off < 4096; off += 16) {
+			fprintf(f, off < 256 ? "%02x:" : "%03x:", off);
+			for (unsigned i = 0; i < 16; i++)
+				fprintf(f, " %02x", d->cfg[off + i]);
+			fputc('\n', f);
+		}
+		fputc('\n', f);
+	}
+	return fclose(f);
+}

@@ -1,0 +1,80 @@
+/*
+ * pcibus.h - the VMM's PCI bus: a host bridge at 00:00.0, configuration
+ * mechanism #1 (ports 0xcf8/0xcfc) and an ECAM window, and the device
+ * model every emulated function is built on.
+ *
+ * A function is 4 KiB of config bytes plus a per-byte writable mask and a
+ * write-1-to-clear mask: the guest's writes go through the masks, so
+ * read-only registers stay read-only and BAR sizing works by itself (the
+ * mask of a BAR is ~(size - 1), its type bits are not writable). After a
+ * write, the bus looks at COMMAND and the BARs and moves what each BAR maps
+ * (its I/O or MMIO range, and whatever the device hooks to it, such as
+ * ioeventfds). A device adds hooks for registers with side effects.
+ */
+#ifndef VMM_PCIBUS_H
+#define VMM_PCIBUS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "io.h"
+
+struct vm;
+struct pci_dev;
+
+#define PCI_BUS_SLOTS 32
+
+enum pci_bar_kind { PCI_BAR_UNUSED, PCI_BAR_IO, PCI_BAR_MEM32, PCI_BAR_MEM64 };
+
+struct pci_bar {
+	uint8_t kind;          /* enum pci_bar_kind */
+	bool prefetchable;
+	uint64_t size;         /* a power of two */
+	io_handler_fn *fn;     /* serves guest accesses, offsets BAR-relative */
+	void *opaque;
+	char name[40];         /* for --stats: "00:03.0 virtio-blk BAR0" */
+	uint64_t mapped;       /* where it decodes now, 0 if nowhere */
+	/* Told when the BAR starts decoding elsewhere (0: stops decoding). */
+	void (*moved)(struct pci_dev *d, unsigned bar, uint64_t addr);
+};
+
+struct pci_dev {
+	uint8_t slot;          /* device number on bus 0, function 0 */
+	const char *name;
+	uint8_t cfg[4096];
+	uint8_t wmask[4096];   /* bits the guest may write */
+	uint8_t w1cmask[4096]; /* bits the guest clears by writing 1 */
+	struct pci_bar bars[6];
+	uint16_t cap_end;      /* where the next capability goes */
+	uint16_t cap_last;     /* the last capability's offset, 0 if none */
+	/* After a guest write of `size` bytes at `off` (already applied). */
+	void (*cfg_written)(struct pci_dev *d, unsigned off, unsigned size);
+	/* Before a guest read, to refresh registers that mirror something. */
+	void (*cfg_reading)(struct pci_dev *d, unsigned off, unsigned size);
+	void *opaque;
+	struct vm *vm;
+};
+
+/* Fills the header of a type-0 function. */
+void pci_dev_init(struct pci_dev *d, const char *name, uint16_t vendor, uint16_t device, uint32_t class_code,
+		  uint8_t revision);
+/* Declares BAR n (for MEM64, n and n + 1). size: a power of two, >= 16
+ * (memory) or 4 (I/O). */
+void pci_dev_bar(struct pci_dev *d, unsigned n, enum pci_bar_kind kind, bool prefetchable, uint64_t size,
+		 io_handler_fn *fn, void *opaque);
+/* Appends a capability: id, then len - 2 bytes of body (after the next
+ * pointer), and links it. Returns its offset; body bytes are read-only
+ * unless the device opens them in wmask. */
+uint16_t pci_dev_cap(struct pci_dev *d, uint8_t id, const void *body, unsigned len);
+
+/* Sets up the bus with its host bridge and config mechanisms. */
+int pcibus_init(struct vm *vm);
+/* Puts d in `slot` (1..31) on bus 0. */
+int pcibus_add(struct pci_dev *d, unsigned slot);
+/* Config access as the guest sees it (also the unit tests' entry point). */
+uint32_t pcibus_cfg_read(unsigned bus, unsigned slot, unsigned fn, unsigned off, unsigned size);
+void pcibus_cfg_write(unsigned bus, unsigned slot, unsigned fn, unsigned off, unsigned size, uint32_t v);
+/* Writes every function as `lspci -xxxx` prints it, for `lspci -F FILE`. */
+int pcibus_dump(const char *path);
+
+#endif

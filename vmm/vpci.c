@@ -1,0 +1,464 @@
+/*
+ * vpci.c - virtio-pci transport and the virtio-blk / virtio-rng
+ * devices behind it (vpci.h).
+ *
+ * The guest reaches the device three ways: common configuration and ISR
+ * and device config through MMIO exits into vpci_bar_access() (vCPU
+ * thread); queue notifies through ioeventfds that wake the I/O thread,
+ * which runs vpci_queue_service(); and interrupts the other way, through
+ * msix.c and an irqfd per vector. d->lock keeps the two threads from
+ * seeing a half-reset device.
+ *
+ * Common configuration follows §4.1.4.3: feature words through their
+ * select registers, FEATURES_OK refused for features we did not offer or
+ * without VIRTIO_F_VERSION_1, writing 0 to device_status resets the
+ * device, queue_enable maps and checks the rings (virtq.c). A guest error
+ * in a ring sets DEVICE_NEEDS_RESET and raises the configuration vector.
+ */
+#include "vpci.h"
+
+#include <errno.h>
+#include <linux/kvm.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "errmsg.h"
+#include "iothread.h"
+#include "irq.h"
+#include "pci_regs.h"
+#include "vmm.h"
+
+#define CC(field) __builtin_offsetof(struct virtio_pci_common_cfg, field)
+#define CC_SIZE(field) sizeof(((struct virtio_pci_common_cfg *)0)->field)
+
+uint16_t vpci_device_id(const struct vpci_dev *d) { return (uint16_t)(VIRTIO_PCI_DEVICE_ID_MODERN_BASE + d->type); }
+
+uint32_t vpci_class_code(const struct vpci_dev *d)
+{
+	return d->type == VIRTIO_ID_BLOCK ? 0x018000 /* mass storage, other */ : 0x00ff00;
+}
+
+/* --- interrupts ----------------------------------------------------------- */
+
+static void vpci_msix_fire(struct msix *m, unsigned v)
+{
+	struct vpci_dev *d = m->opaque;
+	uint64_t one = 1;
+	if (write(d->irqfd[v], &one, sizeof(one)) != sizeof(one))
+		perror("vmm: virtio: irqfd write");
+}
+
+static void vpci_msix_route(struct msix *m, unsigned v, uint64_t addr, uint32_t data)
+{
+	struct vpci_dev *d = m->opaque;
+	if (irq_msi_update(d->vm, d->gsi[v], addr, data))
+		fprintf(stderr, "vmm: %s: MSI route for vector %u: %s\n", d->name, v, strerror(errno));
+}
+
+/* The device hit a guest error: DEVICE_NEEDS_RESET and a config interrupt. */
+static void vpci_needs_reset(struct vpci_dev *d)
+{
+	d->status |= VIRTIO_CONFIG_S_NEEDS_RESET;
+	d->isr |= VIRTIO_PCI_ISR_CONFIG;
+	msix_notify(&d->msix, d->msix_config);
+}
+
+/* --- queues ----------------------------------------------------------------- */
+
+static uint32_t rng_request(const struct virtq_chain *c)
+{
+	uint32_t written = 0;
+	for (unsigned i = 0; i < c->nbufs; i++) {
+		if (!c->bufs[i].writable)
+			continue;
+		ssize_t n = getrandom(c->bufs[i].base, c->bufs[i].len, 0);
+		if (n <= 0)
+			break;
+		written += (uint32_t)n;
+		if ((uint32_t)n < c->bufs[i].len)
+			break;
+	}
+	return written;
+}
+
+/* Serves every chain the guest made available on queue qi. Lock held. */
+static void vpci_queue_service_locked(struct vpci_dev *d, unsigned qi)
+{
+	struct vpci_queue *q = &d->q[qi];
+	struct virtq_chain c;
+	bool pushed = false;
+	int r;
+
+	if (!(d->status & VIRTIO_CONFIG_S_DRIVER_OK) || (d->status & VIRTIO_CONFIG_S_NEEDS_RESET))
+		return;
+	while ((r = virtq_pop(&q->vq, d->vm, &c)) == 1) {
+		uint32_t len = d->type == VIRTIO_ID_BLOCK ? blk_disk_request(&d->disk, &c) : rng_request(&c);
+		virtq_push(&q->vq, c.head, len);
+		q->requests++;
+		pushed = true;
+	}
+	if (r < 0)
+		vpci_needs_reset(d);
+	if (pushed) {
+		d->isr |= VIRTIO_PCI_ISR_QUEUE;
+		msix_notify(&d->msix, q->msix_vector);
+	}
+}
+
+/* I/O thread: a queue's ioeventfd fired (the guest wrote its notify address). */
+static void vpci_ioeventfd_ready(void *opaque)
+{
+	struct vpci_queue *q = opaque;
+	struct vpci_dev *d = q->dev;
+	uint64_t count;
+
+	if (read(q->ioeventfd, &count, sizeof(count)) != sizeof(count))
+		return;
+	pthread_mutex_lock(&d->lock);
+	q->notifies += count;
+	vpci_queue_service_locked(d, q->index);
+	pthread_mutex_unlock(&d->lock);
+}
+
+/* --- common configuration ------------------------------------------------- */
+
+static void vpci_reset_locked(struct vpci_dev *d)
+{
+	for (unsigned i = 0; i < d->nqueues; i++) {
+		virtq_reset(&d->q[i].vq);
+		d->q[i].msix_vector = VIRTIO_MSI_NO_VECTOR;
+		d->q[i].vq.size = d->q[i].size_max;
+	}
+	d->guest_features = 0;
+	d->dfselect = d->gfselect = 0;
+	d->status = 0;
+	d->isr = 0;
+	d->queue_select = 0;
+	d->msix_config = VIRTIO_MSI_NO_VECTOR;
+}
+
+/* The register file as the guest sees it now. */
+static void vpci_common_snapshot(const struct vpci_dev *d, struct virtio_pci_common_cfg *c)
+{
+	const struct vpci_queue *q = d->queue_select < d->nqueues ? &d->q[d->queue_select] : NULL;
+
+	memset(c, 0, sizeof(*c));
+	c->device_feature_select = d->dfselect;
+	c->device_feature = d->dfselect < 2 ? (uint32_t)(d->host_features >> (32 * d->dfselect)) : 0;
+	c->driver_feature_select = d->gfselect;
+	c->driver_feature = d->gfselect < 2 ? (uint32_t)(d->guest_features >> (32 * d->gfselect)) : 0;
+	c->config_msix_vector = d->msix_config;
+	c->num_queues = (uint16_t)d->nqueues;
+	c->device_status = d->status;
+	c->config_generation = d->config_generation;
+	c->queue_select = d->queue_select;
+	if (q) { /* a queue that does not exist reads as size 0 (§4.1.4.3) */
+		c->queue_size = q->vq.size;
+		c->queue_msix_vector = q->msix_vector;
+		c->queue_enable = q->vq.enabled;
+		c->queue_notify_off = (uint16_t)d->queue_select;
+		c->queue_desc_lo = (uint32_t)q->vq.desc_gpa;
+		c->queue_desc_hi = (uint32_t)(q->vq.desc_gpa >> 32);
+		c->queue_driver_lo = (uint32_t)q->vq.avail_gpa;
+		c->queue_driver_hi = (uint32_t)(q->vq.avail_gpa >> 32);
+		c->queue_device_lo = (uint32_t)q->vq.used_gpa;
+		c->queue_device_hi = (uint32_t)(q->vq.used_gpa >> 32);
+	}
+}
+
+static void set_half(uint64_t *v, bool hi, uint32_t x)
+{
+	*v = hi ? (*v & 0xffffffffull) | (uint64_t)x << 32 : (*v & ~0xffffffffull) | x;
+}
+
+static void vpci_status_write(struct vpci_dev *d, uint8_t v)
+{
+	if (v == 0) {
+		vpci_reset_locked(d);
+		return;
+	}
+	/* FEATURES_OK only for a subset of what we offered, VERSION_1 included. */
+	if ((v & VIRTIO_CONFIG_S_FEATURES_OK) && !(d->status & VIRTIO_CONFIG_S_FEATURES_OK) &&
+	    ((d->guest_features & ~d->host_features) || !(d->guest_features & (1ull << VIRTIO_F_VERSION_1))))
+		v &= (uint8_t)~VIRTIO_CONFIG_S_FEATURES_OK;
+	d->status = (uint8_t)(v | (d->status & VIRTIO_CONFIG_S_NEEDS_RESET));
+}
+
+static void vpci_common_write(struct vpci_dev *d, uint64_t off, uint32_t v, unsigned size)
+{
+	static const struct { uint16_t off, size; } fields[] = {
+#define F(f) { CC(f), CC_SIZE(f) }
+		F(device_feature_select), F(driver_feature_select), F(driver_feature), F(config_msix_vector),
+		F(device_status), F(queue_select), F(queue_size), F(queue_msix_vector), F(queue_enable),
+		F(queue_desc_lo), F(queue_desc_hi), F(queue_driver_lo), F(queue_driver_hi),
+		F(queue_device_lo), F(queue_device_hi),
+#undef F
+	};
+	size_t i = 0;
+	while (i < sizeof(fields) / sizeof(fields[0]) && !(fields[i].off == off && fields[i].size == size))
+		i++;
+	if (i == sizeof(fields) / sizeof(fields[0]))
+		return; /* read-only field, or not the field's width (§4.1.3.1): ignored */
+
+	struct vpci_queue *q = d->queue_select < d->nqueues ? &d->q[d->queue_select] : NULL;
+	bool queue_locked = q && q->vq.enabled; /* §4.1.4.3.2: no changes once enabled */
+	switch (off) {
+	case CC(device_feature_select): d->dfselect = v; break;
+	case CC(driver_feature_select): d->gfselect = v; break;
+	case CC(driver_feature):
+		if (d->gfselect < 2 && !(d->status & VIRTIO_CONFIG_S_FEATURES_OK))
+			set_half(&d->guest_features, d->gfselect == 1, v);
+		break;
+	case CC(config_msix_vector):
+		d->msix_config = v < d->msix.nvec ? (uint16_t)v : VIRTIO_MSI_NO_VECTOR;
+		break;
+	case CC(device_status): vpci_status_write(d, (uint8_t)v); break;
+	case CC(queue_select): d->queue_select = (uint16_t)v; break;
+	default:
+		if (!q || queue_locked)
+			break;
+		switch (off) {
+		case CC(queue_size): q->vq.size = (uint16_t)v; break;
+		case CC(queue_msix_vector):
+			q->msix_vector = v < d->msix.nvec ? (uint16_t)v : VIRTIO_MSI_NO_VECTOR;
+			break;
+		case CC(queue_desc_lo): set_half(&q->vq.desc_gpa, false, v); break;
+		case CC(queue_desc_hi): set_half(&q->vq.desc_gpa, true, v); break;
+		case CC(queue_driver_lo): set_half(&q->vq.avail_gpa, false, v); break;
+		case CC(queue_driver_hi): set_half(&q->vq.avail_gpa, true, v); break;
+		case CC(queue_device_lo): set_half(&q->vq.used_gpa, false, v); break;
+		case CC(queue_device_hi): set_half(&q->vq.used_gpa, true, v); break;
+		case CC(queue_enable):
+			if (v == 1 && q->vq.size > q->size_max) {
+				fprintf(stderr, "vmm: %s: queue %u: size %u above the maximum %u\n", d->name,
+					d->queue_select, q->vq.size, q->size_max);
+				vpci_needs_reset(d);
+			} else if (v == 1 && virtq_enable(&q->vq, d->vm)) {
+				vpci_needs_reset(d);
+			}
+			break;
+		}
+	}
+}
+
+void vpci_bar_access(struct vpci_dev *d, uint64_t off, uint8_t *data, unsigned size, bool is_write)
+{
+	uint32_t v = 0;
+
+	if (is_write)
+		memcpy(&v, data, size < 4 ? size : 4);
+	else
+		memset(data, 0, size);
+	if (off >= VPCI_MSIX_TABLE && off < VPCI_MSIX_TABLE + MSIX_MAX_VECTORS * 16) {
+		msix_table_access(&d->msix, off - VPCI_MSIX_TABLE, data, size, is_write);
+		return;
+	}
+	if (off >= VPCI_MSIX_PBA && off < VPCI_MSIX_PBA + 0x1000) {
+		msix_pba_access(&d->msix, off - VPCI_MSIX_PBA, data, size, is_write);
+		return;
+	}
+	pthread_mutex_lock(&d->lock);
+	if (off < VPCI_COMMON + sizeof(struct virtio_pci_common_cfg)) {
+		if (is_write) {
+			vpci_common_write(d, off, v, size);
+		} else {
+			struct virtio_pci_common_cfg c;
+			vpci_common_snapshot(d, &c);
+			memcpy(data, (uint8_t *)&c + off, off + size <= sizeof(c) ? size : sizeof(c) - off);
+		}
+	} else if (off == VPCI_ISR && !is_write) {
+		data[0] = d->isr; /* reading clears it (§4.1.4.5) */
+		d->isr = 0;
+	} else if (off >= VPCI_DEVICE && off - VPCI_DEVICE < d->device_cfg_len && !is_write) {
+		uint64_t o = off - VPCI_DEVICE;
+		memcpy(data, d->device_cfg + o, o + size <= d->device_cfg_len ? size : d->device_cfg_len - o);
+	} else if (off >= VPCI_NOTIFY && off < VPCI_NOTIFY + (uint64_t)d->nqueues * VPCI_NOTIFY_MULT && is_write) {
+		/* A notify that KVM did not turn into an ioeventfd signal: served
+		 * right here, in the vCPU thread (--no-ioeventfd). */
+		unsigned qi = (unsigned)(off - VPCI_NOTIFY) / VPCI_NOTIFY_MULT;
+		d->q[qi].notifies++;
+		vpci_queue_service_locked(d, qi);
+	}
+	pthread_mutex_unlock(&d->lock);
+}
+
+/* --- placement -------------------------------------------------------------- */
+
+static int ioeventfd_set(struct vpci_dev *d, unsigned qi, uint64_t bar, bool assign)
+{
+	struct kvm_ioeventfd io = {
+		.addr = bar + VPCI_NOTIFY + (uint64_t)qi * VPCI_NOTIFY_MULT,
+		.len = 2, /* the 16-bit queue index the driver writes */
+		.fd = d->q[qi].ioeventfd,
+		.flags = assign ? 0 : KVM_IOEVENTFD_FLAG_DEASSIGN,
+	};
+	return ioctl(d->vm->vm_fd, KVM_IOEVENTFD, &io);
+}
+
+int vpci_bar_moved(struct vpci_dev *d, uint64_t addr)
+{
+	if (addr == d->bar)
+		return 0;
+	for (unsigned i = 0; d->use_ioeventfd && i < d->nqueues; i++) {
+		if (d->bar && ioeventfd_set(d, i, d->bar, false))
+			return -1;
+		if (addr && ioeventfd_set(d, i, addr, true))
+			return -1;
+	}
+	d->bar = addr;
+	return 0;
+}
+
+int vpci_dev_create(struct vpci_dev *d, struct vm *vm, uint16_t type, const char *disk_spec,
+		    bool use_ioeventfd, char *err, size_t errlen)
+{
+	memset(d, 0, sizeof(*d));
+	d->vm = vm;
+	d->type = type;
+	d->use_ioeventfd = use_ioeventfd;
+	d->nqueues = 1;
+	d->host_features = 1ull << VIRTIO_F_VERSION_1;
+	pthread_mutex_init(&d->lock, NULL);
+	d->disk.fd = -1;
+	if (type == VIRTIO_ID_BLOCK) {
+		d->name = "virtio-blk";
+		if (blk_disk_open(&d->disk, disk_spec, err, errlen))
+			return -1;
+		d->host_features |= 1ull << VIRTIO_BLK_F_FLUSH;
+		if (d->disk.read_only)
+			d->host_features |= 1ull << VIRTIO_BLK_F_RO;
+		struct virtio_blk_config cfg = { .capacity = d->disk.sectors, .seg_max = VIRTQ_CHAIN_MAX - 2 };
+		memcpy(d->device_cfg, &cfg, sizeof(cfg));
+		d->device_cfg_len = sizeof(d->device_cfg);
+	} else {
+		d->name = "virtio-rng";
+	}
+	for (unsigned i = 0; i < d->nqueues; i++) {
+		struct vpci_queue *q = &d->q[i];
+		q->dev = d;
+		q->index = i;
+		q->size_max = 256;
+		q->ioeventfd = -1;
+		snprintf(q->vq.name, sizeof(q->vq.name), "%s queue %u", d->name, i);
+		if (use_ioeventfd) {
+			q->ioeventfd = eventfd(0, EFD_CLOEXEC);
+			if (q->ioeventfd < 0 || iothread_add(q->ioeventfd, vpci_ioeventfd_ready, q))
+				return errmsg(err, errlen, "%s: eventfd: %s", d->name, strerror(errno));
+		}
+	}
+	/* One MSI-X vector per queue plus one for configuration changes, each
+	 * an irqfd on its own KVM MSI route. */
+	msix_init(&d->msix, d->nqueues + 1, vpci_msix_fire, vpci_msix_route, d);
+	for (unsigned v = 0; v < d->msix.nvec; v++) {
+		d->irqfd[v] = irq_msi_alloc(vm, 0, 0, &d->gsi[v]);
+		if (d->irqfd[v] < 0)
+			return errmsg(err, errlen, "%s: MSI route for vector %u: %s", d->name, v, strerror(errno));
+	}
+	vpci_reset_locked(d);
+	return 0;
+}
+
+/* --- on the PCI bus --------------------------------------------------------- */
+
+static void vpci_bar_io(struct vm *vm, void *opaque, uint64_t off, uint8_t *data, unsigned size, bool is_write)
+{
+	vpci_bar_access(opaque, off, data, size, is_write);
+}
+
+static void vpci_bar_relocated(struct pci_dev *p, unsigned bar, uint64_t addr)
+{
+	struct vpci_dev *d = p->opaque;
+	if (vpci_bar_moved(d, addr))
+		fprintf(stderr, "vmm: %s: cannot move the notify ioeventfds to 0x%llx: %s\n", d->name,
+			(unsigned long long)addr, strerror(errno));
+}
+
+/* The VIRTIO_PCI_CAP_PCI_CFG window (§4.1.4.8): an access to pci_cfg_data
+ * is a BAR access of cap.length bytes at cap.offset in BAR cap.bar. A
+ * window that does not name a valid place in BAR0 does nothing. */
+static void vpci_cfg_window(struct vpci_dev *d, unsigned off, bool is_write)
+{
+	unsigned data = d->cfg_cap + __builtin_offsetof(struct virtio_pci_cfg_cap, pci_cfg_data);
+	struct virtio_pci_cfg_cap c;
+
+	if (off != data)
+		return;
+	memcpy(&c, d->pci.cfg + d->cfg_cap, sizeof(c));
+	if (c.cap.bar == 0 && (c.cap.length == 1 || c.cap.length == 2 || c.cap.length == 4) &&
+	    c.cap.offset % c.cap.length == 0 && c.cap.offset < VPCI_BAR_SIZE)
+		vpci_bar_access(d, c.cap.offset, d->pci.cfg + data, c.cap.length, is_write);
+}
+
+/* Config writes with side effects: MSI-X Message Control, the window. */
+static void vpci_cfg_written(struct pci_dev *p, unsigned off, unsigned size)
+{
+	struct vpci_dev *d = p->opaque;
+	unsigned ctl = d->msix_cap + PCI_MSIX_FLAGS;
+
+	if (off < ctl + 2 && off + size > ctl) {
+		uint16_t v;
+		memcpy(&v, p->cfg + ctl, 2);
+		msix_control_write(&d->msix, v);
+	}
+	vpci_cfg_window(d, off, true);
+}
+
+static void vpci_cfg_reading(struct pci_dev *p, unsigned off, unsigned size)
+{
+	vpci_cfg_window((struct vpci_dev *)p->opaque, off, false);
+}
+
+int vpci_attach(struct vpci_dev *d, unsigned slot)
+{
+	struct pci_dev *p = &d->pci;
+
+	pci_dev_init(p, d->name, VIRTIO_PCI_VENDOR_ID, vpci_device_id(d), vpci_class_code(d), 1);
+	/* §4.1.2.1: a non-transitional device's subsystem ID is 0x40 or above. */
+	p->cfg[PCI_SUBSYSTEM_ID] = 0x40 + (uint8_t)d->type;
+	p->opaque = d;
+	p->vm = d->vm;
+	p->cfg_written = vpci_cfg_written;
+	p->cfg_reading = vpci_cfg_reading;
+	pci_dev_bar(p, 0, PCI_BAR_MEM64, false, VPCI_BAR_SIZE, vpci_bar_io, d);
+	p->bars[0].moved = vpci_bar_relocated;
+
+	struct { uint8_t id; uint32_t off, len; } structs[] = {
+		{ VIRTIO_PCI_CAP_COMMON_CFG, VPCI_COMMON, sizeof(struct virtio_pci_common_cfg) },
+		{ VIRTIO_PCI_CAP_NOTIFY_CFG, VPCI_NOTIFY, d->nqueues * VPCI_NOTIFY_MULT },
+		{ VIRTIO_PCI_CAP_ISR_CFG, VPCI_ISR, 1 },
+		{ VIRTIO_PCI_CAP_DEVICE_CFG, VPCI_DEVICE, d->device_cfg_len },
+	};
+	for (size_t i = 0; i < sizeof(structs) / sizeof(structs[0]); i++) {
+		if (!structs[i].len)
+			continue; /* virtio-rng has no device configuration */
+		struct virtio_pci_notify_cap c = {
+			.cap = { .cap_len = structs[i].id == VIRTIO_PCI_CAP_NOTIFY_CFG ? 20 : 16,
+				 .cfg_type = structs[i].id, .bar = 0, .offset = structs[i].off,
+				 .length = structs[i].len },
+			.notify_off_multiplier = VPCI_NOTIFY_MULT,
+		};
+		pci_dev_cap(p, PCI_CAP_ID_VNDR, (uint8_t *)&c + 2, c.cap.cap_len);
+	}
+	struct virtio_pci_cfg_cap cc = { .cap = { .cap_len = sizeof(cc), .cfg_type = VIRTIO_PCI_CAP_PCI_CFG } };
+	d->cfg_cap = pci_dev_cap(p, PCI_CAP_ID_VNDR, (uint8_t *)&cc + 2, sizeof(cc));
+	/* The driver picks bar, offset and length, and moves data. */
+	memset(p->wmask + d->cfg_cap + __builtin_offsetof(struct virtio_pci_cap, bar), 0xff, 1);
+	memset(p->wmask + d->cfg_cap + __builtin_offsetof(struct virtio_pci_cap, offset), 0xff, 8);
+	memset(p->wmask + d->cfg_cap + __builtin_offsetof(struct virtio_pci_cfg_cap, pci_cfg_data), 0xff, 4);
+
+	/* MSI-X: table size - 1, then table and PBA (BIR 0) on their own pages. */
+	uint8_t msix[10];
+	uint16_t flags = (uint16_t)(d->msix.nvec - 1);
+	uint32_t table = VPCI_MSIX_TABLE, pba = VPCI_MSIX_PBA;
+	memcpy(msix, &flags, 2);
+	memcpy(msix + 2, &table, 4);
+	memcpy(msix + 6, &pba, 4);
+	d->msix_cap = pci_dev_cap(p, PCI_CAP_ID_MSIX, msix, 12);
+	uint16_t ctl_mask = PCI_MSIX_FLAGS_ENABLE | PCI_MSIX_FLAGS_MASKALL;
+	memcpy(p->wmask + d->msix_cap + PCI_MSIX_FLAGS, &ctl_mask, 2);
+	return pcibus_add(p, slot);
+}
