@@ -12,6 +12,12 @@
                              to its size, below 4 GiB, none overlapping
                              another of the same space (exit 1 if not)
 
+  pci_view.py lspci FILE     `lspci -F DUMP -vvv -nn` output (FILE), in the
+                             same format, BAR sizes left out (a dump has
+                             none) and one line per capability,
+                             `pci BB:DD.F cap 0xOFF id=0xII`
+  pci_view.py guestcaps FILE the guest's view in that same reduced form
+
 Both views print one line per function, `pci BB:DD.F VVVV:DDDD class=CCCC`,
 and one per BAR, `pci BB:DD.F barN=io|mem32|mem64:0xADDR/0xSIZE[ pf]`,
 sorted, so that the test can diff them.
@@ -140,8 +146,57 @@ def guest_sane(path):
     return 1 if bad or not bars else 0
 
 
+CAP = re.compile(r"^(pci [0-9a-f]{2}:[0-9a-f]{2}\.[0-7]) cap 0x([0-9a-f]+) id=0x([0-9a-f]{2})\b")
+LSPCI_FUNC = re.compile(r"^([0-9a-f]{2}:[0-9a-f]{2}\.[0-7]) .*\[([0-9a-f]{4})\]: .*\[([0-9a-f]{4}:[0-9a-f]{4})\]")
+LSPCI_BAR = re.compile(r"^\s+Region ([0-5]): (Memory|I/O ports) at ([0-9a-f]+) (?:\((64|32)-bit, (prefetchable|non-prefetchable)\))?")
+LSPCI_CAP = re.compile(r"^\s+Capabilities: \[([0-9a-f]+)\] (.*)")
+# lspci names standard capabilities; the IDs are PCI_CAP_ID_* (pci_regs.h).
+LSPCI_CAP_IDS = {"Power Management": 0x01, "MSI:": 0x05, "Vendor Specific": 0x09, "Express": 0x10,
+                 "MSI-X": 0x11, "Subsystem": 0x0d}
+
+
+def guest_caps_view(path):
+    lines = []
+    for line in open(path, errors="replace"):
+        m = FUNC.match(line)
+        if m:
+            lines.append(f"{m[1]} {m[2]} class={m[3]}")
+        m = BAR.match(line)
+        if m:
+            lines.append(f"{m[1].split('/')[0]}{m[5] or ''}")
+        m = CAP.match(line)
+        if m and int(m[2], 16) < 0x100:
+            lines.append(f"{m[1]} cap 0x{int(m[2], 16):x} id=0x{m[3]}")
+    print("\n".join(sorted(lines)))
+    return 0
+
+
+def lspci_view(path):
+    lines, bdf = [], None
+    for line in open(path, errors="replace"):
+        m = LSPCI_FUNC.match(line)
+        if m:
+            bdf = f"pci {m[1]}"
+            lines.append(f"{bdf} {m[3]} class={m[2]}")
+            continue
+        m = LSPCI_BAR.match(line)
+        if m and bdf and "unassigned" not in line:
+            kind = "io" if m[2] == "I/O ports" else f"mem{m[4] or '32'}"
+            pf = " pf" if m[5] == "prefetchable" else ""
+            lines.append(f"{bdf} bar{m[1]}={kind}:0x{int(m[3], 16):x}{pf}")
+            continue
+        m = LSPCI_CAP.match(line)
+        if m and bdf:
+            ids = [v for k, v in LSPCI_CAP_IDS.items() if m[2].startswith(k)]
+            lines.append(f"{bdf} cap 0x{int(m[1], 16):x} id=0x{ids[0] if ids else 0:02x}")
+    print("\n".join(sorted(lines)))
+    return 0
+
+
 if __name__ == "__main__":
-    if len(sys.argv) != 3 or sys.argv[1] not in ("qmp", "guest", "sane"):
+    modes = {"qmp": qmp_view, "guest": guest_view, "sane": guest_sane, "lspci": lspci_view,
+             "guestcaps": guest_caps_view}
+    if len(sys.argv) != 3 or sys.argv[1] not in modes:
         sys.exit(__doc__)
     mode, arg = sys.argv[1:]
-    sys.exit({"qmp": qmp_view, "guest": guest_view, "sane": guest_sane}[mode](arg))
+    sys.exit(modes[mode](arg))

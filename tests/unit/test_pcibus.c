@@ -1,0 +1,167 @@
+/*
+ * test_pcibus.c - the VMM's PCI function model (vmm/pcibus.c) through the
+ * same entry points the guest's config accesses reach: BAR sizing through
+ * the writable mask (type bits kept, 64-bit halves), relocation moving the
+ * decoded range, byte/word/dword accesses at every offset, absent functions
+ * reading all-ones, read-only and write-1-to-clear registers, and the
+ * capability-list builder.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <string.h>
+
+#include "pci_regs.h"
+#include "pcibus.h"
+#include "vmm.h"
+
+static struct vm vm = { .kvm_fd = -1, .vm_fd = -1, .vcpu_fd = -1 };
+static struct pci_dev dev;
+static unsigned moves;
+static uint64_t moved_to;
+static uint32_t mmio_hits;
+
+static void bar_io(struct vm *v, void *opaque, uint64_t off, uint8_t *data, unsigned size, bool is_write)
+{
+	mmio_hits++;
+}
+
+static void bar_moved(struct pci_dev *d, unsigned bar, uint64_t addr)
+{
+	moves++;
+	moved_to = addr;
+}
+
+static int setup_once(void **state)
+{
+	if (pcibus_init(&vm))
+		return -1;
+	pci_dev_init(&dev, "test", 0x1234, 0xabcd, 0x028000, 7);
+	pci_dev_bar(&dev, 0, PCI_BAR_MEM64, true, 0x4000, bar_io, NULL);
+	pci_dev_bar(&dev, 2, PCI_BAR_MEM32, false, 0x1000, bar_io, NULL);
+	pci_dev_bar(&dev, 3, PCI_BAR_IO, false, 0x20, bar_io, NULL);
+	dev.bars[0].moved = bar_moved;
+	uint8_t body[6] = { 1, 2, 3, 4, 5, 6 };
+	pci_dev_cap(&dev, PCI_CAP_ID_VNDR, body, 8);
+	pci_dev_cap(&dev, PCI_CAP_ID_MSIX, body, 12);
+	return pcibus_add(&dev, 3);
+}
+
+#define RD(off, size) pcibus_cfg_read(0, 3, 0, (off), (size))
+#define WR(off, size, v) pcibus_cfg_write(0, 3, 0, (off), (size), (v))
+
+static void test_identity_and_read_only(void **state)
+{
+	assert_int_equal(RD(PCI_VENDOR_ID, 2), 0x1234);
+	assert_int_equal(RD(PCI_DEVICE_ID, 2), 0xabcd);
+	assert_int_equal(RD(PCI_CLASS_REVISION, 4), 0x02800007);
+	WR(PCI_VENDOR_ID, 4, 0);
+	WR(PCI_CLASS_REVISION, 4, 0);
+	assert_int_equal(RD(PCI_VENDOR_ID, 4), 0xabcd1234);
+	assert_int_equal(RD(PCI_CLASS_REVISION, 4), 0x02800007);
+}
+
+static void test_every_width_at_every_offset(void **state)
+{
+	for (unsigned off = 0; off < 64; off++) {
+		uint32_t dword = RD(off & ~3u, 4);
+		uint8_t b = (uint8_t)(dword >> (8 * (off & 3)));
+		assert_int_equal(RD(off, 1), b);
+		if (off % 2 == 0)
+			assert_int_equal(RD(off, 2), (uint16_t)(dword >> (8 * (off & 3))));
+		else
+			assert_int_equal(RD(off, 2), 0xffff); /* unaligned: harmless all-ones */
+	}
+	assert_int_equal(RD(4094, 4), 0xffffffff); /* past the end */
+	assert_int_equal(RD(0, 3), 0xffffff);      /* no such width: all-ones of it */
+}
+
+static void test_absent_functions(void **state)
+{
+	assert_int_equal(pcibus_cfg_read(0, 9, 0, 0, 4), 0xffffffff);
+	assert_int_equal(pcibus_cfg_read(0, 3, 1, 0, 2), 0xffff); /* single-function device */
+	assert_int_equal(pcibus_cfg_read(1, 0, 0, 0, 1), 0xff);   /* no bus 1 */
+	pcibus_cfg_write(0, 9, 0, 4, 2, 0xffff);                   /* ignored, no crash */
+	assert_int_equal(pcibus_cfg_read(0, 0, 0, PCI_CLASS_REVISION + 2, 2), 0x0600); /* host bridge */
+}
+
+static void test_bar_sizing_keeps_type_bits(void **state)
+{
+	WR(PCI_BASE_ADDRESS_0, 4, 0xffffffff);
+	WR(PCI_BASE_ADDRESS_1, 4, 0xffffffff);
+	/* 16 KiB, 64-bit, prefetchable: size mask with type bits 0b1100. */
+	assert_int_equal(RD(PCI_BASE_ADDRESS_0, 4), 0xffffc000 | PCI_BASE_ADDRESS_MEM_TYPE_64 |
+							  PCI_BASE_ADDRESS_MEM_PREFETCH);
+	assert_int_equal(RD(PCI_BASE_ADDRESS_1, 4), 0xffffffff);
+	WR(PCI_BASE_ADDRESS_2, 4, 0xffffffff);
+	assert_int_equal(RD(PCI_BASE_ADDRESS_2, 4), 0xfffff000);
+	WR(PCI_BASE_ADDRESS_3, 4, 0xffffffff);
+	assert_int_equal(RD(PCI_BASE_ADDRESS_3, 4), 0x0000ffe1); /* 32 ports, I/O bit, 16-bit decode */
+	WR(PCI_BASE_ADDRESS_4, 4, 0xffffffff);
+	assert_int_equal(RD(PCI_BASE_ADDRESS_4, 4), 0); /* unimplemented */
+}
+
+static void test_bar_relocation_follows_command(void **state)
+{
+	moves = 0;
+	WR(PCI_BASE_ADDRESS_0, 4, 0xc0000000);
+	WR(PCI_BASE_ADDRESS_1, 4, 0);
+	assert_int_equal(moves, 0); /* memory decoding is still off */
+	WR(PCI_COMMAND, 2, PCI_COMMAND_MEMORY);
+	assert_int_equal(moves, 1);
+	assert_int_equal(moved_to, 0xc0000000);
+	assert_int_equal(dev.bars[0].mapped, 0xc0000000);
+	uint8_t d[4];
+	mmio_hits = 0;
+	io_mmio(&vm, 0xc0000010, d, 4, false);
+	assert_int_equal(mmio_hits, 1);
+	/* Moving it: the old range stops decoding, the new one starts. */
+	WR(PCI_BASE_ADDRESS_0, 4, 0xd0000000);
+	assert_int_equal(moved_to, 0xd0000000);
+	io_mmio(&vm, 0xc0000010, d, 4, false);
+	assert_int_equal(mmio_hits, 1);
+	io_mmio(&vm, 0xd0003ffc, d, 4, false);
+	assert_int_equal(mmio_hits, 2);
+	WR(PCI_COMMAND, 2, 0);
+	assert_int_equal(moved_to, 0);
+	assert_int_equal(dev.bars[0].mapped, 0);
+}
+
+static void test_status_write_one_to_clear(void **state)
+{
+	dev.cfg[PCI_STATUS + 1] |= PCI_STATUS_REC_MASTER_ABORT >> 8;
+	WR(PCI_STATUS, 2, 0); /* writing 0 changes nothing */
+	assert_true(RD(PCI_STATUS, 2) & PCI_STATUS_REC_MASTER_ABORT);
+	WR(PCI_STATUS, 2, PCI_STATUS_REC_MASTER_ABORT | PCI_STATUS_CAP_LIST);
+	assert_false(RD(PCI_STATUS, 2) & PCI_STATUS_REC_MASTER_ABORT);
+	assert_true(RD(PCI_STATUS, 2) & PCI_STATUS_CAP_LIST); /* read-only, not w1c */
+}
+
+static void test_capability_list(void **state)
+{
+	assert_int_equal(RD(PCI_CAPABILITY_LIST, 1), 0x40);
+	assert_int_equal(RD(0x40, 1), PCI_CAP_ID_VNDR);
+	assert_int_equal(RD(0x41, 1), 0x48);
+	assert_int_equal(RD(0x42, 1), 1);
+	assert_int_equal(RD(0x48, 1), PCI_CAP_ID_MSIX);
+	assert_int_equal(RD(0x49, 1), 0); /* end of the list */
+	WR(0x41, 1, 0x40);                /* a guest cannot make a cycle */
+	assert_int_equal(RD(0x41, 1), 0x48);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_identity_and_read_only),
+		cmocka_unit_test(test_every_width_at_every_offset),
+		cmocka_unit_test(test_absent_functions),
+		cmocka_unit_test(test_bar_sizing_keeps_type_bits),
+		cmocka_unit_test(test_bar_relocation_follows_command),
+		cmocka_unit_test(test_status_write_one_to_clear),
+		cmocka_unit_test(test_capability_list),
+	};
+	return cmocka_run_group_tests(tests, setup_once, NULL);
+}
