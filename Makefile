@@ -52,7 +52,7 @@ TOOLS := $(patsubst tools/%.c,$(B)/%,$(TOOL_SRC))
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
 FUZZERS := $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(FUZZ_SRC))
 
-all: $(B)/vmm $(B)/guest.elf $(TOOLS) $(UNIT_TESTS)
+all: $(B)/vmm $(B)/vmm-asan $(B)/guest.elf $(TOOLS) $(UNIT_TESTS)
 
 # --- guest ------------------------------------------------------------------
 $(B)/guest-obj/%.c.o: %.c
@@ -75,6 +75,11 @@ $(B)/%: $(B)/host-obj/tools/%.o $(COMMON_OBJ)
 $(B)/tests/%: $(B)/host-obj/tests/unit/%.o $(VMM_LIB_OBJ) $(COMMON_OBJ) $(TESTLIB_OBJ)
 	@mkdir -p $(@D)
 	$(HOSTCC) $(HOST_CFLAGS) -o $@ $^ $(HOST_LDLIBS) -lcmocka
+
+# The VMM under AddressSanitizer and UBSan, for the hostile-guest tests.
+$(B)/vmm-asan: $(VMM_SRC) $(COMMON_SRC)
+	$(HOSTCC) -std=gnu11 -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
+		-fno-omit-frame-pointer $(WARN) -D_GNU_SOURCE -iquote common -iquote vmm -o $@ $^ $(HOST_LDLIBS)
 
 # --- fuzzing (clang, libFuzzer + ASan/UBSan) --------------------------------
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \

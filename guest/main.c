@@ -123,6 +123,7 @@ static const struct action actions[] = {
 	{ "blk.write", true, blk_write_action, "blk.write=SECTOR:TEXT: write TEXT, padded with zero bytes, to SECTOR" },
 	{ "blk.flush", false, blk_flush_action, "blk.flush: flush the disk's write cache" },
 	{ "rng.read", true, rng_read_action, "rng.read=N: read N random bytes, print them as one hex line 'rng ...'" },
+	{ "attack", true, attack_action, "attack=NAME: break a virtio rule on purpose (try attack=help)" },
 	{ "help", false, action_help, "help: list the actions" },
 };
 

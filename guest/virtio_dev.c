@@ -364,3 +364,159 @@ void virtio_bench_blk_read(unsigned n)
 		if (blk_request(VIRTIO_BLK_T_IN, 0, sizeof(req_data), true))
 			panic("bench: virtio-blk read failed");
 }
+
+/* --- attack=: a hostile driver, for testing the VMM's defences ------------ */
+
+/*
+ * Each attack breaks one rule of virtio §2.7 on virtio-blk's queue 0, then
+ * checks that the device noticed (DEVICE_NEEDS_RESET) instead of crashing
+ * or hanging the VMM, and that a reset brings it back: one good read after.
+ */
+struct attack {
+	const char *name;
+	const char *what;
+	void (*run)(struct gvirtio *v);
+	bool before_enable; /* breaks queue setup itself, not a request */
+};
+
+static struct virtio_blk_req_hdr attack_hdr DMA;
+
+/* Publishes descriptor 0 as a new chain and notifies. */
+static void attack_publish(struct gvirtio *v)
+{
+	struct gvq *q = &v->vq;
+	q->avail->ring[q->avail->idx % q->size] = 0;
+	mb();
+	q->avail->idx++;
+	mb();
+	gvirtio_notify(v);
+}
+
+static void attack_desc(struct gvirtio *v, unsigned i, uint64_t addr, uint32_t len, uint16_t flags, uint16_t next)
+{
+	v->vq.desc[i] = (struct virtq_desc){ addr, len, flags, next };
+}
+
+static void attack_loop(struct gvirtio *v)
+{
+	attack_desc(v, 0, (uintptr_t)&attack_hdr, sizeof(attack_hdr), VIRTQ_DESC_F_NEXT, 1);
+	attack_desc(v, 1, (uintptr_t)req_data, 512, VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE, 0);
+	attack_publish(v);
+}
+
+static void attack_long_chain(struct gvirtio *v)
+{
+	/* Every descriptor of the queue in one chain, and the last points on. */
+	for (unsigned i = 0; i < v->vq.size; i++)
+		attack_desc(v, i, (uintptr_t)req_data, 16, VIRTQ_DESC_F_NEXT, (uint16_t)((i + 1) % v->vq.size));
+	attack_publish(v);
+}
+
+static void attack_oob_addr(struct gvirtio *v)
+{
+	attack_desc(v, 0, (uintptr_t)&attack_hdr, sizeof(attack_hdr), VIRTQ_DESC_F_NEXT, 1);
+	attack_desc(v, 1, 0x7fff00000000ull, 512, VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE, 2);
+	attack_desc(v, 2, (uintptr_t)&req_status, 1, VIRTQ_DESC_F_WRITE, 0);
+	attack_publish(v);
+}
+
+static void attack_len_overflow(struct gvirtio *v)
+{
+	attack_desc(v, 0, (uintptr_t)&attack_hdr, sizeof(attack_hdr), VIRTQ_DESC_F_NEXT, 1);
+	attack_desc(v, 1, 0xfffffffffffff000ull, 0x2000, VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE, 2);
+	attack_desc(v, 2, (uintptr_t)&req_status, 1, VIRTQ_DESC_F_WRITE, 0);
+	attack_publish(v);
+}
+
+static void attack_avail_jump(struct gvirtio *v)
+{
+	attack_desc(v, 0, (uintptr_t)&attack_hdr, sizeof(attack_hdr), 0, 0);
+	v->vq.avail->idx = (uint16_t)(v->vq.avail->idx + v->vq.size + 5);
+	mb();
+	gvirtio_notify(v);
+}
+
+#define CFG16(v, field) ((v)->common + __builtin_offsetof(struct virtio_pci_common_cfg, field))
+
+static void attack_bad_size(struct gvirtio *v)
+{
+	mmio_write16(CFG16(v, queue_select), 0);
+	mmio_write16(CFG16(v, queue_size), 12); /* not a power of two */
+	mmio_write16(CFG16(v, queue_enable), 1);
+}
+
+static void attack_huge_size(struct gvirtio *v)
+{
+	mmio_write16(CFG16(v, queue_select), 0);
+	mmio_write16(CFG16(v, queue_size), 32768); /* above the device's maximum */
+	mmio_write16(CFG16(v, queue_enable), 1);
+}
+
+static void attack_notify_disabled(struct gvirtio *v)
+{
+	/* DRIVER_OK without ever enabling the queue, then a notify. */
+	mmio_write8(CFG16(v, device_status), (uint8_t)(mmio_read8(CFG16(v, device_status)) |
+						       VIRTIO_CONFIG_S_DRIVER_OK));
+	gvirtio_notify(v);
+}
+
+static const struct attack attacks[] = {
+	{ "loop", "a descriptor chain that loops (0 -> 1 -> 0)", attack_loop, false },
+	{ "long-chain", "a chain through every descriptor and on", attack_long_chain, false },
+	{ "oob-addr", "a buffer outside guest RAM", attack_oob_addr, false },
+	{ "len-overflow", "a buffer whose address + length wraps", attack_len_overflow, false },
+	{ "avail-jump", "the available index jumps by more than the queue size", attack_avail_jump, false },
+	{ "bad-size", "queue size 12, not a power of two", attack_bad_size, true },
+	{ "huge-size", "queue size 32768, above the maximum", attack_huge_size, true },
+	{ "notify-disabled", "a notify for a queue never enabled", attack_notify_disabled, true },
+};
+
+/* Brings the device to the point just before queue_enable (or DRIVER_OK). */
+static void attack_handshake_without_queue(struct gvirtio *v)
+{
+	mmio_write8(CFG16(v, device_status), 0);
+	while (mmio_read8(CFG16(v, device_status)))
+		cpu_relax();
+	mmio_write8(CFG16(v, device_status), VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
+	mmio_write32(CFG16(v, driver_feature_select), 1);
+	mmio_write32(CFG16(v, driver_feature), 1); /* VIRTIO_F_VERSION_1 */
+	mmio_write8(CFG16(v, device_status), VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
+						     VIRTIO_CONFIG_S_FEATURES_OK);
+}
+
+int attack_action(const char *val, size_t len, bool dry_run)
+{
+	const struct attack *a = NULL;
+	for (size_t i = 0; i < ARRAY_SIZE(attacks); i++)
+		if (strlen(attacks[i].name) == len && !memcmp(attacks[i].name, val, len))
+			a = &attacks[i];
+	if (!a) {
+		printf("error: attack: '%.*s' is not one of:", (int)len, val);
+		for (size_t i = 0; i < ARRAY_SIZE(attacks); i++)
+			printf(" %s", attacks[i].name);
+		printf("\n");
+		return EXITLAB_EXIT_USAGE;
+	}
+	if (dry_run)
+		return EXITLAB_EXIT_OK;
+	use_msix = false;
+	struct vdev *d = vdev_get(&blk);
+	if (!d)
+		return EXITLAB_EXIT_FAIL;
+	printf("attack %s: %s\n", a->name, a->what);
+	if (a->before_enable)
+		attack_handshake_without_queue(&d->v);
+	a->run(&d->v);
+	/* Give the device (the VMM's I/O thread) time to look, bounded. */
+	uint8_t status = 0;
+	for (unsigned i = 0; i < 200000 && !(status & VIRTIO_CONFIG_S_NEEDS_RESET); i++)
+		status = mmio_read8(CFG16(&d->v, device_status));
+	bool noticed = status & VIRTIO_CONFIG_S_NEEDS_RESET;
+	printf("attack %s: device status 0x%02x: %s\n", a->name, status,
+	       noticed ? "DEVICE_NEEDS_RESET" : "no DEVICE_NEEDS_RESET");
+	/* Reset and use it again: the device, and the VMM, must still work. */
+	d->started = false;
+	int rc = blk_request(VIRTIO_BLK_T_IN, 0, VIRTIO_BLK_SECTOR_SIZE, true);
+	printf("attack %s: after a reset, a read %s\n", a->name, rc ? "failed" : "works");
+	return noticed && !rc ? EXITLAB_EXIT_OK : EXITLAB_EXIT_FAIL;
+}

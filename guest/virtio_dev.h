@@ -22,6 +22,8 @@ int blk_read_action(const char *val, size_t len, bool dry_run);
 int blk_write_action(const char *val, size_t len, bool dry_run);
 int blk_flush_action(const char *val, size_t len, bool dry_run);
 int rng_read_action(const char *val, size_t len, bool dry_run);
+/* attack=NAME: a hostile driver (for the VMM's tests). */
+int attack_action(const char *val, size_t len, bool dry_run);
 
 /* Benchmarks (bench.c): prepare returns NULL when ready, else why not. */
 const char *virtio_bench_prepare_notify(void);

@@ -32,6 +32,7 @@
 #include "irq.h"
 #include "kvm.h"
 #include "layout.h"
+#include "pci_testdev.h"
 #include "pcibus.h"
 #include "vmm.h"
 #include "vpci.h"
@@ -46,7 +47,7 @@ struct options {
 	bool stats, trace;
 	const char *disks[MAX_DISKS];
 	unsigned ndisks;
-	bool rng, no_ioeventfd;
+	bool rng, no_ioeventfd, pci_testdev;
 	const char *dump_pci;
 };
 
@@ -64,8 +65,12 @@ static void usage(FILE *f)
 		"  -d, --disk FILE[,ro]  a virtio-blk disk backed by FILE (repeatable; ,ro:\n"
 		"                        read-only); FILE must exist, its size is the capacity\n"
 		"  -r, --rng             a virtio-rng device fed by getrandom(2)\n"
-		"      --no-ioeventfd    virtio notifies exit to the VMM (KVM_EXIT_MMIO in the\n"
-		"                        vCPU thread) instead of signalling an ioeventfd\n"
+		"      --pci-testdev     QEMU's pci-testdev (1b36:0005) after the virtio devices:\n"
+		"                        BAR0 4 KiB MMIO, BAR1 256 ports, tests 0-2 on each\n"
+		"                        (no-eventfd, wildcard-eventfd, datamatch-eventfd)\n"
+		"      --no-ioeventfd    virtio notifies and pci-testdev eventfd tests exit to\n"
+		"                        the VMM (handled in the vCPU thread) instead of\n"
+		"                        signalling a KVM ioeventfd\n"
 		"      --dump-pci FILE   when the VM ends, write every PCI function's config\n"
 		"                        space as lspci -xxxx does (read it: lspci -F FILE -vvv)\n"
 		"  -s, --stats           when the VM ends, print exits by reason and device\n"
@@ -125,6 +130,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 		{ "rng", no_argument, NULL, 'r' },
 		{ "no-ioeventfd", no_argument, NULL, 'N' },
 		{ "dump-pci", required_argument, NULL, 'P' },
+		{ "pci-testdev", no_argument, NULL, 'X' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 },
@@ -143,6 +149,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 		case 'r': o->rng = true; break;
 		case 'N': o->no_ioeventfd = true; break;
 		case 'P': o->dump_pci = optarg; break;
+		case 'X': o->pci_testdev = true; break;
 		case 'm': o->mem = parse_size(optarg); break;
 		case 'a': o->append = optarg; break;
 		case 's': o->stats = true; break;
@@ -214,9 +221,11 @@ static long peak_rss_kib(void)
 	return kib;
 }
 
-/* The virtio devices, each a PCI function on bus 0 from slot 1 on. */
+/* The virtio devices, each a PCI function on bus 0 from slot 1 on, then
+ * the pci-testdev. */
 static struct vpci_dev vdevs[MAX_DISKS + 1];
 static unsigned nvdevs;
+static struct pci_testdev testdev;
 
 static void devices_create(struct vm *vm, const struct options *o)
 {
@@ -233,6 +242,8 @@ static void devices_create(struct vm *vm, const struct options *o)
 			die("%s", err[0] ? err : "cannot put a virtio device on the PCI bus");
 		nvdevs++;
 	}
+	if (o->pci_testdev && pci_testdev_create(&testdev, vm, 1 + nvdevs, !o->no_ioeventfd))
+		die("pci-testdev: %s", strerror(errno));
 }
 
 static void devices_stats(void)
@@ -245,6 +256,8 @@ static void devices_stats(void)
 			(unsigned long long)d->msix.fired, (unsigned long long)d->msix.held,
 			d->status & VIRTIO_CONFIG_S_NEEDS_RESET ? ", DEVICE_NEEDS_RESET" : "");
 	}
+	if (testdev.pci.slot)
+		pci_testdev_stats_print(&testdev);
 }
 
 int main(int argc, char **argv)
@@ -277,7 +290,7 @@ int main(int argc, char **argv)
 		die("%s", err);
 	if (pcibus_init(&vm))                                        /* host bridge, 0xcf8, ECAM */
 		die("cannot set up the PCI bus");
-	devices_create(&vm, &o);                                     /* virtio-blk, virtio-rng */
+	devices_create(&vm, &o);                                     /* virtio-blk, -rng, testdev */
 	struct boot_params bp = {
 		.cmdline = o.append,
 		.tsc_khz = vm.tsc_khz,

@@ -32,10 +32,10 @@ __attribute__((format(printf, 2, 3))) static int virtq_break(struct virtq *q, co
 
 int virtq_enable(struct virtq *q, const struct vm *vm)
 {
-	uint16_t n = q->size;
+	uint16_t n = q->size, max = q->max_size ? q->max_size : VIRTQ_MAX_SIZE;
 
-	if (n == 0 || n > VIRTQ_MAX_SIZE || (n & (n - 1)))
-		return virtq_break(q, "queue size %u is not a power of two from 1 to %u", n, VIRTQ_MAX_SIZE);
+	if (n == 0 || n > max || (n & (n - 1)))
+		return virtq_break(q, "queue size %u: it must be a power of two from 1 to %u", n, max);
 	if (q->desc_gpa % VIRTQ_DESC_ALIGN || q->avail_gpa % VIRTQ_AVAIL_ALIGN || q->used_gpa % VIRTQ_USED_ALIGN)
 		return virtq_break(q, "misaligned ring (desc 0x%llx, avail 0x%llx, used 0x%llx)",
 				   (unsigned long long)q->desc_gpa, (unsigned long long)q->avail_gpa,
@@ -57,9 +57,11 @@ int virtq_enable(struct virtq *q, const struct vm *vm)
 void virtq_reset(struct virtq *q)
 {
 	char name[sizeof(q->name)];
+	uint16_t max = q->max_size;
 	memcpy(name, q->name, sizeof(name));
 	memset(q, 0, sizeof(*q));
 	memcpy(q->name, name, sizeof(name));
+	q->max_size = max;
 }
 
 int virtq_pop(struct virtq *q, const struct vm *vm, struct virtq_chain *c)

@@ -23,6 +23,8 @@ struct vm;
 #define VIRTQ_CHAIN_MAX 64  /* buffers one request may have */
 
 struct virtq {
+	/* Set by the device: the largest size it offers (0: VIRTQ_MAX_SIZE). */
+	uint16_t max_size;
 	/* Set by the driver through common cfg, checked by virtq_enable. */
 	uint16_t size;
 	uint64_t desc_gpa, avail_gpa, used_gpa;

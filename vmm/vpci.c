@@ -233,13 +233,8 @@ static void vpci_common_write(struct vpci_dev *d, uint64_t off, uint32_t v, unsi
 		case CC(queue_device_lo): set_half(&q->vq.used_gpa, false, v); break;
 		case CC(queue_device_hi): set_half(&q->vq.used_gpa, true, v); break;
 		case CC(queue_enable):
-			if (v == 1 && q->vq.size > q->size_max) {
-				fprintf(stderr, "vmm: %s: queue %u: size %u above the maximum %u\n", d->name,
-					d->queue_select, q->vq.size, q->size_max);
+			if (v == 1 && virtq_enable(&q->vq, d->vm))
 				vpci_needs_reset(d);
-			} else if (v == 1 && virtq_enable(&q->vq, d->vm)) {
-				vpci_needs_reset(d);
-			}
 			break;
 		}
 	}
@@ -342,6 +337,7 @@ int vpci_dev_create(struct vpci_dev *d, struct vm *vm, uint16_t type, const char
 		q->dev = d;
 		q->index = i;
 		q->size_max = 256;
+		q->vq.max_size = q->size_max;
 		q->ioeventfd = -1;
 		snprintf(q->vq.name, sizeof(q->vq.name), "%s queue %u", d->name, i);
 		if (use_ioeventfd) {

@@ -119,6 +119,15 @@ static void test_indices_wrap_at_65536(void **state)
 static void test_refuse_bad_sizes(void **state)
 {
 	static const uint16_t bad[] = { 0, 6, 100, 2048, 32768 };
+	/* A device that offers at most 64: 128 is refused, 64 accepted. */
+	q.max_size = 64;
+	q.size = 128;
+	assert_int_equal(virtq_enable(&q, &vm), -1);
+	virtq_reset(&q);
+	assert_int_equal(q.max_size, 64);
+	q.size = 64, q.desc_gpa = DESC, q.avail_gpa = AVAIL, q.used_gpa = USED;
+	assert_int_equal(virtq_enable(&q, &vm), 0);
+	q.max_size = 0;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		virtq_reset(&q);
 		q.size = bad[i];

@@ -1,0 +1,65 @@
+/*
+ * pci_testdev.h - QEMU's PCI test device (pci-testdev, 1b36:0005, class
+ * 0x00ff00), with its register interface, so that a guest can time and
+ * check writes to a PCI BAR that end in VMM userspace or in a KVM
+ * ioeventfd - under this VMM and under QEMU (-device pci-testdev) alike.
+ *
+ * Spec: QEMU docs/specs/pci-testdev.rst. BAR0 is 4 KiB of MMIO, BAR1 256
+ * ports; each starts with the header of the selected test (struct
+ * pci_testdev_hdr). The guest writes a test number to `test`, reads
+ * `offset` and `data`, writes `data` at `offset`, and reads `count`.
+ * Tests per BAR: 0 no-eventfd (the VMM counts the writes), 1
+ * wildcard-eventfd (a KVM ioeventfd on the address, any value), 2
+ * datamatch-eventfd (one that matches `data` only). Writes swallowed by an
+ * ioeventfd never reach the VMM, so `count` stays 0 for them, as in QEMU;
+ * the VMM counts them from the eventfd for --stats.
+ */
+#ifndef VMM_PCI_TESTDEV_H
+#define VMM_PCI_TESTDEV_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "pcibus.h"
+
+#define PCI_TESTDEV_VENDOR_ID 0x1b36 /* Red Hat */
+#define PCI_TESTDEV_DEVICE_ID 0x0005
+#define PCI_TESTDEV_CLASS 0x00ff00   /* unclassified device */
+#define PCI_TESTDEV_MEM_SIZE 4096    /* BAR0 */
+#define PCI_TESTDEV_IO_SIZE 256      /* BAR1 */
+
+/* The header at offset 0 of both BARs (all little endian). */
+struct pci_testdev_hdr {
+	uint8_t test;       /* write-only: selects a test */
+	uint8_t width_type; /* read-only: 1, 2, 4; anything else: no such test */
+	uint8_t pad0[2];
+	uint32_t offset;    /* read-only: where in this BAR the test writes */
+	uint32_t data;      /* read-only: what it writes */
+	uint32_t count;     /* writes seen by the device since the test started */
+	uint8_t name[];     /* "mmio-no-eventfd"..., NUL-terminated */
+};
+_Static_assert(sizeof(struct pci_testdev_hdr) == 16, "pci-testdev header layout");
+
+enum { PCI_TESTDEV_TESTS_PER_BAR = 3, PCI_TESTDEV_TESTS = 2 * PCI_TESTDEV_TESTS_PER_BAR };
+
+struct pci_testdev {
+	struct pci_dev pci;
+	int current;             /* the selected test, -1 if none */
+	bool use_ioeventfd;      /* false: every test counts in userspace */
+	struct {
+		uint32_t count;      /* the header's count */
+		int fd;              /* eventfd, -1 for no-eventfd tests */
+		uint64_t fd_addr;    /* where it is assigned in KVM, 0 if not */
+		uint64_t signals;    /* writes KVM turned into eventfd signals */
+		uint64_t writes;     /* writes counted in userspace, in total */
+	} t[PCI_TESTDEV_TESTS];
+};
+
+/* Sets up the device and puts it in `slot` on bus 0. use_ioeventfd needs a
+ * real VM (vm->vm_fd); without it the eventfd tests count in userspace.
+ * 0, or -1 with errno. */
+int pci_testdev_create(struct pci_testdev *t, struct vm *vm, unsigned slot, bool use_ioeventfd);
+/* One --stats line per test that saw writes. */
+void pci_testdev_stats_print(struct pci_testdev *t);
+
+#endif
