@@ -20,6 +20,7 @@
 #include "exitlab_abi.h"
 #include "lib.h"
 #include "pci.h"
+#include "testdev.h"
 #include "tsc.h"
 #include "virtio_dev.h"
 
@@ -92,6 +93,14 @@ static void run_cfg_ecam(unsigned n)
 		(void)mmio_read32(ecam_host_bridge);
 }
 
+/* pci-testdev: test 0 of each BAR ends in the VMM, 1 and 2 in ioeventfds. */
+static const char *prep_mmio0(void) { return testdev_bench_prepare(false, 0); }
+static const char *prep_mmio1(void) { return testdev_bench_prepare(false, 1); }
+static const char *prep_mmio2(void) { return testdev_bench_prepare(false, 2); }
+static const char *prep_io0(void) { return testdev_bench_prepare(true, 0); }
+static const char *prep_io1(void) { return testdev_bench_prepare(true, 1); }
+static const char *prep_io2(void) { return testdev_bench_prepare(true, 2); }
+
 static const struct bench_test tests[] = {
 	{ "tsc", "no exit: the cost of the timing loop itself", run_tsc, NULL },
 	{ "cpuid", "CPUID leaf 0, always intercepted", run_cpuid, NULL },
@@ -99,6 +108,12 @@ static const struct bench_test tests[] = {
 	{ "pio_read", "IN from COM1 scratch, handled in VMM userspace", run_pio_read, NULL },
 	{ "cfg_cf8", "config dword read of 00:00.0 through 0xCF8/0xCFC", run_cfg_cf8, NULL },
 	{ "cfg_ecam", "config dword read of 00:00.0 through ECAM (MMIO)", run_cfg_ecam, prepare_cfg_ecam },
+	{ "tdev_mmio", "pci-testdev MMIO write, no eventfd (VMM userspace)", testdev_bench_run, prep_mmio0 },
+	{ "tdev_mmio_wild", "pci-testdev MMIO write, wildcard ioeventfd", testdev_bench_run, prep_mmio1 },
+	{ "tdev_mmio_match", "pci-testdev MMIO write, datamatch ioeventfd", testdev_bench_run, prep_mmio2 },
+	{ "tdev_io", "pci-testdev port write, no eventfd (VMM userspace)", testdev_bench_run, prep_io0 },
+	{ "tdev_io_wild", "pci-testdev port write, wildcard ioeventfd", testdev_bench_run, prep_io1 },
+	{ "tdev_io_match", "pci-testdev port write, datamatch ioeventfd", testdev_bench_run, prep_io2 },
 	{ "notify", "virtio-blk queue notify write (ioeventfd unless --no-ioeventfd)", virtio_bench_notify,
 	  virtio_bench_prepare_notify },
 	{ "blk_read_poll", "virtio-blk 4 KiB read, notify to used ring, polled", virtio_bench_blk_read,

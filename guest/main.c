@@ -15,6 +15,7 @@
 #include "lib.h"
 #include "pci.h"
 #include "pvh.h"
+#include "testdev.h"
 #include "trap.h"
 #include "tsc.h"
 #include "virtio_dev.h"
@@ -123,6 +124,7 @@ static const struct action actions[] = {
 	{ "blk.write", true, blk_write_action, "blk.write=SECTOR:TEXT: write TEXT, padded with zero bytes, to SECTOR" },
 	{ "blk.flush", false, blk_flush_action, "blk.flush: flush the disk's write cache" },
 	{ "rng.read", true, rng_read_action, "rng.read=N: read N random bytes, print them as one hex line 'rng ...'" },
+	{ "testdev", true, testdev_action, "testdev=run: run every pci-testdev test once (8 writes each)" },
 	{ "attack", true, attack_action, "attack=NAME: break a virtio rule on purpose (try attack=help)" },
 	{ "help", false, action_help, "help: list the actions" },
 };

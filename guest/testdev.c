@@ -1,0 +1,143 @@
+/*
+ * testdev.c - pci-testdev from the guest (testdev.h). QEMU's
+ * docs/specs/pci-testdev.rst: BAR0 and BAR1 each start with a header
+ *
+ *   +0 test (write: select)  +1 width_type (1, 2, 4; else no such test)
+ *   +4 offset   +8 data   +12 count   +16 name (NUL-terminated)
+ *
+ * A test is run by writing `data`, `width_type` bytes wide, at `offset` in
+ * the same BAR; `count` says how many writes the device saw. The header is
+ * the same whether the BAR is memory or I/O; only the accessors differ.
+ */
+#include "testdev.h"
+
+#include "cpu.h"
+#include "exitlab_abi.h"
+#include "lib.h"
+#include "pci.h"
+#include "virtio_dev.h"
+
+#define TESTDEV_VENDOR 0x1b36
+#define TESTDEV_DEVICE 0x0005
+#define TESTDEV_MAX_TESTS 16
+
+static uintptr_t mem_bar; /* BAR0 */
+static uint16_t io_bar;   /* BAR1 */
+static bool found;
+
+/* The selected test, for the benchmark loop. */
+static struct {
+	bool io;
+	unsigned width;
+	uintptr_t addr; /* MMIO address or port */
+	uint32_t data;
+} sel;
+
+static void hdr_write8(bool io, unsigned off, uint8_t v)
+{
+	if (io)
+		outb((uint16_t)(io_bar + off), v);
+	else
+		mmio_write8(mem_bar + off, v);
+}
+
+static uint8_t hdr_read8(bool io, unsigned off)
+{
+	return io ? inb((uint16_t)(io_bar + off)) : mmio_read8(mem_bar + off);
+}
+
+static uint32_t hdr_read32(bool io, unsigned off)
+{
+	return io ? inl((uint16_t)(io_bar + off)) : mmio_read32(mem_bar + off);
+}
+
+static bool testdev_find(void)
+{
+	if (found)
+		return true;
+	virtio_dev_probe(); /* enumerates the bus */
+	for (unsigned i = 0; pci_func_get(i); i++) {
+		const struct pci_func *f = pci_func_get(i);
+		if (f->vendor_id != TESTDEV_VENDOR || f->device_id != TESTDEV_DEVICE)
+			continue;
+		if (!f->bars[0].addr || f->bars[0].addr >= (1ull << 32) || !f->bars[1].addr)
+			return false;
+		mem_bar = (uintptr_t)f->bars[0].addr;
+		io_bar = (uint16_t)f->bars[1].addr;
+		uint16_t cmd = pci_cfg_read16(f->bdf, 0x04);
+		pci_cfg_write16(f->bdf, 0x04, cmd | 0x3); /* I/O and memory decoding */
+		found = true;
+	}
+	return found;
+}
+
+/* Selects test `t` of a BAR; false if there is no such test. */
+static bool testdev_select(bool io, unsigned t)
+{
+	hdr_write8(io, 0, (uint8_t)t);
+	unsigned w = hdr_read8(io, 1);
+	if (w != 1 && w != 2 && w != 4)
+		return false;
+	sel.io = io;
+	sel.width = w;
+	sel.addr = (io ? io_bar : mem_bar) + hdr_read32(io, 4);
+	sel.data = hdr_read32(io, 8);
+	return true;
+}
+
+static void testdev_write_once(void)
+{
+	if (sel.io) {
+		uint16_t port = (uint16_t)sel.addr;
+		sel.width == 1 ? outb(port, (uint8_t)sel.data)
+		: sel.width == 2 ? outw(port, (uint16_t)sel.data)
+				 : outl(port, sel.data);
+	} else {
+		sel.width == 1 ? mmio_write8(sel.addr, (uint8_t)sel.data)
+		: sel.width == 2 ? mmio_write16(sel.addr, (uint16_t)sel.data)
+				 : mmio_write32(sel.addr, sel.data);
+	}
+}
+
+int testdev_action(const char *val, size_t len, bool dry_run)
+{
+	if (!(len == 3 && !memcmp(val, "run", 3))) {
+		printf("error: testdev: '%.*s' is not 'run'\n", (int)len, val);
+		return EXITLAB_EXIT_USAGE;
+	}
+	if (dry_run)
+		return EXITLAB_EXIT_OK;
+	if (!testdev_find()) {
+		printf("error: no pci-testdev (1b36:0005) with both BARs assigned\n");
+		return EXITLAB_EXIT_FAIL;
+	}
+	for (int io = 0; io < 2; io++) {
+		for (unsigned t = 0; t < TESTDEV_MAX_TESTS && testdev_select(io, t); t++) {
+			char name[32];
+			unsigned k = 0;
+			for (; k + 1 < sizeof(name); k++)
+				if (!(name[k] = (char)hdr_read8(io, 16 + k)))
+					break;
+			name[k] = '\0';
+			uint32_t before = hdr_read32(io, 12);
+			for (int i = 0; i < 8; i++)
+				testdev_write_once();
+			printf("testdev %s: BAR%d test %u: 8 writes of 0x%x (%u bytes) at 0x%lx, count %u -> %u\n", name,
+			       io, t, sel.data, sel.width, (uint64_t)sel.addr, before, hdr_read32(io, 12));
+		}
+	}
+	return EXITLAB_EXIT_OK;
+}
+
+const char *testdev_bench_prepare(bool io, unsigned index)
+{
+	if (!testdev_find())
+		return "no pci-testdev";
+	return testdev_select(io, index) ? NULL : "the device has no such test";
+}
+
+void testdev_bench_run(unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		testdev_write_once();
+}
