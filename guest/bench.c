@@ -24,7 +24,7 @@
 #include "tsc.h"
 #include "virtio_dev.h"
 
-#define BATCH 512
+#define BATCH 512 /* operations per sample, unless a test says fewer */
 #define MAX_SAMPLES 255
 
 struct bench_test {
@@ -34,6 +34,7 @@ struct bench_test {
 	/* Finds and readies what the test touches; NULL if nothing to do, else
 	 * returns NULL when ready or a reason to skip the test. */
 	const char *(*prepare)(void);
+	unsigned batch; /* operations per sample; 0: BATCH */
 };
 
 static unsigned samples = 31;
@@ -102,24 +103,24 @@ static const char *prep_io1(void) { return testdev_bench_prepare(true, 1); }
 static const char *prep_io2(void) { return testdev_bench_prepare(true, 2); }
 
 static const struct bench_test tests[] = {
-	{ "tsc", "no exit: the cost of the timing loop itself", run_tsc, NULL },
-	{ "cpuid", "CPUID leaf 0, always intercepted", run_cpuid, NULL },
-	{ "pio_write", "OUT to COM1 scratch, handled in VMM userspace", run_pio_write, NULL },
-	{ "pio_read", "IN from COM1 scratch, handled in VMM userspace", run_pio_read, NULL },
-	{ "cfg_cf8", "config dword read of 00:00.0 through 0xCF8/0xCFC", run_cfg_cf8, NULL },
-	{ "cfg_ecam", "config dword read of 00:00.0 through ECAM (MMIO)", run_cfg_ecam, prepare_cfg_ecam },
-	{ "tdev_mmio", "pci-testdev MMIO write, no eventfd (VMM userspace)", testdev_bench_run, prep_mmio0 },
-	{ "tdev_mmio_wild", "pci-testdev MMIO write, wildcard ioeventfd", testdev_bench_run, prep_mmio1 },
-	{ "tdev_mmio_match", "pci-testdev MMIO write, datamatch ioeventfd", testdev_bench_run, prep_mmio2 },
-	{ "tdev_io", "pci-testdev port write, no eventfd (VMM userspace)", testdev_bench_run, prep_io0 },
-	{ "tdev_io_wild", "pci-testdev port write, wildcard ioeventfd", testdev_bench_run, prep_io1 },
-	{ "tdev_io_match", "pci-testdev port write, datamatch ioeventfd", testdev_bench_run, prep_io2 },
+	{ "tsc", "no exit: the cost of the timing loop itself", run_tsc, NULL, 0 },
+	{ "cpuid", "CPUID leaf 0, always intercepted", run_cpuid, NULL, 0 },
+	{ "pio_write", "OUT to COM1 scratch, handled in VMM userspace", run_pio_write, NULL, 0 },
+	{ "pio_read", "IN from COM1 scratch, handled in VMM userspace", run_pio_read, NULL, 0 },
+	{ "cfg_cf8", "config dword read of 00:00.0 through 0xCF8/0xCFC", run_cfg_cf8, NULL, 0 },
+	{ "cfg_ecam", "config dword read of 00:00.0 through ECAM (MMIO)", run_cfg_ecam, prepare_cfg_ecam, 0 },
+	{ "tdev_mmio", "pci-testdev MMIO write, no eventfd (VMM userspace)", testdev_bench_run, prep_mmio0, 0 },
+	{ "tdev_mmio_wild", "pci-testdev MMIO write, wildcard ioeventfd", testdev_bench_run, prep_mmio1, 0 },
+	{ "tdev_mmio_match", "pci-testdev MMIO write, datamatch ioeventfd", testdev_bench_run, prep_mmio2, 0 },
+	{ "tdev_io", "pci-testdev port write, no eventfd (VMM userspace)", testdev_bench_run, prep_io0, 0 },
+	{ "tdev_io_wild", "pci-testdev port write, wildcard ioeventfd", testdev_bench_run, prep_io1, 0 },
+	{ "tdev_io_match", "pci-testdev port write, datamatch ioeventfd", testdev_bench_run, prep_io2, 0 },
 	{ "notify", "virtio-blk queue notify write (ioeventfd unless --no-ioeventfd)", virtio_bench_notify,
-	  virtio_bench_prepare_notify },
+	  virtio_bench_prepare_notify, 0 },
 	{ "blk_read_poll", "virtio-blk 4 KiB read, notify to used ring, polled", virtio_bench_blk_read,
-	  virtio_bench_prepare_poll },
+	  virtio_bench_prepare_poll, 16 },
 	{ "blk_read_msix", "virtio-blk 4 KiB read, notify to MSI-X interrupt", virtio_bench_blk_read,
-	  virtio_bench_prepare_msix },
+	  virtio_bench_prepare_msix, 16 },
 };
 
 static void sort_u64(uint64_t *v, unsigned n)
@@ -133,23 +134,30 @@ static void sort_u64(uint64_t *v, unsigned n)
 	}
 }
 
-static void print_ns(const char *label, uint64_t batch_cycles)
+static void print_ns(const char *label, uint64_t batch_cycles, unsigned batch)
 {
-	uint64_t ns10 = tsc_cycles_to_ns10(batch_cycles) / BATCH;
+	uint64_t ns10 = tsc_cycles_to_ns10(batch_cycles) / batch;
 	printf(" %s=%lu.%lu", label, ns10 / 10, ns10 % 10);
 }
 
-/* Median-sorted batch times of `t`, minus the timing overhead. */
-static void bench_sample(void (*run)(unsigned), uint64_t *cycles)
+/* Median-sorted batch times of `run`, minus `over` (the timing overhead). */
+static void bench_sample(void (*run)(unsigned), unsigned batch, uint64_t over, uint64_t *cycles)
 {
-	run(BATCH); /* warm-up: caches, TLB, the VMM's first-touch paths */
+	run(batch); /* warm-up: caches, TLB, the VMM's first-touch paths */
 	for (unsigned s = 0; s < samples; s++) {
 		uint64_t t0 = rdtsc_serialized();
-		run(BATCH);
+		run(batch);
 		uint64_t dt = rdtsc_serialized() - t0;
-		cycles[s] = dt > overhead ? dt - overhead : 0;
+		cycles[s] = dt > over ? dt - over : 0;
 	}
 	sort_u64(cycles, samples);
+}
+
+/* The median cost of timing an empty batch of this size. */
+static uint64_t bench_overhead(unsigned batch)
+{
+	bench_sample(run_tsc, batch, 0, samples_buf);
+	return samples_buf[samples / 2];
 }
 
 static void bench_one(const struct bench_test *t)
@@ -159,13 +167,14 @@ static void bench_one(const struct bench_test *t)
 		printf("bench %s skipped: %s\n", t->name, why);
 		return;
 	}
+	unsigned batch = t->batch ? t->batch : BATCH;
 	uint64_t *cycles = samples_buf;
 
-	bench_sample(t->run, cycles);
-	printf("bench %s iters=%u cycles=%lu", t->name, samples * BATCH, cycles[samples / 2] / BATCH);
-	print_ns("ns", cycles[samples / 2]);
-	print_ns("p10_ns", cycles[samples / 10]);
-	print_ns("p90_ns", cycles[samples * 9 / 10]);
+	bench_sample(t->run, batch, batch == BATCH ? overhead : bench_overhead(batch), cycles);
+	printf("bench %s iters=%u cycles=%lu", t->name, samples * batch, cycles[samples / 2] / batch);
+	print_ns("ns", cycles[samples / 2], batch);
+	print_ns("p10_ns", cycles[samples / 10], batch);
+	print_ns("p90_ns", cycles[samples * 9 / 10], batch);
 	printf("\n");
 }
 
@@ -188,9 +197,7 @@ int bench_action(const char *list, size_t len, bool dry_run)
 	}
 
 	if (!dry_run) {
-		overhead = 0;
-		bench_sample(run_tsc, samples_buf);
-		overhead = samples_buf[samples / 2];
+		overhead = bench_overhead(BATCH);
 		printf("bench: %u samples of %u operations per test, TSC %lu kHz, timing overhead %lu cycles/batch (subtracted)\n",
 		       samples, BATCH, tsc_khz(), overhead);
 	}

@@ -10,12 +10,14 @@
  */
 #include "virtio_drv.h"
 
+#include "apic.h"
 #include "cpu.h"
 #include "lib.h"
 #include "virtio_pci.h"
 
 #define CFG(field) (d->common + __builtin_offsetof(struct virtio_pci_common_cfg, field))
 #define WAIT_SPINS 20000000u
+#define WAIT_WAKEUPS 50 /* apic_wait()s: about 5 s */
 
 /* Ring memory: descriptors, then the available ring, then (4-byte
  * aligned, on its own half page) the used ring. Outside BSS: zeroed when a
@@ -143,25 +145,25 @@ int64_t gvirtio_request(struct gvirtio *d, const struct gvbuf *bufs, unsigned n)
 
 	/* Poll: wait for used->idx to move. MSI-X: wait for the interrupt as
 	 * well, which the device raises after it updates the used ring, so
-	 * every completion is counted. Interrupts open for two instructions
-	 * at a time: STI's shadow covers the first; QEMU's TCG delivers only
-	 * between translation blocks, which the second gives it. */
+	 * every completion is counted; sleep in HLT until it comes (an irqfd
+	 * wakes a halted vCPU at once, while a spinning one may not look for
+	 * interrupts until its next exit), with a watchdog timer as a bound. */
 	for (unsigned spins = 0;; spins++) {
 		uint16_t used_idx = *(volatile uint16_t *)&q->used->idx;
 		if (used_idx != q->last_used && (!d->msix || d->irqs != irqs_before))
 			break;
 		/* Every status read is an exit: look only now and then. */
-		if (spins % 4096 == 4095 && (status_read(d) & VIRTIO_CONFIG_S_NEEDS_RESET)) {
+		if ((d->msix || spins % 4096 == 4095) && (status_read(d) & VIRTIO_CONFIG_S_NEEDS_RESET)) {
 			printf("error: %s: the device set DEVICE_NEEDS_RESET\n", d->name);
 			return -1;
 		}
-		if (spins == WAIT_SPINS) {
+		if (spins == (d->msix ? WAIT_WAKEUPS : WAIT_SPINS)) {
 			printf("error: %s: no completion (used index %u, %s)\n", d->name, used_idx,
 			       used_idx == q->last_used ? "unchanged" : "moved, but no interrupt came");
 			return -1;
 		}
 		if (d->msix)
-			__asm__ volatile("sti; nop; nop; cli" ::: "memory");
+			apic_wait();
 		else
 			cpu_relax();
 	}

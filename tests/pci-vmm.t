@@ -4,11 +4,12 @@
 # through mechanism #1; the VMM dumps its config spaces (--dump-pci) at
 # the end of the same run and lspci -F decodes them at test time. Both
 # views must agree on every function, BAR and capability, and lspci must
-# decode the virtio-pci layout the VMM documents (vmm/vpci.h).
+# decode the virtio-pci layout the VMM documents (vmm/vpci.h) and the
+# pci-testdev's identity and BARs (vmm/pci_testdev.h, after QEMU's).
 source "$(dirname "$0")/lib/tap.sh"
 kvm_usable || skip_all "/dev/kvm is missing or not usable by $(id -un): the VMM needs KVM"
 command -v lspci >/dev/null || skip_all "lspci is not installed (apt-get install pciutils)"
-plan 14
+plan 20
 
 view() { python3 "$ROOT/tests/lib/pci_view.py" "$@"; }
 disk="$TMP/disk.img"
@@ -40,3 +41,23 @@ check "guest: BAR0 sized 32 KiB through the writable mask, 64-bit type kept" \
 	has '^pci 00:01\.0 bar0=mem64:0x[0-9a-f]+/0x8000'
 boot_vmm --append "pci=list" "$GUEST"
 check "no devices: only the host bridge" eval 'rc_is 0 && has "^pci 00:00\.0 1b36:0008 class=060000" && lacks "^pci 00:01"'
+
+# --pci-testdev: QEMU's test device (1b36:0005, class 00ff00; BAR0 4 KiB of
+# 32-bit MMIO, BAR1 256 ports), on the slot after the virtio devices.
+boot_vmm --disk "$disk" --rng --pci-testdev --dump-pci "$TMP/dump-testdev" --append "pci=list" "$GUEST"
+check "pci-testdev: pci=list exits 0" rc_is 0
+printf '%s\n' "$out" >"$TMP/guest-testdev"
+check "pci-testdev: the guest finds it at 00:03.0 and sizes BAR0 4 KiB mem32, BAR1 256 ports" \
+	eval 'has "^pci 00:03\.0 1b36:0005 class=00ff00 hdr=0" && has "^pci 00:03\.0 bar0=mem32:0x[0-9a-f]+/0x1000 " &&
+		has "^pci 00:03\.0 bar1=io:0x[0-9a-f]+/0x100 "'
+mem=$(sed -nE 's/^pci 00:03\.0 bar0=mem32:0x([0-9a-f]+)\/.*/\1/p' <<<"$out")
+io=$(sed -nE 's/^pci 00:03\.0 bar1=io:0x([0-9a-f]+)\/.*/\1/p' <<<"$out")
+lspci -F "$TMP/dump-testdev" -vvv -nn >"$TMP/lspci-testdev" 2>/dev/null
+check "pci-testdev: guest pci=list and lspci -F on --dump-pci agree" \
+	diff <(view guestcaps "$TMP/guest-testdev") <(view lspci "$TMP/lspci-testdev")
+out=$(sed -n '/^00:03\.0 /,/^$/p' "$TMP/lspci-testdev") # its paragraph only
+check "lspci: 00:03.0 is an unclassified device [00ff], QEMU PCI Test Device [1b36:0005]" \
+	has '^00:03\.0 Unclassified device \[00ff\]: .*\[1b36:0005\]'
+check "lspci: its regions are where the guest put them, with the types the VMM gave them" \
+	eval 'has "^\s+Region 0: Memory at 0*$mem \(32-bit, non-prefetchable\)" && has "^\s+Region 1: I/O ports at 0*$io$"'
+check "lspci: the guest turned on its I/O and memory decoding" has '^\s+Control: I/O\+ Mem\+'

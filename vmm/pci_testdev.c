@@ -180,7 +180,6 @@ int pci_testdev_create(struct pci_testdev *t, struct vm *vm, unsigned slot, bool
 
 	memset(t, 0, sizeof(*t));
 	t->current = -1;
-	t->use_ioeventfd = use_ioeventfd;
 	for (unsigned i = 0; i < PCI_TESTDEV_TESTS; i++) {
 		t->t[i].fd = -1;
 		if (use_ioeventfd && test_kind(i) != TEST_NO_EVENTFD) {

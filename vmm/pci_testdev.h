@@ -45,11 +45,10 @@ enum { PCI_TESTDEV_TESTS_PER_BAR = 3, PCI_TESTDEV_TESTS = 2 * PCI_TESTDEV_TESTS_
 struct pci_testdev {
 	struct pci_dev pci;
 	int current;             /* the selected test, -1 if none */
-	bool use_ioeventfd;      /* false: every test counts in userspace */
 	struct {
 		uint32_t count;      /* the header's count */
-		int fd;              /* eventfd, -1 for no-eventfd tests */
-		uint64_t fd_addr;    /* where it is assigned in KVM, 0 if not */
+		int fd;              /* eventfd; -1: no-eventfd test, or no ioeventfds */
+		uint64_t fd_addr;    /* the BAR address it is assigned at in KVM, 0: not */
 		uint64_t signals;    /* writes KVM turned into eventfd signals */
 		uint64_t writes;     /* writes counted in userspace, in total */
 	} t[PCI_TESTDEV_TESTS];

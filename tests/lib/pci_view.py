@@ -148,7 +148,7 @@ def guest_sane(path):
 
 CAP = re.compile(r"^(pci [0-9a-f]{2}:[0-9a-f]{2}\.[0-7]) cap 0x([0-9a-f]+) id=0x([0-9a-f]{2})\b")
 LSPCI_FUNC = re.compile(r"^([0-9a-f]{2}:[0-9a-f]{2}\.[0-7]) .*\[([0-9a-f]{4})\]: .*\[([0-9a-f]{4}:[0-9a-f]{4})\]")
-LSPCI_BAR = re.compile(r"^\s+Region ([0-5]): (Memory|I/O ports) at ([0-9a-f]+) (?:\((64|32)-bit, (prefetchable|non-prefetchable)\))?")
+LSPCI_BAR = re.compile(r"^\s+Region ([0-5]): (Memory|I/O ports) at ([0-9a-f]+)(?: \((64|32)-bit, (prefetchable|non-prefetchable)\))?")
 LSPCI_CAP = re.compile(r"^\s+Capabilities: \[([0-9a-f]+)\] (.*)")
 # lspci names standard capabilities; the IDs are PCI_CAP_ID_* (pci_regs.h).
 LSPCI_CAP_IDS = {"Power Management": 0x01, "MSI:": 0x05, "Vendor Specific": 0x09, "Express": 0x10,
