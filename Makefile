@@ -99,9 +99,10 @@ fuzz-smoke: $(FUZZERS)
 # --- running ----------------------------------------------------------------
 deps:
 	@scripts/ensure-deps
-ARGS ?= bench=all
+ARGS ?= pci=list virtio=list rng.read=16 bench=all
 run: deps all
-	$(B)/vmm --stats --append "$(ARGS)" $(B)/guest.elf
+	@test -e $(B)/disk.img || truncate -s 1M $(B)/disk.img
+	$(B)/vmm --stats --disk $(B)/disk.img --rng --pci-testdev --append "$(ARGS)" $(B)/guest.elf
 run-qemu: deps all
 	scripts/run-qemu $(QEMU_ARGS) $(B)/guest.elf
 test: deps

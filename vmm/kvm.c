@@ -69,6 +69,17 @@ int kvm_vm_create(struct vm *vm, char *err, size_t errlen)
 	return 0;
 }
 
+int kvm_memslot_set(struct vm *vm, unsigned slot, uint64_t gpa, uint64_t size, void *hva)
+{
+	struct kvm_userspace_memory_region region = {
+		.slot = slot,
+		.guest_phys_addr = gpa,
+		.memory_size = size,
+		.userspace_addr = (uintptr_t)hva,
+	};
+	return ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0 ? -1 : 0;
+}
+
 static int vcpu_set_cpuid(struct vm *vm, char *err, size_t errlen)
 {
 	int n = 64;

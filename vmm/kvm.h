@@ -13,6 +13,9 @@ struct vm;
 /* Each returns 0, or -1 with a message in err. */
 int kvm_ram_alloc(struct vm *vm, uint64_t ram_size, char *err, size_t errlen);
 int kvm_vm_create(struct vm *vm, char *err, size_t errlen); /* registers vm->ram */
+/* Maps host memory at hva into the guest at [gpa, gpa + size) as memory
+ * slot `slot` (1 and up; 0 is RAM); size 0 removes the slot. 0 or -1. */
+int kvm_memslot_set(struct vm *vm, unsigned slot, uint64_t gpa, uint64_t size, void *hva);
 int kvm_vcpu_create(struct vm *vm, char *err, size_t errlen);
 int kvm_vcpu_set_pvh_entry(struct vm *vm, uint32_t entry, uint64_t start_info, char *err, size_t errlen);
 /* Runs to the end; returns the process exit code (EXITLAB_* codes). */

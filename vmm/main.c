@@ -32,7 +32,9 @@
 #include "irq.h"
 #include "kvm.h"
 #include "layout.h"
+#include "passthrough.h"
 #include "pci_testdev.h"
+#include "pt_host.h"
 #include "pcibus.h"
 #include "vmm.h"
 #include "vpci.h"
@@ -49,6 +51,10 @@ struct options {
 	unsigned ndisks;
 	bool rng, no_ioeventfd, pci_testdev;
 	const char *dump_pci;
+	const char *passthrough[4];
+	unsigned npassthrough;
+	const char *sysfs_root;
+	bool force, unsafe_dma;
 };
 
 static void usage(FILE *f)
@@ -71,6 +77,15 @@ static void usage(FILE *f)
 		"      --no-ioeventfd    virtio notifies and pci-testdev eventfd tests exit to\n"
 		"                        the VMM (handled in the vCPU thread) instead of\n"
 		"                        signalling a KVM ioeventfd\n"
+		"      --passthrough DDDD:BB:DD.F  give the guest this host PCI device\n"
+		"                        (repeatable): config space mediated, memory BARs\n"
+		"                        mapped into the guest (no exits) but for the MSI-X\n"
+		"                        pages; unbind its host driver first; needs root\n"
+		"      --sysfs-root DIR  where devices are (default /sys/bus/pci/devices;\n"
+		"                        scripts/mkfixture makes fixture devices)\n"
+		"      --force           pass through a device still bound to a host driver\n"
+		"      --unsafe-dma      let the passed-through device master the bus: with\n"
+		"                        no IOMMU its DMA reaches all host memory\n"
 		"      --dump-pci FILE   when the VM ends, write every PCI function's config\n"
 		"                        space as lspci -xxxx does (read it: lspci -F FILE -vvv)\n"
 		"  -s, --stats           when the VM ends, print exits by reason and device\n"
@@ -131,6 +146,10 @@ static void parse_options(int argc, char **argv, struct options *o)
 		{ "no-ioeventfd", no_argument, NULL, 'N' },
 		{ "dump-pci", required_argument, NULL, 'P' },
 		{ "pci-testdev", no_argument, NULL, 'X' },
+		{ "passthrough", required_argument, NULL, 'p' },
+		{ "sysfs-root", required_argument, NULL, 'S' },
+		{ "force", no_argument, NULL, 'F' },
+		{ "unsafe-dma", no_argument, NULL, 'U' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 },
@@ -150,6 +169,14 @@ static void parse_options(int argc, char **argv, struct options *o)
 		case 'N': o->no_ioeventfd = true; break;
 		case 'P': o->dump_pci = optarg; break;
 		case 'X': o->pci_testdev = true; break;
+		case 'p':
+			if (o->npassthrough == 4)
+				die("--passthrough: at most 4 devices");
+			o->passthrough[o->npassthrough++] = optarg;
+			break;
+		case 'S': o->sysfs_root = optarg; break;
+		case 'F': o->force = true; break;
+		case 'U': o->unsafe_dma = true; break;
 		case 'm': o->mem = parse_size(optarg); break;
 		case 'a': o->append = optarg; break;
 		case 's': o->stats = true; break;
@@ -229,7 +256,7 @@ static struct pci_testdev testdev;
 
 static void devices_create(struct vm *vm, const struct options *o)
 {
-	char err[256];
+	char err[256] = "";
 
 	for (unsigned i = 0; i <= o->ndisks; i++) {
 		bool is_rng = i == o->ndisks;
@@ -244,6 +271,11 @@ static void devices_create(struct vm *vm, const struct options *o)
 	}
 	if (o->pci_testdev && pci_testdev_create(&testdev, vm, 1 + nvdevs, !o->no_ioeventfd))
 		die("pci-testdev: %s", strerror(errno));
+	unsigned slot = 1 + nvdevs + (o->pci_testdev ? 1 : 0);
+	for (unsigned i = 0; i < o->npassthrough; i++)
+		if (passthrough_add(vm, o->passthrough[i], o->sysfs_root ? o->sysfs_root : PT_SYSFS_ROOT_DEFAULT,
+				    o->force, o->unsafe_dma, slot + i, err, sizeof(err)))
+			die("%s", err);
 }
 
 static void devices_stats(void)
@@ -315,6 +347,7 @@ int main(int argc, char **argv)
 	if (o.stats) {
 		io_stats_print();
 		devices_stats();
+		passthrough_stats();
 		fprintf(stderr, "stats: vmm peak RSS %ld KiB\n", peak_rss_kib());
 	}
 	kvm_vm_destroy(&vm);

@@ -125,10 +125,11 @@ static void pci_bars_update(struct pci_dev *d)
 		if (a == b->mapped)
 			continue;
 		enum io_space space = b->kind == PCI_BAR_IO ? IO_PIO : IO_MMIO;
-		if (b->mapped)
+		if (b->mapped && b->fn)
 			io_unregister(space, b->mapped);
 		b->mapped = 0;
-		if (a && io_register(space, a, b->size, b->name, b->fn, b->opaque)) {
+		/* Without fn the device places what the BAR maps itself (moved). */
+		if (a && b->fn && io_register(space, a, b->size, b->name, b->fn, b->opaque)) {
 			fprintf(stderr, "vmm: %s: BAR%u at 0x%llx overlaps another device or is full: left undecoded\n",
 				b->name, n, (unsigned long long)a);
 			a = 0;

@@ -30,7 +30,8 @@ struct pci_bar {
 	uint8_t kind;          /* enum pci_bar_kind */
 	bool prefetchable;
 	uint64_t size;         /* a power of two */
-	io_handler_fn *fn;     /* serves guest accesses, offsets BAR-relative */
+	io_handler_fn *fn;     /* serves guest accesses, offsets BAR-relative;
+				* NULL: the device maps the BAR itself in moved() */
 	void *opaque;
 	char name[40];         /* for --stats: "00:03.0 virtio-blk BAR0" */
 	uint64_t mapped;       /* where it decodes now, 0 if nowhere */

@@ -1,0 +1,358 @@
+/*
+ * passthrough.c - config-space mediation and direct BAR mapping for a host
+ * device found by pt_host.c (passthrough.h).
+ *
+ * Building the shadow: header bytes come from the device with the writable
+ * masks of an ordinary function; each host BAR becomes a virtual BAR of the
+ * same size and type; the capability list is rewritten in place, keeping
+ * only allowed capabilities (their bytes stay where the device has them,
+ * the next pointers skip the others, whose bytes read as zero); extended
+ * capabilities are hidden.
+ *
+ * BAR placement is the bus's job (pcibus.c recomputes it after every
+ * config write); our moved() hook then removes the old memory slots and
+ * trapped ranges and installs new ones at the new address.
+ */
+#include "passthrough.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "errmsg.h"
+#include "io.h"
+#include "kvm.h"
+#include "msix.h"
+#include "pci_parse.h"
+#include "pci_regs.h"
+#include "pcibus.h"
+#include "pt_host.h"
+#include "vmm.h"
+
+#define PT_MAX 4
+#define PT_PAGE 4096ull
+#define PT_FIRST_SLOT 8 /* KVM memory slots: 0 is RAM */
+
+struct pt_trap { /* one trapped piece of a memory BAR */
+	struct pt_dev *pt;
+	unsigned bar;
+	uint64_t off, len; /* within the BAR */
+	char name[64];
+	uint64_t registered; /* guest address it is registered at, 0: not */
+};
+
+struct pt_dev {
+	struct pt_host host;
+	struct pci_dev pci;
+	struct vm *vm;
+	bool unsafe_dma, warned_master;
+	void *map[6];            /* resourceN, mmapped whole */
+	unsigned slot_base;      /* 3 KVM slots per BAR from here */
+	struct pt_trap traps[6][2]; /* MSI-X table page, PBA page */
+	struct pt_trap whole[6];    /* a BAR trapped entirely (I/O, small) */
+	struct msix msix;
+	uint16_t msix_cap;       /* 0: none */
+	uint8_t msix_bar[2];     /* table BIR, PBA BIR */
+	uint32_t msix_off[2];    /* table and PBA offsets */
+	uint64_t forwarded_cfg;  /* config writes that reached the device */
+};
+
+static struct pt_dev pts[PT_MAX];
+static unsigned npts;
+
+/* --- trapped BAR bytes -------------------------------------------------------- */
+
+static void pt_forward(struct pt_dev *pt, unsigned bar, uint64_t off, uint8_t *data, unsigned size, bool is_write)
+{
+	int fd = pt->host.bars[bar].fd;
+	ssize_t n = fd < 0 ? -1 : is_write ? pwrite(fd, data, size, (off_t)off) : pread(fd, data, size, (off_t)off);
+	if (n != (ssize_t)size && !is_write)
+		memset(data, 0xff, size);
+}
+
+/* An access in a trapped piece: MSI-X table or PBA from the emulation,
+ * everything else forwarded to the device. */
+static void pt_trap_io(struct vm *vm, void *opaque, uint64_t off, uint8_t *data, unsigned size, bool is_write)
+{
+	struct pt_trap *t = opaque;
+	struct pt_dev *pt = t->pt;
+	uint64_t bar_off = t->off + off;
+
+	if (pt->msix_cap) {
+		uint64_t tbl = pt->msix_off[0], tbl_len = (uint64_t)pt->msix.nvec * PCI_MSIX_ENTRY_SIZE;
+		uint64_t pba = pt->msix_off[1], pba_len = (pt->msix.nvec + 63) / 64 * 8;
+		if (t->bar == pt->msix_bar[0] && bar_off >= tbl && bar_off - tbl < tbl_len) {
+			msix_table_access(&pt->msix, bar_off - tbl, data, size, is_write);
+			return;
+		}
+		if (t->bar == pt->msix_bar[1] && bar_off >= pba && bar_off - pba < pba_len) {
+			msix_pba_access(&pt->msix, bar_off - pba, data, size, is_write);
+			return;
+		}
+	}
+	pt_forward(pt, t->bar, bar_off, data, size, is_write);
+}
+
+/* No interrupt path from a sysfs device to KVM (that needs VFIO): the
+ * table is emulated so the guest's programming is kept and read back. */
+static void pt_msix_fire(struct msix *m, unsigned v) {}
+
+/* --- placing BARs ------------------------------------------------------------- */
+
+static void pt_trap_place(struct pt_trap *t, uint64_t base, enum io_space space)
+{
+	if (t->registered)
+		io_unregister(space, t->registered);
+	t->registered = 0;
+	if (base && t->len && io_register(space, base + t->off, t->len, t->name, pt_trap_io, t) == 0)
+		t->registered = base + t->off;
+}
+
+static void pt_bar_moved(struct pci_dev *p, unsigned n, uint64_t addr)
+{
+	struct pt_dev *pt = p->opaque;
+	struct pt_bar *hb = &pt->host.bars[n];
+	unsigned slot = pt->slot_base + 3 * n;
+
+	for (unsigned i = 0; i < 3; i++)
+		kvm_memslot_set(pt->vm, slot + i, 0, 0, NULL);
+	enum io_space space = hb->kind == PT_BAR_IO ? IO_PIO : IO_MMIO;
+	if (!pt->map[n]) { /* trapped whole: forwarded to the device */
+		pt_trap_place(&pt->whole[n], addr, space);
+		return;
+	}
+	for (unsigned i = 0; i < 2; i++)
+		pt_trap_place(&pt->traps[n][i], addr, space);
+	if (!addr)
+		return;
+	/* Map everything but the trapped pages: up to three pieces. */
+	uint64_t cuts[6] = { 0 };
+	unsigned ncuts = 0;
+	for (unsigned i = 0; i < 2; i++) {
+		struct pt_trap *t = &pt->traps[n][i];
+		if (t->len) {
+			cuts[ncuts++] = t->off;
+			cuts[ncuts++] = t->off + t->len;
+		}
+	}
+	if (ncuts == 4 && cuts[2] < cuts[0]) { /* order the two holes */
+		uint64_t a = cuts[0], b = cuts[1];
+		cuts[0] = cuts[2], cuts[1] = cuts[3], cuts[2] = a, cuts[3] = b;
+	}
+	uint64_t start = 0;
+	for (unsigned i = 0; i <= ncuts; i += 2) {
+		uint64_t end = i < ncuts ? cuts[i] : hb->size;
+		if (end > start && kvm_memslot_set(pt->vm, slot + i / 2, addr + start, end - start,
+						   (uint8_t *)pt->map[n] + start))
+			fprintf(stderr, "vmm: %s BAR%u: cannot map [0x%llx, 0x%llx) at 0x%llx: %s (left unmapped)\n",
+				pt->host.bdf, n, (unsigned long long)start, (unsigned long long)end,
+				(unsigned long long)addr, strerror(errno));
+		if (i < ncuts)
+			start = cuts[i + 1];
+	}
+}
+
+/* --- config space ------------------------------------------------------------- */
+
+/* COMMAND: I/O and memory enable reach the device; bus master only with
+ * --unsafe-dma. STATUS writes go nowhere. */
+static void pt_cfg_written(struct pci_dev *p, unsigned off, unsigned size)
+{
+	struct pt_dev *pt = p->opaque;
+
+	if (off < PCI_COMMAND + 2 && off + size > PCI_COMMAND) {
+		uint16_t guest, host;
+		memcpy(&guest, p->cfg + PCI_COMMAND, 2);
+		memcpy(&host, pt->host.config + PCI_COMMAND, 2);
+		uint16_t fwd = PCI_COMMAND_IO | PCI_COMMAND_MEMORY | (pt->unsafe_dma ? PCI_COMMAND_MASTER : 0);
+		uint16_t want = (uint16_t)((host & ~fwd) | (guest & fwd));
+		if ((guest & PCI_COMMAND_MASTER) && !pt->unsafe_dma && !pt->warned_master) {
+			fprintf(stderr, "vmm: %s: the guest enabled bus mastering; not passed on: without an IOMMU the device could DMA anywhere in host memory (--unsafe-dma to allow)\n",
+				pt->host.bdf);
+			pt->warned_master = true;
+		}
+		if (want != host && pt->host.config_fd >= 0 &&
+		    pwrite(pt->host.config_fd, &want, 2, PCI_COMMAND) == 2) {
+			memcpy(pt->host.config + PCI_COMMAND, &want, 2);
+			pt->forwarded_cfg++;
+		}
+	}
+	unsigned ctl_off = pt->msix_cap + PCI_MSIX_FLAGS;
+	if (pt->msix_cap && off < ctl_off + 2 && off + size > ctl_off) {
+		uint16_t ctl;
+		memcpy(&ctl, p->cfg + pt->msix_cap + PCI_MSIX_FLAGS, 2);
+		msix_control_write(&pt->msix, ctl);
+	}
+}
+
+static unsigned pt_cap_len(const struct pci_parse_cap *c, const uint8_t *cfg)
+{
+	switch (c->id) {
+	case PCI_CAP_ID_MSIX: return PCI_CAP_MSIX_SIZEOF;
+	case PCI_CAP_ID_VNDR: return c->len >= 3 ? c->len : 3;
+	case PCI_CAP_ID_EXP: return 0x3c; /* PCIe capability, version 2 */
+	case PCI_CAP_ID_MSI: {
+		uint16_t flags;
+		memcpy(&flags, cfg + c->offset + 2, 2);
+		return 10 + ((flags & 0x80) ? 4 : 0) + ((flags & 0x100) ? 10 : 0); /* 64-bit, per-vector masking */
+	}
+	}
+	return 0;
+}
+
+static void pt_cfg_build(struct pt_dev *pt)
+{
+	struct pci_dev *p = &pt->pci;
+	const uint8_t *hc = pt->host.config;
+	static struct pci_parse_info info;
+	uint16_t vendor, device;
+
+	memcpy(&vendor, hc + PCI_VENDOR_ID, 2);
+	memcpy(&device, hc + PCI_DEVICE_ID, 2);
+	pci_dev_init(p, "passthrough", vendor, device, pt->host.class_code, hc[PCI_CLASS_REVISION]);
+	memcpy(p->cfg, hc, 0x40);                       /* the header as the device has it */
+	memset(p->cfg + PCI_BASE_ADDRESS_0, 0, 24);     /* BARs: virtual, set below */
+	memset(p->cfg + PCI_ROM_ADDRESS, 0, 4);         /* expansion ROM: hidden */
+	memset(p->cfg + PCI_COMMAND, 0, 2);             /* decoding off until the guest says */
+	p->cfg[PCI_CAPABILITY_LIST] = 0;
+	memset(p->w1cmask + PCI_STATUS, 0, 2);          /* STATUS writes are dropped */
+	uint16_t status;
+	memcpy(&status, p->cfg + PCI_STATUS, 2);
+	status &= (uint16_t)~PCI_STATUS_CAP_LIST;
+	memcpy(p->cfg + PCI_STATUS, &status, 2);
+
+	for (unsigned n = 0; n < 6; n++) {
+		struct pt_bar *hb = &pt->host.bars[n];
+		if (hb->kind == PT_BAR_NONE)
+			continue;
+		enum pci_bar_kind k = hb->kind == PT_BAR_IO ? PCI_BAR_IO : hb->kind == PT_BAR_MEM64 ? PCI_BAR_MEM64 : PCI_BAR_MEM32;
+		pci_dev_bar(p, n, k, hb->prefetchable, hb->size, NULL, NULL);
+		p->bars[n].moved = pt_bar_moved;
+	}
+
+	/* The allowed capabilities, at their own offsets, relinked. */
+	pci_parse_config(hc, pt->host.config_len, &info);
+	uint16_t last = 0;
+	for (unsigned i = 0; i < info.ncaps; i++) {
+		const struct pci_parse_cap *c = &info.caps[i];
+		unsigned len = c->extended ? 0 : pt_cap_len(c, hc);
+		if (!len || c->offset + len > 256)
+			continue;
+		memcpy(p->cfg + c->offset, hc + c->offset, len);
+		p->cfg[c->offset + 1] = 0;
+		if (last)
+			p->cfg[last + 1] = (uint8_t)c->offset;
+		else
+			p->cfg[PCI_CAPABILITY_LIST] = (uint8_t)c->offset;
+		last = c->offset;
+		status |= PCI_STATUS_CAP_LIST;
+		if (c->id == PCI_CAP_ID_MSIX && c->kind == PCI_PARSE_CAP_MSIX && c->u.msix.table_bar < 6 &&
+		    c->u.msix.pba_bar < 6) {
+			pt->msix_cap = c->offset;
+			pt->msix_bar[0] = c->u.msix.table_bar;
+			pt->msix_bar[1] = c->u.msix.pba_bar;
+			pt->msix_off[0] = c->u.msix.table_offset;
+			pt->msix_off[1] = c->u.msix.pba_offset;
+			msix_init(&pt->msix, c->u.msix.table_size, pt_msix_fire, NULL, pt);
+			/* Enable and function mask are the guest's; the device's own
+			 * MSI-X state is not touched. */
+			uint16_t ctl = (uint16_t)(c->u.msix.table_size - 1), mask = PCI_MSIX_FLAGS_ENABLE | PCI_MSIX_FLAGS_MASKALL;
+			memcpy(p->cfg + c->offset + PCI_MSIX_FLAGS, &ctl, 2);
+			memcpy(p->wmask + c->offset + PCI_MSIX_FLAGS, &mask, 2);
+		} else if (c->id == PCI_CAP_ID_MSI) {
+			/* Emulated: the guest may program it, the device never sees it. */
+			memset(p->wmask + c->offset + 4, 0xff, len - 4);
+			p->wmask[c->offset + 2] = 0x71; /* enable, multiple message enable */
+			p->cfg[c->offset + 2] &= (uint8_t)~0x71;
+		}
+	}
+	memcpy(p->cfg + PCI_STATUS, &status, 2);
+	p->opaque = pt;
+	p->cfg_written = pt_cfg_written;
+}
+
+/* Trapped pieces of memory BAR n: the pages holding the MSI-X table and
+ * the PBA; and, for a BAR that cannot be mapped, all of it. */
+static void pt_traps_plan(struct pt_dev *pt, unsigned n, unsigned pci_slot)
+{
+	struct pt_bar *hb = &pt->host.bars[n];
+	static const char *const what[2] = { "MSI-X table page", "MSI-X PBA page" };
+
+	pt->whole[n] = (struct pt_trap){ .pt = pt, .bar = n, .off = 0, .len = hb->size };
+	snprintf(pt->whole[n].name, sizeof(pt->whole[n].name), "00:%02x.0 passthrough BAR%u (trapped)", pci_slot, n);
+	for (unsigned i = 0; i < 2; i++) {
+		struct pt_trap *t = &pt->traps[n][i];
+		*t = (struct pt_trap){ .pt = pt, .bar = n };
+		if (!pt->msix_cap || pt->msix_bar[i] != n)
+			continue;
+		uint64_t start = pt->msix_off[i] & ~(PT_PAGE - 1);
+		uint64_t len = i == 0 ? (uint64_t)pt->msix.nvec * PCI_MSIX_ENTRY_SIZE : (pt->msix.nvec + 63) / 64 * 8;
+		uint64_t end = (pt->msix_off[i] + len + PT_PAGE - 1) & ~(PT_PAGE - 1);
+		if (end > hb->size)
+			end = hb->size;
+		t->off = start;
+		t->len = end > start ? end - start : 0;
+		snprintf(t->name, sizeof(t->name), "00:%02x.0 passthrough BAR%u (%s)", pci_slot, n, what[i]);
+	}
+	/* Table and PBA in the same page: one trap serves both. */
+	if (pt->traps[n][1].len && pt->traps[n][0].len && pt->traps[n][1].off == pt->traps[n][0].off)
+		pt->traps[n][1].len = 0;
+}
+
+int passthrough_add(struct vm *vm, const char *bdf, const char *sysfs_root, bool force, bool unsafe_dma,
+		    unsigned slot, char *err, size_t errlen)
+{
+	if (npts == PT_MAX)
+		return errmsg(err, errlen, "--passthrough: at most %d devices", PT_MAX);
+	struct pt_dev *pt = &pts[npts];
+	memset(pt, 0, sizeof(*pt));
+	if (pt_host_open(&pt->host, bdf, sysfs_root, force, err, errlen))
+		return -1;
+	pt->vm = vm;
+	pt->unsafe_dma = unsafe_dma;
+	pt->slot_base = PT_FIRST_SLOT + 18 * npts;
+	pt_cfg_build(pt);
+	for (unsigned n = 0; n < 6; n++) {
+		struct pt_bar *hb = &pt->host.bars[n];
+		if (hb->kind == PT_BAR_NONE)
+			continue;
+		pt_traps_plan(pt, n, slot);
+		if (hb->mappable) {
+			void *m = mmap(NULL, hb->size, PROT_READ | PROT_WRITE, MAP_SHARED, hb->fd, 0);
+			if (m == MAP_FAILED)
+				fprintf(stderr, "vmm: %s BAR%u: mmap of resource%u failed (%s): trapped instead\n",
+					pt->host.bdf, n, n, strerror(errno));
+			else
+				pt->map[n] = m;
+		}
+	}
+	if (unsafe_dma)
+		fprintf(stderr, "vmm: --unsafe-dma: %s may master the bus: with no IOMMU on this path its DMA can read and write any host memory\n",
+			pt->host.bdf);
+	if (pcibus_add(&pt->pci, slot))
+		return errmsg(err, errlen, "--passthrough %s: no free PCI slot %u", bdf, slot);
+	pt->pci.vm = vm;
+	npts++;
+	return 0;
+}
+
+void passthrough_stats(void)
+{
+	for (unsigned i = 0; i < npts; i++) {
+		struct pt_dev *pt = &pts[i];
+		for (unsigned n = 0; n < 6; n++) {
+			struct pt_bar *hb = &pt->host.bars[n];
+			if (hb->kind == PT_BAR_NONE)
+				continue;
+			uint64_t trapped = pt->map[n] ? pt->traps[n][0].len + pt->traps[n][1].len : hb->size;
+			fprintf(stderr, "stats: passthrough %s at 00:%02x.0 BAR%u: %llu KiB at 0x%llx, %llu KiB mapped (no exits), %llu KiB trapped\n",
+				pt->host.bdf, pt->pci.slot, n, (unsigned long long)(hb->size >> 10),
+				(unsigned long long)pt->pci.bars[n].mapped,
+				(unsigned long long)((hb->size - trapped) >> 10), (unsigned long long)(trapped >> 10));
+		}
+		fprintf(stderr, "stats: passthrough %s: %llu config writes forwarded to the device\n", pt->host.bdf,
+			(unsigned long long)pt->forwarded_cfg);
+	}
+}
