@@ -196,28 +196,10 @@ static void cf8_io(struct vm *vm, void *opaque, uint64_t off, uint8_t *data, uns
 		put32(data, cf8_address);
 }
 
-static void cfc_io(struct vm *vm, void *opaque, uint64_t off, uint8_t *data, unsigned size, bool is_write)
+/* One config access from either mechanism, data in guest byte order. */
+static void pci_cfg_access(unsigned bus, unsigned slot, unsigned fn, unsigned reg, uint8_t *data, unsigned size,
+			   bool is_write)
 {
-	uint32_t a = cf8_address, v = 0;
-	unsigned bus = a >> 16 & 0xff, slot = a >> 11 & 0x1f, fn = a >> 8 & 7, reg = (a & 0xfc) + (unsigned)off;
-
-	if (!(a & 0x80000000u)) { /* not enabled: the access goes nowhere */
-		if (!is_write)
-			memset(data, 0xff, size);
-		return;
-	}
-	if (is_write) {
-		memcpy(&v, data, size);
-		pcibus_cfg_write(bus, slot, fn, reg, size, v);
-	} else {
-		v = pcibus_cfg_read(bus, slot, fn, reg, size);
-		memcpy(data, &v, size);
-	}
-}
-
-static void ecam_io(struct vm *vm, void *opaque, uint64_t off, uint8_t *data, unsigned size, bool is_write)
-{
-	unsigned bus = (unsigned)(off >> 20), slot = off >> 15 & 0x1f, fn = off >> 12 & 7, reg = off & 0xfff;
 	uint32_t v = 0;
 
 	if (size > 4) { /* 8-byte ECAM accesses: not supported, harmless */
@@ -232,6 +214,23 @@ static void ecam_io(struct vm *vm, void *opaque, uint64_t off, uint8_t *data, un
 		v = pcibus_cfg_read(bus, slot, fn, reg, size);
 		memcpy(data, &v, size);
 	}
+}
+
+static void cfc_io(struct vm *vm, void *opaque, uint64_t off, uint8_t *data, unsigned size, bool is_write)
+{
+	uint32_t a = cf8_address;
+
+	if (!(a & 0x80000000u)) { /* not enabled: the access goes nowhere */
+		if (!is_write)
+			memset(data, 0xff, size);
+		return;
+	}
+	pci_cfg_access(a >> 16 & 0xff, a >> 11 & 0x1f, a >> 8 & 7, (a & 0xfc) + (unsigned)off, data, size, is_write);
+}
+
+static void ecam_io(struct vm *vm, void *opaque, uint64_t off, uint8_t *data, unsigned size, bool is_write)
+{
+	pci_cfg_access((unsigned)(off >> 20), off >> 15 & 0x1f, off >> 12 & 7, off & 0xfff, data, size, is_write);
 }
 
 int pcibus_init(struct vm *vm)
