@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -76,7 +77,13 @@ int iothread_start(void)
 		if (epoll_ctl(epoll_fd, EPOLL_CTL_ADD, handlers[i].fd, &e) < 0)
 			return -1;
 	}
+	/* The thread takes no signals: SIGALRM (--timeout) must interrupt the
+	 * vCPU's KVM_RUN, not this thread's epoll_wait. */
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
 	int r = pthread_create(&thread, NULL, iothread_main, NULL);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (r) {
 		errno = r;
 		return -1;
