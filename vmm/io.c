@@ -29,6 +29,10 @@ struct io_range {
 
 static struct io_range ranges[IO_MAX_RANGES];
 static unsigned nr_ranges;
+/* Ranges unregistered (a BAR the guest moved or turned off): their counts
+ * carry over to a range registered again under the same name. */
+static struct io_range retired[IO_MAX_RANGES];
+static unsigned nr_retired;
 static uint64_t exits_by_reason[EXIT_REASON_MAX];
 
 /* Unclaimed accesses, counted per address (the first few addresses). */
@@ -47,7 +51,16 @@ int io_register(enum io_space space, uint64_t base, uint64_t len, const char *na
 		if (ranges[i].space == space && base < ranges[i].base + ranges[i].len &&
 		    ranges[i].base < base + len)
 			return -1; /* overlaps an existing range */
-	ranges[nr_ranges++] = (struct io_range){ space, base, len, name, fn, opaque, 0, 0 };
+	struct io_range r = { space, base, len, name, fn, opaque, 0, 0 };
+	for (unsigned i = 0; i < nr_retired; i++) {
+		if (retired[i].space == space && !strcmp(retired[i].name, name)) {
+			r.reads = retired[i].reads;
+			r.writes = retired[i].writes;
+			retired[i] = retired[--nr_retired];
+			break;
+		}
+	}
+	ranges[nr_ranges++] = r;
 	return 0;
 }
 
@@ -55,6 +68,8 @@ int io_unregister(enum io_space space, uint64_t base)
 {
 	for (unsigned i = 0; i < nr_ranges; i++) {
 		if (ranges[i].space == space && ranges[i].base == base) {
+			if ((ranges[i].reads || ranges[i].writes) && nr_retired < IO_MAX_RANGES)
+				retired[nr_retired++] = ranges[i];
 			ranges[i] = ranges[--nr_ranges];
 			return 0;
 		}
@@ -77,6 +92,10 @@ static void io_unclaimed(enum io_space space, uint64_t addr, uint8_t *data, unsi
 {
 	if (!is_write)
 		memset(data, 0xff, size);
+	for (unsigned i = 0; i < nr_retired; i++)
+		fprintf(stderr, "stats:   %-4s (moved away)        %-28s reads %8llu writes %8llu\n",
+			retired[i].space == IO_PIO ? "pio" : "mmio", retired[i].name,
+			(unsigned long long)retired[i].reads, (unsigned long long)retired[i].writes);
 	for (unsigned i = 0; i < nr_unclaimed; i++) {
 		if (unclaimed[i].space == space && unclaimed[i].addr == addr) {
 			unclaimed[i].count++;
@@ -165,6 +184,10 @@ void io_stats_print(void)
 			(unsigned long long)r->len, r->name, (unsigned long long)r->reads,
 			(unsigned long long)r->writes);
 	}
+	for (unsigned i = 0; i < nr_retired; i++)
+		fprintf(stderr, "stats:   %-4s (moved away)        %-28s reads %8llu writes %8llu\n",
+			retired[i].space == IO_PIO ? "pio" : "mmio", retired[i].name,
+			(unsigned long long)retired[i].reads, (unsigned long long)retired[i].writes);
 	for (unsigned i = 0; i < nr_unclaimed; i++)
 		fprintf(stderr, "stats:   %-4s 0x%08llx %-37s accesses %6llu\n",
 			unclaimed[i].space == IO_PIO ? "pio" : "mmio", (unsigned long long)unclaimed[i].addr,
