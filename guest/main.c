@@ -14,6 +14,7 @@
 #include "exitlab_abi.h"
 #include "lib.h"
 #include "pci.h"
+#include "ptdev.h"
 #include "pvh.h"
 #include "testdev.h"
 #include "trap.h"
@@ -125,6 +126,9 @@ static const struct action actions[] = {
 	{ "blk.flush", false, blk_flush_action, "blk.flush: flush the disk's write cache" },
 	{ "rng.read", true, rng_read_action, "rng.read=N: read N random bytes, print them as one hex line 'rng ...'" },
 	{ "testdev", true, testdev_action, "testdev=run: run every pci-testdev test once (8 writes each)" },
+	{ "bar.read", true, bar_read_action, "bar.read=BB:DD.F,N,OFFSET,LEN: read LEN bytes (1-256) of BAR N, print them as one hex line 'bar ...'" },
+	{ "bar.write", true, bar_write_action, "bar.write=BB:DD.F,N,OFFSET,TEXT: store TEXT's bytes in BAR N at OFFSET" },
+	{ "cfg.write", true, cfg_write_action, "cfg.write=BB:DD.F,OFFSET,SIZE,VALUE: write a config register (SIZE 1, 2, 4), print what reads back" },
 	{ "attack", true, attack_action, "attack=NAME: break a virtio rule on purpose (try attack=help)" },
 	{ "help", false, action_help, "help: list the actions" },
 };

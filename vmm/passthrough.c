@@ -347,6 +347,11 @@ void passthrough_stats(void)
 			if (hb->kind == PT_BAR_NONE)
 				continue;
 			uint64_t trapped = pt->map[n] ? pt->traps[n][0].len + pt->traps[n][1].len : hb->size;
+			if (!pt->pci.bars[n].mapped) {
+				fprintf(stderr, "stats: passthrough %s at 00:%02x.0 BAR%u: %llu KiB, not decoded at the end\n",
+					pt->host.bdf, pt->pci.slot, n, (unsigned long long)(hb->size >> 10));
+				continue;
+			}
 			fprintf(stderr, "stats: passthrough %s at 00:%02x.0 BAR%u: %llu KiB at 0x%llx, %llu KiB mapped (no exits), %llu KiB trapped\n",
 				pt->host.bdf, pt->pci.slot, n, (unsigned long long)(hb->size >> 10),
 				(unsigned long long)pt->pci.bars[n].mapped,
