@@ -346,6 +346,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "vmm: --dump-pci %s: %s\n", o.dump_pci, strerror(errno));
 	if (o.stats) {
 		io_stats_print();
+		pcibus_stats_print();
 		devices_stats();
 		passthrough_stats();
 		fprintf(stderr, "stats: vmm peak RSS %ld KiB\n", peak_rss_kib());

@@ -159,6 +159,7 @@ uint32_t pcibus_cfg_read(unsigned bus, unsigned slot, unsigned fn, unsigned off,
 
 	if (!d || !pci_access_ok(off, size))
 		return size == 4 ? 0xffffffffu : (1u << (8 * size)) - 1;
+	d->cfg_reads++;
 	if (d->cfg_reading)
 		d->cfg_reading(d, off, size);
 	memcpy(&v, d->cfg + off, size);
@@ -171,6 +172,7 @@ void pcibus_cfg_write(unsigned bus, unsigned slot, unsigned fn, unsigned off, un
 
 	if (!d || !pci_access_ok(off, size))
 		return;
+	d->cfg_writes++;
 	for (unsigned i = 0; i < size; i++) {
 		uint8_t b = (uint8_t)(v >> (8 * i)), *c = &d->cfg[off + i];
 		*c = (uint8_t)((*c & ~d->wmask[off + i]) | (b & d->wmask[off + i]));
@@ -255,6 +257,15 @@ int pcibus_add(struct pci_dev *d, unsigned slot)
 		snprintf(d->bars[n].name, sizeof(d->bars[n].name), "00:%02x.0 %s BAR%u", slot, d->name, n);
 	slots[slot] = d;
 	return 0;
+}
+
+void pcibus_stats_print(void)
+{
+	for (unsigned s = 0; s < PCI_BUS_SLOTS; s++)
+		if (slots[s] && (slots[s]->cfg_reads || slots[s]->cfg_writes))
+			fprintf(stderr, "stats:   config space of 00:%02x.0 %-20s reads %8llu writes %8llu\n", s,
+				slots[s]->name, (unsigned long long)slots[s]->cfg_reads,
+				(unsigned long long)slots[s]->cfg_writes);
 }
 
 /* --- lspci -xxxx ------------------------------------------------------------ */

@@ -54,6 +54,7 @@ struct pci_dev {
 	void (*cfg_reading)(struct pci_dev *d, unsigned off, unsigned size);
 	void *opaque;
 	struct vm *vm;
+	uint64_t cfg_reads, cfg_writes; /* guest config accesses, for --stats */
 };
 
 /* Fills the header of a type-0 function. */
@@ -77,5 +78,7 @@ uint32_t pcibus_cfg_read(unsigned bus, unsigned slot, unsigned fn, unsigned off,
 void pcibus_cfg_write(unsigned bus, unsigned slot, unsigned fn, unsigned off, unsigned size, uint32_t v);
 /* Writes every function as `lspci -xxxx` prints it, for `lspci -F FILE`. */
 int pcibus_dump(const char *path);
+/* Config-space accesses per function, to stderr (--stats). */
+void pcibus_stats_print(void);
 
 #endif
