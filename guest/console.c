@@ -126,3 +126,20 @@ void guest_panic(const char *file, int line_no, const char *fmt, ...)
 	printf("panic: %s:%d: %s\n", file, line_no, buf);
 	guest_exit(EXITLAB_EXIT_FAIL);
 }
+
+int word_find(const char *val, size_t len, const char *const *words, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strlen(words[i]) == len && !memcmp(val, words[i], len))
+			return (int)i;
+	return -1;
+}
+
+int word_refuse(const char *action, const char *val, size_t len, const char *const *words, size_t n)
+{
+	printf("error: %s: '%.*s' is not one of:", action, (int)len, val);
+	for (size_t i = 0; i < n; i++)
+		printf(" %s", words[i]);
+	printf("\n");
+	return EXITLAB_EXIT_USAGE;
+}

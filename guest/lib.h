@@ -24,6 +24,12 @@ const char *strchr(const char *s, int c);
  * Returns false on an empty string, a stray character or overflow. */
 bool parse_u64(const char *s, size_t len, uint64_t *out);
 
+/* Which of words[0..n) is exactly val[0..len): its index, or -1. */
+int word_find(const char *val, size_t len, const char *const *words, size_t n);
+/* For an action value that is none of them: prints "error: ACTION: 'VAL'
+ * is not one of: ..." and returns EXITLAB_EXIT_USAGE. */
+int word_refuse(const char *action, const char *val, size_t len, const char *const *words, size_t n);
+
 int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
 int snprintf(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 int printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

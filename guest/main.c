@@ -54,14 +54,10 @@ static int action_fault(const char *val, size_t len, bool dry_run)
 		"raising #UD (ud2)", "raising #PF (load from an unmapped address)",
 		"triple-faulting (empty IDT, then int3)", "halting with interrupts off (the VMM sees HLT)",
 	};
-	size_t k = 0;
+	int k = word_find(val, len, kinds, ARRAY_SIZE(kinds));
 
-	while (k < ARRAY_SIZE(kinds) && !(strlen(kinds[k]) == len && !memcmp(val, kinds[k], len)))
-		k++;
-	if (k == ARRAY_SIZE(kinds)) {
-		printf("error: fault: '%.*s' is not one of: ud pf triple hlt\n", (int)len, val);
-		return EXITLAB_EXIT_USAGE;
-	}
+	if (k < 0)
+		return word_refuse("fault", val, len, kinds, ARRAY_SIZE(kinds));
 	if (dry_run)
 		return EXITLAB_EXIT_OK;
 	printf("fault: %s on purpose\n", what[k]);

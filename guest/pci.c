@@ -659,14 +659,10 @@ int pci_action(const char *val, size_t len, bool dry_run, const struct hvm_start
 {
 	static enum pci_mechanism mech = PCI_MECH_AUTO; /* what the next list uses */
 	static const char *const words[] = { "list", "cf8", "ecam", "reset" };
-	unsigned k = 0;
+	int k = word_find(val, len, words, ARRAY_SIZE(words));
 
-	while (k < ARRAY_SIZE(words) && !(strlen(words[k]) == len && !memcmp(val, words[k], len)))
-		k++;
-	if (k == ARRAY_SIZE(words)) {
-		printf("error: pci: '%.*s' is not one of: list cf8 ecam reset\n", (int)len, val);
-		return EXITLAB_EXIT_USAGE;
-	}
+	if (k < 0)
+		return word_refuse("pci", val, len, words, ARRAY_SIZE(words));
 	if (dry_run)
 		return EXITLAB_EXIT_OK;
 	if (k == 1 || k == 2) {

@@ -101,10 +101,10 @@ static void testdev_write_once(void)
 
 int testdev_action(const char *val, size_t len, bool dry_run)
 {
-	if (!(len == 3 && !memcmp(val, "run", 3))) {
-		printf("error: testdev: '%.*s' is not 'run'\n", (int)len, val);
-		return EXITLAB_EXIT_USAGE;
-	}
+	static const char *const words[] = { "run" };
+
+	if (word_find(val, len, words, 1) < 0)
+		return word_refuse("testdev", val, len, words, 1);
 	if (dry_run)
 		return EXITLAB_EXIT_OK;
 	if (!testdev_find()) {

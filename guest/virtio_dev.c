@@ -173,22 +173,22 @@ static struct vdev *vdev_get(struct vdev *d)
 
 int virtio_irq_action(const char *val, size_t len, bool dry_run)
 {
-	bool poll = len == 4 && !memcmp(val, "poll", 4), msix = len == 4 && !memcmp(val, "msix", 4);
-	if (!poll && !msix) {
-		printf("error: irq: '%.*s' is not one of: poll msix\n", (int)len, val);
-		return EXITLAB_EXIT_USAGE;
-	}
+	static const char *const words[] = { "poll", "msix" };
+	int k = word_find(val, len, words, 2);
+
+	if (k < 0)
+		return word_refuse("irq", val, len, words, 2);
 	if (!dry_run)
-		use_msix = msix;
+		use_msix = k == 1;
 	return EXITLAB_EXIT_OK;
 }
 
 int virtio_list_action(const char *val, size_t len, bool dry_run)
 {
-	if (!(len == 4 && !memcmp(val, "list", 4))) {
-		printf("error: virtio: '%.*s' is not 'list'\n", (int)len, val);
-		return EXITLAB_EXIT_USAGE;
-	}
+	static const char *const words[] = { "list" };
+
+	if (word_find(val, len, words, 1) < 0)
+		return word_refuse("virtio", val, len, words, 1);
 	if (dry_run)
 		return EXITLAB_EXIT_OK;
 	unsigned n = 0;
