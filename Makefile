@@ -87,6 +87,10 @@ FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=a
 $(B)/fuzz/%: tests/fuzz/%.c $(COMMON_SRC)
 	@mkdir -p $(@D)
 	$(FUZZCC) $(FUZZ_FLAGS) -o $@ $^
+# fuzz_vmm_*: targets inside the VMM (everything but its main).
+$(B)/fuzz/fuzz_vmm_%: tests/fuzz/fuzz_vmm_%.c $(COMMON_SRC) $(filter-out vmm/main.c,$(VMM_SRC))
+	@mkdir -p $(@D)
+	$(FUZZCC) $(FUZZ_FLAGS) -o $@ $^ $(HOST_LDLIBS)
 FUZZ_SECONDS ?= 20
 fuzz-smoke: $(FUZZERS)
 	@set -e; for f in $(FUZZERS); do \

@@ -13,4 +13,10 @@
  * returns -1, so callers can `return errmsg(err, errlen, "...", ...)`. */
 __attribute__((format(printf, 3, 4))) int errmsg(char *err, size_t errlen, const char *fmt, ...);
 
+/* Reports something the guest did wrong ("vmm: " + the message + "\n")
+ * on stderr: the first GUEST_ERRORS_SHOWN of them, then one line saying the
+ * rest go unprinted, so no guest can flood the VMM's output. Thread-safe. */
+#define GUEST_ERRORS_SHOWN 100
+__attribute__((format(printf, 1, 2))) void guest_error(const char *fmt, ...);
+
 #endif

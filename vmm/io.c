@@ -102,11 +102,15 @@ static void io_unclaimed(enum io_space space, uint64_t addr, uint8_t *data, unsi
 			return;
 		}
 	}
-	fprintf(stderr, "vmm: guest %s unclaimed %s 0x%llx (%u bytes): %s\n", is_write ? "wrote" : "read",
-		space == IO_PIO ? "port" : "MMIO address", (unsigned long long)addr, size,
-		is_write ? "dropped" : "reads as all-ones");
-	if (nr_unclaimed < IO_MAX_UNCLAIMED)
+	/* Reported once per address, for the first few addresses: a guest must
+	 * not be able to flood our stderr. */
+	if (nr_unclaimed < IO_MAX_UNCLAIMED) {
+		fprintf(stderr, "vmm: guest %s unclaimed %s 0x%llx (%u bytes): %s%s\n", is_write ? "wrote" : "read",
+			space == IO_PIO ? "port" : "MMIO address", (unsigned long long)addr, size,
+			is_write ? "dropped" : "reads as all-ones",
+			nr_unclaimed + 1 == IO_MAX_UNCLAIMED ? " (further addresses are not reported)" : "");
 		unclaimed[nr_unclaimed++] = (typeof(unclaimed[0])){ space, addr, 1 };
+	}
 }
 
 static void io_access(struct vm *vm, enum io_space space, uint64_t addr, uint8_t *data, unsigned size,

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "errmsg.h"
 #include "layout.h"
 #include "pci_regs.h"
 #include "vmm.h"
@@ -130,8 +131,8 @@ static void pci_bars_update(struct pci_dev *d)
 		b->mapped = 0;
 		/* Without fn the device places what the BAR maps itself (moved). */
 		if (a && b->fn && io_register(space, a, b->size, b->name, b->fn, b->opaque)) {
-			fprintf(stderr, "vmm: %s: BAR%u at 0x%llx overlaps another device or is full: left undecoded\n",
-				b->name, n, (unsigned long long)a);
+			guest_error("%s: BAR%u at 0x%llx overlaps another device or is full: left undecoded", b->name,
+				    n, (unsigned long long)a);
 			a = 0;
 		}
 		b->mapped = a;

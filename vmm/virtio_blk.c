@@ -71,8 +71,8 @@ uint32_t blk_disk_request(struct blk_disk *d, const struct virtq_chain *c)
 	    status->len < 1) {
 malformed:
 		d->errors++;
-		fprintf(stderr, "vmm: virtio-blk: malformed request (head %u, %u buffers): no header or status\n",
-			c->head, c->nbufs);
+		guest_error("virtio-blk: malformed request (head %u, %u buffers): no header or status", c->head,
+			    c->nbufs);
 		return 0;
 	}
 	memcpy(&h, c->bufs[0].base, sizeof(h));

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "errmsg.h"
 #include "vmm.h"
 
 /* The queue is unusable until reset: say why, once. */
@@ -25,7 +26,7 @@ __attribute__((format(printf, 2, 3))) static int virtq_break(struct virtq *q, co
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	if (!q->broken)
-		fprintf(stderr, "vmm: %s: guest error: %s; queue stopped until the device is reset\n", q->name, msg);
+		guest_error("%s: guest error: %s; queue stopped until the device is reset", q->name, msg);
 	q->broken = true;
 	return -1;
 }
