@@ -201,10 +201,11 @@ static void out_number(struct outbuf *o, uint64_t v, unsigned base, bool upper, 
 int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 {
 	struct outbuf o = { buf, size, 0 };
+	const char *fmt_end = fmt + strlen(fmt); /* measured once: each scan costs */
 
 	for (; *fmt; fmt++) {
 		if (*fmt != '%') {
-			size_t rest = strlen(fmt);
+			size_t rest = (size_t)(fmt_end - fmt);
 			const char *pct = scan_byte(fmt, '%', rest);
 			size_t n = pct ? (size_t)(pct - fmt) : rest;
 			out_span(&o, fmt, n);
