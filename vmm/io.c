@@ -77,6 +77,14 @@ int io_unregister(enum io_space space, uint64_t base)
 	return -1;
 }
 
+bool io_overlaps(enum io_space space, uint64_t base, uint64_t len)
+{
+	for (unsigned i = 0; i < nr_ranges; i++)
+		if (ranges[i].space == space && base < ranges[i].base + ranges[i].len && ranges[i].base < base + len)
+			return true;
+	return false;
+}
+
 static struct io_range *io_find(enum io_space space, uint64_t addr, unsigned size)
 {
 	for (unsigned i = 0; i < nr_ranges; i++) {
@@ -92,10 +100,6 @@ static void io_unclaimed(enum io_space space, uint64_t addr, uint8_t *data, unsi
 {
 	if (!is_write)
 		memset(data, 0xff, size);
-	for (unsigned i = 0; i < nr_retired; i++)
-		fprintf(stderr, "stats:   %-4s (moved away)        %-28s reads %8llu writes %8llu\n",
-			retired[i].space == IO_PIO ? "pio" : "mmio", retired[i].name,
-			(unsigned long long)retired[i].reads, (unsigned long long)retired[i].writes);
 	for (unsigned i = 0; i < nr_unclaimed; i++) {
 		if (unclaimed[i].space == space && unclaimed[i].addr == addr) {
 			unclaimed[i].count++;

@@ -24,6 +24,8 @@ enum io_space { IO_PIO, IO_MMIO };
 
 int io_register(enum io_space space, uint64_t base, uint64_t len, const char *name, io_handler_fn *fn,
 		void *opaque);
+/* Does [base, base + len) overlap a registered range? */
+bool io_overlaps(enum io_space space, uint64_t base, uint64_t len);
 /* Removes the range registered at base (a BAR the guest moved). */
 int io_unregister(enum io_space space, uint64_t base);
 void io_pio(struct vm *vm, uint16_t port, uint8_t *data, unsigned size, unsigned count, bool is_write);

@@ -153,10 +153,15 @@ int kvm_vcpu_set_pvh_entry(struct vm *vm, uint32_t entry, uint64_t start_info, c
 }
 
 static volatile sig_atomic_t timed_out;
+static struct kvm_run *volatile alarm_run;
 
+/* The alarm may land between the loop's check and KVM_RUN: immediate_exit
+ * makes that KVM_RUN return at once instead of running on. */
 static void on_alarm(int sig)
 {
 	timed_out = 1;
+	if (alarm_run)
+		alarm_run->immediate_exit = 1;
 }
 
 static uint64_t vcpu_rip(struct vm *vm)
@@ -181,6 +186,7 @@ int kvm_run_loop(struct vm *vm, unsigned timeout_s)
 	if (timeout_s) {
 		/* No SA_RESTART: the signal makes KVM_RUN return EINTR. */
 		struct sigaction sa = { .sa_handler = on_alarm };
+		alarm_run = run;
 		sigaction(SIGALRM, &sa, NULL);
 		alarm(timeout_s);
 	}

@@ -49,6 +49,7 @@ struct pt_dev {
 	struct vm *vm;
 	bool unsafe_dma, warned_master;
 	void *map[6];            /* resourceN, mmapped whole */
+	uint64_t placed[6];      /* where the mapping is in the guest, 0: nowhere */
 	unsigned slot_base;      /* 3 KVM slots per BAR from here */
 	struct pt_trap traps[6][2]; /* MSI-X table page, PBA page */
 	struct pt_trap whole[6];    /* a BAR trapped entirely (I/O, small) */
@@ -64,8 +65,27 @@ static unsigned npts;
 
 /* --- trapped BAR bytes -------------------------------------------------------- */
 
+/* Device bytes that trap (the rest of an MSI-X page, a BAR that cannot be
+ * mapped) reach the device here: through the BAR's mapping with one load or
+ * store of the access's width where we have one (sysfs serves memory BARs
+ * only through mmap), else through pread/pwrite (I/O BARs, fixtures). */
 static void pt_forward(struct pt_dev *pt, unsigned bar, uint64_t off, uint8_t *data, unsigned size, bool is_write)
 {
+	if (pt->map[bar] && off + size <= pt->host.bars[bar].size) {
+		volatile uint8_t *p = (volatile uint8_t *)pt->map[bar] + off;
+		uint64_t v = 0;
+		if (is_write)
+			memcpy(&v, data, size);
+		switch (size) {
+		case 1: is_write ? (void)(*p = (uint8_t)v) : (void)(v = *p); break;
+		case 2: is_write ? (void)(*(volatile uint16_t *)p = (uint16_t)v) : (void)(v = *(volatile uint16_t *)p); break;
+		case 4: is_write ? (void)(*(volatile uint32_t *)p = (uint32_t)v) : (void)(v = *(volatile uint32_t *)p); break;
+		default: is_write ? (void)(*(volatile uint64_t *)p = v) : (void)(v = *(volatile uint64_t *)p); break;
+		}
+		if (!is_write)
+			memcpy(data, &v, size);
+		return;
+	}
 	int fd = pt->host.bars[bar].fd;
 	ssize_t n = fd < 0 ? -1 : is_write ? pwrite(fd, data, size, (off_t)off) : pread(fd, data, size, (off_t)off);
 	if (n != (ssize_t)size && !is_write)
@@ -118,15 +138,26 @@ static void pt_bar_moved(struct pci_dev *p, unsigned n, uint64_t addr)
 
 	for (unsigned i = 0; i < 3; i++)
 		kvm_memslot_set(pt->vm, slot + i, 0, 0, NULL);
+	pt->placed[n] = 0;
 	enum io_space space = hb->kind == PT_BAR_IO ? IO_PIO : IO_MMIO;
 	if (!pt->map[n]) { /* trapped whole: forwarded to the device */
 		pt_trap_place(&pt->whole[n], addr, space);
+		pt->placed[n] = pt->whole[n].registered;
 		return;
 	}
 	for (unsigned i = 0; i < 2; i++)
-		pt_trap_place(&pt->traps[n][i], addr, space);
+		pt_trap_place(&pt->traps[n][i], 0, space);
+	/* Never over guest RAM or another device: a memory slot would win. */
+	if (addr && (addr < pt->vm->ram_size || io_overlaps(IO_MMIO, addr, hb->size))) {
+		guest_error("%s BAR%u at 0x%llx overlaps guest RAM or another device: left unmapped", pt->host.bdf, n,
+			    (unsigned long long)addr);
+		return;
+	}
 	if (!addr)
 		return;
+	for (unsigned i = 0; i < 2; i++)
+		pt_trap_place(&pt->traps[n][i], addr, space);
+	pt->placed[n] = addr;
 	/* Map everything but the trapped pages: up to three pieces. */
 	uint64_t cuts[6] = { 0 };
 	unsigned ncuts = 0;
@@ -146,9 +177,9 @@ static void pt_bar_moved(struct pci_dev *p, unsigned n, uint64_t addr)
 		uint64_t end = i < ncuts ? cuts[i] : hb->size;
 		if (end > start && kvm_memslot_set(pt->vm, slot + i / 2, addr + start, end - start,
 						   (uint8_t *)pt->map[n] + start))
-			fprintf(stderr, "vmm: %s BAR%u: cannot map [0x%llx, 0x%llx) at 0x%llx: %s (left unmapped)\n",
-				pt->host.bdf, n, (unsigned long long)start, (unsigned long long)end,
-				(unsigned long long)addr, strerror(errno));
+			guest_error("%s BAR%u: cannot map [0x%llx, 0x%llx) at 0x%llx: %s (left unmapped)", pt->host.bdf,
+				    n, (unsigned long long)start, (unsigned long long)end, (unsigned long long)addr,
+				    strerror(errno));
 		if (i < ncuts)
 			start = cuts[i + 1];
 	}
@@ -257,8 +288,9 @@ static void pt_cfg_build(struct pt_dev *pt)
 			pt->msix_off[1] = c->u.msix.pba_offset;
 			msix_init(&pt->msix, c->u.msix.table_size, pt_msix_fire, NULL, pt);
 			/* Enable and function mask are the guest's; the device's own
-			 * MSI-X state is not touched. */
-			uint16_t ctl = (uint16_t)(c->u.msix.table_size - 1), mask = PCI_MSIX_FLAGS_ENABLE | PCI_MSIX_FLAGS_MASKALL;
+			 * MSI-X state is not touched. The guest is offered as many
+			 * vectors as we emulate (at most MSIX_MAX_VECTORS). */
+			uint16_t ctl = (uint16_t)(pt->msix.nvec - 1), mask = PCI_MSIX_FLAGS_ENABLE | PCI_MSIX_FLAGS_MASKALL;
 			memcpy(p->cfg + c->offset + PCI_MSIX_FLAGS, &ctl, 2);
 			memcpy(p->wmask + c->offset + PCI_MSIX_FLAGS, &mask, 2);
 		} else if (c->id == PCI_CAP_ID_MSI) {
@@ -347,14 +379,14 @@ void passthrough_stats(void)
 			if (hb->kind == PT_BAR_NONE)
 				continue;
 			uint64_t trapped = pt->map[n] ? pt->traps[n][0].len + pt->traps[n][1].len : hb->size;
-			if (!pt->pci.bars[n].mapped) {
-				fprintf(stderr, "stats: passthrough %s at 00:%02x.0 BAR%u: %llu KiB, not decoded at the end\n",
+			if (!pt->placed[n]) {
+				fprintf(stderr, "stats: passthrough %s at 00:%02x.0 BAR%u: %llu KiB, not mapped at the end (not decoded, or refused)\n",
 					pt->host.bdf, pt->pci.slot, n, (unsigned long long)(hb->size >> 10));
 				continue;
 			}
 			fprintf(stderr, "stats: passthrough %s at 00:%02x.0 BAR%u: %llu KiB at 0x%llx, %llu KiB mapped (no exits), %llu KiB trapped\n",
 				pt->host.bdf, pt->pci.slot, n, (unsigned long long)(hb->size >> 10),
-				(unsigned long long)pt->pci.bars[n].mapped,
+				(unsigned long long)pt->placed[n],
 				(unsigned long long)((hb->size - trapped) >> 10), (unsigned long long)(trapped >> 10));
 		}
 		fprintf(stderr, "stats: passthrough %s: %llu config writes forwarded to the device\n", pt->host.bdf,

@@ -23,6 +23,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "errmsg.h"
 #include "pci_regs.h"
 #include "vmm.h"
 
@@ -89,7 +90,7 @@ static void pci_testdev_select(struct pci_testdev *t, uint8_t test, unsigned bar
 	if (t->current >= 0) {
 		unsigned c = (unsigned)t->current;
 		if (pci_testdev_ioeventfd_set(t, c, 0))
-			fprintf(stderr, "vmm: pci-testdev: cannot remove the %s ioeventfd: %s\n", test_names[c],
+			guest_error("pci-testdev: cannot remove the %s ioeventfd: %s", test_names[c],
 				strerror(errno));
 		pci_testdev_drain(t, c);
 		t->current = -1;
@@ -101,7 +102,7 @@ static void pci_testdev_select(struct pci_testdev *t, uint8_t test, unsigned bar
 	t->t[i].count = 0;
 	pci_testdev_drain(t, i);
 	if (pci_testdev_ioeventfd_set(t, i, t->pci.bars[bar].mapped))
-		fprintf(stderr, "vmm: pci-testdev: cannot assign the %s ioeventfd: %s\n", test_names[i],
+		guest_error("pci-testdev: cannot assign the %s ioeventfd: %s", test_names[i],
 			strerror(errno));
 }
 
@@ -170,7 +171,7 @@ static void pci_testdev_bar_moved(struct pci_dev *p, unsigned bar, uint64_t addr
 	if (t->current < 0 || test_bar((unsigned)t->current) != bar)
 		return;
 	if (pci_testdev_ioeventfd_set(t, (unsigned)t->current, addr))
-		fprintf(stderr, "vmm: pci-testdev: cannot move the %s ioeventfd to 0x%llx: %s\n",
+		guest_error("pci-testdev: cannot move the %s ioeventfd to 0x%llx: %s",
 			test_names[t->current], (unsigned long long)addr, strerror(errno));
 }
 

@@ -54,7 +54,8 @@ static int parse_bdf(const char *s, unsigned *dom, unsigned *bus, unsigned *dev,
 	return -1;
 }
 
-/* Reads the resource file: one "start end flags" line per region. */
+/* Reads the resource file: one "start end flags" line per region, BARs
+ * 0-5 first. */
 static int read_resources(struct pt_host *h, char *err, size_t errlen)
 {
 	char path[4200], line[256];
@@ -77,8 +78,8 @@ static int read_resources(struct pt_host *h, char *err, size_t errlen)
 		/* Kernel IORESOURCE_IO 0x100, _MEM 0x200, _MEM_64 0x100000, _PREFETCH 0x2000. */
 		b->kind = (flags & 0x100) ? PT_BAR_IO : (flags & 0x100000) ? PT_BAR_MEM64 : PT_BAR_MEM32;
 		b->prefetchable = flags & 0x2000;
-		if (b->kind == PT_BAR_MEM64)
-			i++; /* the next line is the BAR's upper half: all zeroes */
+		/* Line i is BAR i: the upper half of a 64-bit BAR has its own line
+		 * of zeroes, which the check above skips. */
 	}
 	fclose(f);
 	return 0;

@@ -298,11 +298,18 @@ int vpci_bar_moved(struct vpci_dev *d, uint64_t addr)
 {
 	if (addr == d->bar)
 		return 0;
-	for (unsigned i = 0; d->use_ioeventfd && i < d->nqueues; i++) {
-		if (d->bar && ioeventfd_set(d, i, d->bar, false))
+	/* d->bar follows what KVM has: after a failed step the next move
+	 * starts from the truth, not from where we wished to be. */
+	for (unsigned i = 0; d->use_ioeventfd && d->bar && i < d->nqueues; i++)
+		if (ioeventfd_set(d, i, d->bar, false))
 			return -1;
-		if (addr && ioeventfd_set(d, i, addr, true))
+	d->bar = 0;
+	for (unsigned i = 0; d->use_ioeventfd && addr && i < d->nqueues; i++) {
+		if (ioeventfd_set(d, i, addr, true)) {
+			while (i--)
+				ioeventfd_set(d, i, addr, false);
 			return -1;
+		}
 	}
 	d->bar = addr;
 	return 0;
@@ -369,8 +376,8 @@ static void vpci_bar_relocated(struct pci_dev *p, unsigned bar, uint64_t addr)
 {
 	struct vpci_dev *d = p->opaque;
 	if (vpci_bar_moved(d, addr))
-		fprintf(stderr, "vmm: %s: cannot move the notify ioeventfds to 0x%llx: %s\n", d->name,
-			(unsigned long long)addr, strerror(errno));
+		guest_error("%s: cannot move the notify ioeventfds to 0x%llx: %s (notifies will exit)", d->name,
+			    (unsigned long long)addr, strerror(errno));
 }
 
 /* The VIRTIO_PCI_CAP_PCI_CFG window (§4.1.4.8): an access to pci_cfg_data

@@ -156,6 +156,32 @@ static void test_small_bar_is_trapped_not_mapped(void **state)
 	pt_host_close(&h);
 }
 
+static void test_bars_after_a_64bit_bar(void **state)
+{
+	struct pt_host h;
+	/* BAR0 64-bit (its upper half is line 1, zeroes), BAR2 32-bit, BAR4 I/O:
+	 * the layout of many real devices. */
+	sh("printf '%%s\\n' '0x0000004000000000 0x000000400000ffff 0x0000000000140204' "
+	   "'0x0000000000000000 0x0000000000000000 0x0000000000000000' "
+	   "'0x00000000fe000000 0x00000000fe001fff 0x0000000000040200' "
+	   "'0x0000000000000000 0x0000000000000000 0x0000000000000000' "
+	   "'0x000000000000c000 0x000000000000c03f 0x0000000000040101' "
+	   "'0x0000000000000000 0x0000000000000000 0x0000000000000000' > %s/resource && "
+	   "truncate -s 65536 %s/resource0 && truncate -s 8192 %s/resource2 && truncate -s 64 %s/resource4",
+	   devdir, devdir, devdir, devdir);
+	assert_int_equal(pt_host_open(&h, BLK, root, false, err, sizeof(err)), 0);
+	assert_int_equal(h.bars[0].kind, PT_BAR_MEM64);
+	assert_int_equal(h.bars[0].size, 65536);
+	assert_int_equal(h.bars[1].kind, PT_BAR_NONE);
+	assert_int_equal(h.bars[2].kind, PT_BAR_MEM32);
+	assert_int_equal(h.bars[2].size, 8192);
+	assert_int_equal(h.bars[2].host_addr, 0xfe000000);
+	assert_int_equal(h.bars[3].kind, PT_BAR_NONE);
+	assert_int_equal(h.bars[4].kind, PT_BAR_IO);
+	assert_int_equal(h.bars[4].size, 64);
+	pt_host_close(&h);
+}
+
 int main(void)
 {
 	if (access(CORPUS "0000_00_02.0.config.bin", R_OK)) {
@@ -173,6 +199,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_refuse_unprivileged_config, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refuse_missing_resource_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_small_bar_is_trapped_not_mapped, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bars_after_a_64bit_bar, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
