@@ -15,7 +15,7 @@ kvm_usable || skip_all "/dev/kvm is missing or not usable by $(id -un): the VMM 
 command -v lspci >/dev/null || skip_all "lspci is not installed (apt-get install pciutils)"
 CORPUS=$ROOT/../shared/corpus/pci-config
 [ -r "$CORPUS/0000_00_02.0.config.bin" ] || skip_all "no corpus device at $CORPUS"
-plan 28
+plan 32
 
 view() { python3 "$ROOT/tests/lib/pci_view.py" "$@"; }
 BLK_CFG=$CORPUS/0000_00_02.0.config.bin
@@ -193,3 +193,24 @@ nores=$(fixture nores "$BLK_CFG")
 rm -f "$nores/resource0"
 refuse "a memory BAR without its resource0 file" "memory BAR 0 has no usable .*resource0" \
 	--passthrough 0000:00:02.0 --sysfs-root "$TMP/nores/sys/devices"
+
+# A device with three BARs, as many real ones have: 64-bit memory (BAR0,
+# whose upper half is BAR1), 32-bit memory (BAR2) and I/O ports (BAR4).
+multi=$(fixture multi "$BLK_CFG")
+printf '%s\n' '0x0000004000000000 0x000000400000ffff 0x0000000000140204' \
+	'0x0000000000000000 0x0000000000000000 0x0000000000000000' \
+	'0x00000000fe000000 0x00000000fe001fff 0x0000000000040200' \
+	'0x0000000000000000 0x0000000000000000 0x0000000000000000' \
+	'0x000000000000c000 0x000000000000c03f 0x0000000000040101' \
+	'0x0000000000000000 0x0000000000000000 0x0000000000000000' >"$multi/resource"
+truncate -s 64K "$multi/resource0"
+truncate -s 8K "$multi/resource2"
+truncate -s 64 "$multi/resource4"
+boot_vmm --stats --passthrough 0000:00:02.0 --sysfs-root "$TMP/multi/sys/devices" \
+	--append "pci=list bar.write=00:01.0,2,0x10,two bar.write=00:01.0,4,0x4,io" "$GUEST"
+check "three BARs: the guest sizes mem64, mem32 and I/O as the host has them" \
+	eval 'rc_is 0 && has "^pci 00:01\.0 bar0=mem64:0x[0-9a-f]+/0x10000" && has "^pci 00:01\.0 bar2=mem32:0x[0-9a-f]+/0x2000" && has "^pci 00:01\.0 bar4=io:0x[0-9a-f]+/0x40"'
+check "a store to BAR2 lands in resource2" test "$(file_bytes "$multi/resource2" 16 3)" = "$(hex_of two)"
+check "...with no exit: BAR2 is mapped, not trapped" has '^stats: passthrough 0000:00:02\.0 at 00:01\.0 BAR2: 8 KiB at 0x[0-9a-f]+, 8 KiB mapped \(no exits\), 0 KiB trapped$'
+check "an I/O BAR is trapped and forwarded: the bytes are in resource4" \
+	eval 'test "$(file_bytes "$multi/resource4" 4 2)" = "$(hex_of io)" && has "^stats: +pio .*00:01\.0 passthrough BAR4 \(trapped\) +reads +[0-9]+ writes +[1-9]"'
