@@ -18,19 +18,21 @@
 #define APIC_ID 0x20
 #define APIC_SVR 0xf0
 #define APIC_SVR_ENABLE 0x100
-#define APIC_SPURIOUS_VECTOR 0xff
+#define APIC_SPURIOUS_VECTOR 0x3f /* in the IDT (32-63); low nibble all ones */
 #define APIC_EOI 0xb0
 #define APIC_LVT_TIMER 0x320
 #define APIC_TIMER_INITIAL 0x380
 #define APIC_TIMER_DIVIDE 0x3e0
 #define APIC_TIMER_DIVIDE_BY_1 0xb
 #define APIC_LVT_MASKED (1u << 16)
-#define APIC_WATCHDOG_VECTOR 0x3f
+#define APIC_WATCHDOG_VECTOR 0x3e
 /* One-shot watchdog for apic_wait(): ~100 ms at the 1 GHz APIC bus clock
  * KVM and QEMU emulate (slower on real hardware: it only bounds a wait). */
 #define APIC_WATCHDOG_TICKS 100000000u
 
 static uintptr_t base;
+
+static void apic_spurious_irq(unsigned vector) {}
 
 int apic_init(void)
 {
@@ -46,6 +48,9 @@ int apic_init(void)
 	if (!(msr & APIC_BASE_ENABLE))
 		wrmsr(MSR_APIC_BASE, msr | APIC_BASE_ENABLE);
 	base = (uintptr_t)(msr & 0xfffff000u);
+	/* A spurious interrupt (one withdrawn while being taken) needs a gate,
+	 * else it would be a #GP; it is not acknowledged with an EOI. */
+	trap_set_handler(APIC_SPURIOUS_VECTOR, apic_spurious_irq);
 	mmio_write32(base + APIC_SVR, APIC_SVR_ENABLE | APIC_SPURIOUS_VECTOR);
 	return 0;
 }

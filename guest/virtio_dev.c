@@ -221,8 +221,10 @@ static int blk_request(uint32_t type, uint64_t sector, uint32_t nbytes, bool dat
 	if (nbytes)
 		bufs[n++] = (struct gvbuf){ req_data, nbytes, data_in };
 	bufs[n++] = (struct gvbuf){ &req_status, 1, true };
-	if (gvirtio_request(&d->v, bufs, n) < 0)
+	if (gvirtio_request(&d->v, bufs, n) < 0) {
+		d->started = false; /* a late completion must not be taken for the next one: reset first */
 		return EXITLAB_EXIT_FAIL;
+	}
 	if (req_status != VIRTIO_BLK_S_OK) {
 		printf("error: virtio-blk: sector %lu: device status %s\n", sector,
 		       req_status == VIRTIO_BLK_S_IOERR	 ? "VIRTIO_BLK_S_IOERR"
@@ -317,6 +319,7 @@ int rng_read_action(const char *val, size_t len, bool dry_run)
 		struct gvbuf b = { req_data + got, (uint32_t)(n - got), true };
 		int64_t r = gvirtio_request(&d->v, &b, 1);
 		if (r <= 0) {
+			d->started = false; /* reset before the next use */
 			printf("error: virtio-rng: the device returned %ld bytes\n", r);
 			return EXITLAB_EXIT_FAIL;
 		}
