@@ -23,6 +23,7 @@
 
 static uintptr_t mem_bar; /* BAR0 */
 static uint16_t io_bar;   /* BAR1 */
+static uint64_t bar_size[2];
 static bool found;
 
 /* The selected test, for the benchmark loop. */
@@ -64,6 +65,8 @@ static bool testdev_find(void)
 			return false;
 		mem_bar = (uintptr_t)f->bars[0].addr;
 		io_bar = (uint16_t)f->bars[1].addr;
+		bar_size[0] = f->bars[0].size;
+		bar_size[1] = f->bars[1].size;
 		uint16_t cmd = pci_cfg_read16(f->bdf, 0x04);
 		pci_cfg_write16(f->bdf, 0x04, cmd | 0x3); /* I/O and memory decoding */
 		found = true;
@@ -76,11 +79,13 @@ static bool testdev_select(bool io, unsigned t)
 {
 	hdr_write8(io, 0, (uint8_t)t);
 	unsigned w = hdr_read8(io, 1);
-	if (w != 1 && w != 2 && w != 4)
+	uint32_t off = hdr_read32(io, 4);
+	/* A header pointing outside its own BAR is not followed. */
+	if ((w != 1 && w != 2 && w != 4) || off > bar_size[io] || w > bar_size[io] - off)
 		return false;
 	sel.io = io;
 	sel.width = w;
-	sel.addr = (io ? io_bar : mem_bar) + hdr_read32(io, 4);
+	sel.addr = (io ? io_bar : mem_bar) + off;
 	sel.data = hdr_read32(io, 8);
 	return true;
 }

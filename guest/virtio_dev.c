@@ -73,10 +73,14 @@ static uintptr_t vdev_struct_addr(struct vdev *d, const struct pci_func *f, uint
 		printf("error: %s: no usable %s capability\n", d->v.name, pci_parse_virtio_cfg_name(cfg_type));
 		return 0;
 	}
-	uint64_t a = f->bars[c->u.virtio.bar].addr + c->u.virtio.offset;
-	if (!f->bars[c->u.virtio.bar].addr || a + c->u.virtio.length > 0x100000000ull) {
-		printf("error: %s: %s structure at 0x%lx (BAR%u) is outside the mapped low 4 GiB\n", d->v.name,
-		       pci_parse_virtio_cfg_name(cfg_type), a, c->u.virtio.bar);
+	const struct pci_bar *bar = &f->bars[c->u.virtio.bar];
+	uint64_t a = bar->addr + c->u.virtio.offset;
+	/* The structure must lie inside its BAR, and the BAR in the mapped
+	 * low 4 GiB: a device that says otherwise is not touched. */
+	if (!bar->addr || c->u.virtio.offset + c->u.virtio.length > bar->size || a + c->u.virtio.length > 0x100000000ull) {
+		printf("error: %s: %s structure at BAR%u+0x%lx (0x%lx bytes) is outside its BAR or the mapped low 4 GiB\n",
+		       d->v.name, pci_parse_virtio_cfg_name(cfg_type), c->u.virtio.bar, c->u.virtio.offset,
+		       c->u.virtio.length);
 		return 0;
 	}
 	if (cfg_type == VIRTIO_PCI_CAP_NOTIFY_CFG)
@@ -98,7 +102,9 @@ static void vdev_attach(struct vdev *d, const struct pci_func *f)
 	d->v.device_cfg = d->v.type == VIRTIO_ID_BLOCK ? vdev_struct_addr(d, f, VIRTIO_PCI_CAP_DEVICE_CFG) : 0;
 	d->found = d->v.common && d->v.notify_base && d->v.isr && (d->v.type != VIRTIO_ID_BLOCK || d->v.device_cfg);
 	const struct pci_parse_cap *m = pci_parse_cap_find(&cfg_info, PCI_CAP_ID_MSIX, false);
-	if (m && m->kind == PCI_PARSE_CAP_MSIX && m->u.msix.table_bar < 6 && f->bars[m->u.msix.table_bar].addr) {
+	if (m && m->kind == PCI_PARSE_CAP_MSIX && m->u.msix.table_bar < 6 && f->bars[m->u.msix.table_bar].addr &&
+	    m->u.msix.table_offset + PCI_MSIX_ENTRY_SIZE <= f->bars[m->u.msix.table_bar].size &&
+	    f->bars[m->u.msix.table_bar].addr + f->bars[m->u.msix.table_bar].size <= 0x100000000ull) {
 		d->msix_cap = m->offset;
 		d->msix_table = (uintptr_t)(f->bars[m->u.msix.table_bar].addr + m->u.msix.table_offset);
 	}
