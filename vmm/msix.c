@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "pci_regs.h"
+#include "pcibus.h"
 
 void msix_init(struct msix *m, unsigned nvec, msix_fire_fn *fire, msix_route_fn *route, void *opaque)
 {
@@ -91,6 +92,23 @@ void msix_control_write(struct msix *m, uint16_t control)
 	m->masked = control & PCI_MSIX_FLAGS_MASKALL;
 	msix_flush_pending(m);
 	pthread_mutex_unlock(&m->lock);
+}
+
+void msix_cap_open(struct pci_dev *p, uint16_t cap)
+{
+	uint16_t mask = PCI_MSIX_FLAGS_ENABLE | PCI_MSIX_FLAGS_MASKALL;
+	memcpy(p->wmask + cap + PCI_MSIX_FLAGS, &mask, 2);
+}
+
+void msix_cfg_written(struct msix *m, const struct pci_dev *p, uint16_t cap, unsigned off, unsigned size)
+{
+	unsigned ctl_off = cap + PCI_MSIX_FLAGS;
+	uint16_t ctl;
+
+	if (!cap || off >= ctl_off + 2 || off + size <= ctl_off)
+		return;
+	memcpy(&ctl, p->cfg + ctl_off, 2);
+	msix_control_write(m, ctl);
 }
 
 void msix_notify(struct msix *m, unsigned v)

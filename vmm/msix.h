@@ -18,6 +18,8 @@
 
 #define MSIX_MAX_VECTORS 64
 
+struct pci_dev;
+
 struct msix;
 typedef void msix_fire_fn(struct msix *m, unsigned vector);
 /* The guest (re)programmed a vector's address/data: update its route. */
@@ -47,6 +49,12 @@ void msix_table_access(struct msix *m, uint64_t off, uint8_t *data, unsigned siz
 void msix_pba_access(struct msix *m, uint64_t off, uint8_t *data, unsigned size, bool is_write);
 /* The guest wrote Message Control (enable and function-mask bits). */
 void msix_control_write(struct msix *m, uint16_t control);
+/* For a device on the PCI bus with its MSI-X capability at offset cap:
+ * msix_cap_open() makes Message Control's enable and function-mask bits
+ * the guest's to write; msix_cfg_written(), called after every config
+ * write, passes a write that touched Message Control on to the emulation. */
+void msix_cap_open(struct pci_dev *p, uint16_t cap);
+void msix_cfg_written(struct msix *m, const struct pci_dev *p, uint16_t cap, unsigned off, unsigned size);
 /* The device wants vector v delivered. */
 void msix_notify(struct msix *m, unsigned vector);
 

@@ -210,12 +210,7 @@ static void pt_cfg_written(struct pci_dev *p, unsigned off, unsigned size)
 			pt->forwarded_cfg++;
 		}
 	}
-	unsigned ctl_off = pt->msix_cap + PCI_MSIX_FLAGS;
-	if (pt->msix_cap && off < ctl_off + 2 && off + size > ctl_off) {
-		uint16_t ctl;
-		memcpy(&ctl, p->cfg + pt->msix_cap + PCI_MSIX_FLAGS, 2);
-		msix_control_write(&pt->msix, ctl);
-	}
+	msix_cfg_written(&pt->msix, p, pt->msix_cap, off, size);
 }
 
 static unsigned pt_cap_len(const struct pci_parse_cap *c, const uint8_t *cfg)
@@ -290,9 +285,9 @@ static void pt_cfg_build(struct pt_dev *pt)
 			/* Enable and function mask are the guest's; the device's own
 			 * MSI-X state is not touched. The guest is offered as many
 			 * vectors as we emulate (at most MSIX_MAX_VECTORS). */
-			uint16_t ctl = (uint16_t)(pt->msix.nvec - 1), mask = PCI_MSIX_FLAGS_ENABLE | PCI_MSIX_FLAGS_MASKALL;
+			uint16_t ctl = (uint16_t)(pt->msix.nvec - 1);
 			memcpy(p->cfg + c->offset + PCI_MSIX_FLAGS, &ctl, 2);
-			memcpy(p->wmask + c->offset + PCI_MSIX_FLAGS, &mask, 2);
+			msix_cap_open(p, c->offset);
 		} else if (c->id == PCI_CAP_ID_MSI) {
 			/* Emulated: the guest may program it, the device never sees it. */
 			memset(p->wmask + c->offset + 4, 0xff, len - 4);

@@ -400,13 +400,8 @@ static void vpci_cfg_window(struct vpci_dev *d, unsigned off, bool is_write)
 static void vpci_cfg_written(struct pci_dev *p, unsigned off, unsigned size)
 {
 	struct vpci_dev *d = p->opaque;
-	unsigned ctl = d->msix_cap + PCI_MSIX_FLAGS;
 
-	if (off < ctl + 2 && off + size > ctl) {
-		uint16_t v;
-		memcpy(&v, p->cfg + ctl, 2);
-		msix_control_write(&d->msix, v);
-	}
+	msix_cfg_written(&d->msix, p, d->msix_cap, off, size);
 	vpci_cfg_window(d, off, true);
 }
 
@@ -461,7 +456,6 @@ int vpci_attach(struct vpci_dev *d, unsigned slot)
 	memcpy(msix + 2, &table, 4);
 	memcpy(msix + 6, &pba, 4);
 	d->msix_cap = pci_dev_cap(p, PCI_CAP_ID_MSIX, msix, 12);
-	uint16_t ctl_mask = PCI_MSIX_FLAGS_ENABLE | PCI_MSIX_FLAGS_MASKALL;
-	memcpy(p->wmask + d->msix_cap + PCI_MSIX_FLAGS, &ctl_mask, 2);
+	msix_cap_open(p, d->msix_cap);
 	return pcibus_add(p, slot);
 }

@@ -41,9 +41,7 @@ static void bar_io(struct vm *v, void *opaque, uint64_t off, uint8_t *d, unsigne
 
 static void cfg_written(struct pci_dev *p, unsigned off, unsigned size)
 {
-	uint16_t ctl;
-	memcpy(&ctl, p->cfg + msix_cap + PCI_MSIX_FLAGS, 2);
-	msix_control_write(&msix, ctl);
+	msix_cfg_written(&msix, p, msix_cap, off, size);
 	msix_notify(&msix, off % 5);
 }
 
@@ -56,8 +54,7 @@ static void setup(void)
 	pci_dev_bar(&dev, 2, PCI_BAR_MEM32, true, 0x1000, bar_io, NULL);
 	pci_dev_bar(&dev, 3, PCI_BAR_IO, false, 0x40, bar_io, NULL);
 	msix_cap = pci_dev_cap(&dev, PCI_CAP_ID_MSIX, body, 12);
-	uint16_t mask = PCI_MSIX_FLAGS_ENABLE | PCI_MSIX_FLAGS_MASKALL;
-	memcpy(dev.wmask + msix_cap + PCI_MSIX_FLAGS, &mask, 2);
+	msix_cap_open(&dev, msix_cap);
 	dev.cfg_written = cfg_written;
 	msix_init(&msix, 4, fire, NULL, NULL);
 	pcibus_add(&dev, 1);
