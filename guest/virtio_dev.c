@@ -108,9 +108,6 @@ static void vdev_attach(struct vdev *d, const struct pci_func *f)
 		d->msix_cap = m->offset;
 		d->msix_table = (uintptr_t)(f->bars[m->u.msix.table_bar].addr + m->u.msix.table_offset);
 	}
-	/* Decode its memory BARs, and let it read and write our rings (DMA). */
-	uint16_t cmd = pci_cfg_read16(f->bdf, PCI_COMMAND);
-	pci_cfg_write16(f->bdf, PCI_COMMAND, cmd | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
 }
 
 /* Finds the devices, once. */
@@ -168,6 +165,10 @@ static struct vdev *vdev_get(struct vdev *d)
 	}
 	if (d->started && d->started_msix == use_msix)
 		return d;
+	/* Decode its memory BARs, and let it read and write our rings (DMA):
+	 * only now that we drive it, not for every virtio function found. */
+	uint16_t cmd = pci_cfg_read16(d->bdf, PCI_COMMAND);
+	pci_cfg_write16(d->bdf, PCI_COMMAND, cmd | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
 	if (use_msix && vdev_msix_setup(d))
 		return NULL;
 	if (gvirtio_start(&d->v, d->wanted, use_msix ? 0 : VIRTIO_MSI_NO_VECTOR))
