@@ -34,6 +34,16 @@ static uintptr_t base;
 
 static void apic_spurious_irq(unsigned vector) {}
 
+/* Turns the APIC on (IA32_APIC_BASE.EN) and returns its MMIO base. */
+static uint64_t apic_enable_ring0(uint64_t unused)
+{
+	uint64_t msr = rdmsr(MSR_APIC_BASE);
+
+	if (!(msr & APIC_BASE_ENABLE))
+		wrmsr(MSR_APIC_BASE, msr | APIC_BASE_ENABLE);
+	return msr & 0xfffff000u;
+}
+
 int apic_init(void)
 {
 	if (base)
@@ -44,10 +54,7 @@ int apic_init(void)
 	 * at vectors 8-15, where a timer tick would look like a #DF. */
 	outb(0x21, 0xff);
 	outb(0xa1, 0xff);
-	uint64_t msr = rdmsr(MSR_APIC_BASE);
-	if (!(msr & APIC_BASE_ENABLE))
-		wrmsr(MSR_APIC_BASE, msr | APIC_BASE_ENABLE);
-	base = (uintptr_t)(msr & 0xfffff000u);
+	base = (uintptr_t)ring0_call(apic_enable_ring0, 0);
 	/* A spurious interrupt (one withdrawn while being taken) needs a gate,
 	 * else it would be a #GP; it is not acknowledged with an EOI. */
 	trap_set_handler(APIC_SPURIOUS_VECTOR, apic_spurious_irq);
@@ -78,8 +85,6 @@ void apic_wait(void)
 	}
 	mmio_write32(base + APIC_LVT_TIMER, APIC_WATCHDOG_VECTOR); /* one-shot */
 	mmio_write32(base + APIC_TIMER_INITIAL, APIC_WATCHDOG_TICKS);
-	/* STI's one-instruction shadow: an interrupt already pending is taken
-	 * at the HLT, so none can slip in between the caller's check and here. */
-	__asm__ volatile("sti; hlt; cli" ::: "memory");
+	trap_wait_interrupt();
 	mmio_write32(base + APIC_TIMER_INITIAL, 0);
 }

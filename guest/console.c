@@ -12,6 +12,7 @@
 #include "cpu.h"
 #include "exitlab_abi.h"
 #include "lib.h"
+#include "trap.h"
 
 #define UART_THR 0 /* transmit holding register (write) */
 #define UART_IER 1 /* interrupt enable */
@@ -111,8 +112,7 @@ void guest_exit(uint32_t status)
 	console_flush();
 	outl(EXITLAB_PORT_EXIT, status);
 	/* A VMM without the exit port: stop here rather than run on. */
-	for (;;)
-		__asm__ volatile("cli; hlt");
+	trap_halt();
 }
 
 void guest_panic(const char *file, int line_no, const char *fmt, ...)

@@ -2,6 +2,7 @@
  * cpu.h - the guest's tiny accessors for the machine: port I/O, MMIO, CPUID,
  * MSRs and serialized TSC reads. Each is one instruction (plus barriers), so
  * a benchmark that calls one in a loop measures that instruction's exit.
+ * All but the MSRs work at CPL 3 with IOPL 3, where the guest's C runs.
  */
 #ifndef GUEST_CPU_H
 #define GUEST_CPU_H
@@ -54,6 +55,7 @@ static inline struct cpuid_regs cpuid(uint32_t leaf, uint32_t subleaf)
 	return r;
 }
 
+/* MSRs need CPL 0: call these from a ring0_call() function (trap.h). */
 static inline uint64_t rdmsr(uint32_t msr)
 {
 	uint32_t lo, hi;

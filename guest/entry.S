@@ -1,20 +1,33 @@
 /*
- * entry.S - from the PVH 32-bit entry to C in long mode.
+ * entry.S - from the PVH 32-bit entry to C in long mode, at CPL 3.
  *
  * A PVH loader jumps to pvh_start32 in 32-bit protected mode with paging
  * off, flat segments and %ebx = guest-physical address of hvm_start_info
- * (pvh.h). We clear BSS, load our own GDT and identity page tables for the
- * low 4 GiB with 2 MiB pages (no dependency on 1 GiB pages), turn on
- * PAE + long mode + paging, far-jump to 64-bit code, set up a stack and call
+ * (pvh.h). We load our own GDT and identity page tables for the low 4 GiB
+ * with 2 MiB pages (no dependency on 1 GiB pages), turn on PAE + long mode
+ * + paging, far-jump to 64-bit code, load the TSS, drop to CPL 3 with
+ * every port open in the TSS's I/O bitmap, clear BSS and call
  * guest_main(start_info).
  *
+ * Why CPL 3: on a software KVM (DESIGN.md, "This host") ring-0 code is
+ * emulated an instruction at a time, 1-12 us each, while ring-3 code runs
+ * natively. The TSS's I/O bitmap lets ring 3 use IN and OUT (not IOPL 3:
+ * this host's KVM drops IOPL at the first exit); CPUID, RDTSC and MMIO work
+ * there anyway, so every exit the benchmarks time is the same exit. What
+ * needs ring 0 (HLT, MSRs, LIDT) goes through ring0_call()
+ * (trap.h): an INT to a DPL-3 gate whose stub, trap_ring0_entry below,
+ * calls a function at CPL 0. Exceptions and interrupts run at CPL 0 on
+ * kstack (the TSS's RSP0).
+ *
  * The page tables are built by the assembler, not at run time: they arrive
- * in the image like any data. Under a software KVM every guest instruction
- * is costly (DESIGN.md, "This host"), and a 2048-entry loop is not free.
+ * in the image like any data. Every instruction before the drop to ring 3
+ * is emulated, so there are few.
  *
  * Also here: the IDT entry stubs, which push a uniform frame (vector and
  * error code) and call trap_handle() in trap.c.
  */
+#include "trap_vectors.h"
+
 #define CR0_PE (1 << 0)
 #define CR0_PG (1 << 31)
 #define CR4_PAE (1 << 5)
@@ -24,8 +37,19 @@
 #define PTE_W 0x2
 #define PTE_PWT 0x8
 #define PTE_PCD 0x10
+#define PTE_U 0x4
 #define PTE_PS 0x80
+#define RFLAGS_FIXED (1 << 1)
+#define GDT_KERNEL_DS 0x10
+#define GDT_USER_DS (0x18 | 3)
+#define GDT_USER_CS (0x20 | 3)
+#define GDT_TSS 0x28
+#define TSS_SIZE 104                  /* the 64-bit TSS proper */
+#define TSS_IOMAP_SIZE (65536 / 8 + 1)  /* a bit per port, then an all-ones byte */
+#define TSS_LIMIT (TSS_SIZE + TSS_IOMAP_SIZE - 1)
+#define TSS_TYPE_AVAILABLE 0x89 /* present, DPL 0, available 64-bit TSS */
 #define STACK_SIZE (64 * 1024)
+#define KSTACK_SIZE (16 * 1024)
 
 /* The PVH note: owner "Xen", type XEN_ELFNOTE_PHYS32_ENTRY, a 32-bit entry. */
 	.section .note.pvh, "a"
@@ -44,16 +68,6 @@ pvh_start32:
 	cld
 	mov %ebx, %esi                  /* keep hvm_start_info across the setup */
 
-	/* Clear BSS, 4 bytes a store (the linker script keeps it 16-byte
-	 * aligned). The stack and the page tables are not in it. Every guest
-	 * instruction counts on a software KVM, so BSS is kept small. */
-	mov $__bss_start, %edi
-	mov $__bss_end, %ecx
-	sub %edi, %ecx
-	shr $2, %ecx
-	xor %eax, %eax
-	rep stosl
-
 	/* Long mode: PAE, CR3, EFER.LME, then paging. */
 	mov %cr4, %eax
 	or $CR4_PAE, %eax
@@ -65,6 +79,7 @@ pvh_start32:
 	or $EFER_LME, %eax
 	wrmsr
 	lgdt gdt_desc
+	lidt idt_desc                   /* empty until trap_init() fills it */
 	mov %cr0, %eax
 	or $(CR0_PE | CR0_PG), %eax
 	mov %eax, %cr0
@@ -72,19 +87,74 @@ pvh_start32:
 
 	.code64
 start64:
-	mov $0x10, %eax
-	mov %eax, %ds
-	mov %eax, %es
+	mov $GDT_KERNEL_DS, %eax
 	mov %eax, %ss
 	xor %eax, %eax
 	mov %eax, %fs
 	mov %eax, %gs
-	lea stack_top(%rip), %rsp
+
+	/* The TSS descriptor: its base (below 2 GiB, linker/guest.ld) is split
+	 * across the descriptor, which the assembler cannot do with a
+	 * relocation. Low dword: base[15:0] << 16 | limit; high dword:
+	 * base[31:24] << 24 | type << 8 | base[23:16]. */
+	mov $tss, %eax
+	mov %eax, %ecx
+	shl $16, %eax
+	or $TSS_LIMIT, %eax
+	mov %eax, gdt_tss
+	mov %ecx, %eax
+	and $0xff000000, %ecx
+	shr $16, %eax
+	movzbl %al, %eax
+	or %ecx, %eax
+	or $(TSS_TYPE_AVAILABLE << 8), %eax
+	mov %eax, gdt_tss + 4
+	mov $GDT_TSS, %eax
+	ltr %ax
+
+	/* To CPL 3, interrupts still off (RFLAGS.IF = 0, IOPL 0: CLI and STI
+	 * would fault there, and the guest has no use for them): IRETQ pops
+	 * RIP, CS, RFLAGS, RSP, SS. */
+	mov $kstack_top, %esp
+	mov $GDT_USER_DS, %eax
+	mov %eax, %ds
+	mov %eax, %es
+	push $GDT_USER_DS
+	push $stack_top
+	push $RFLAGS_FIXED
+	push $GDT_USER_CS
+	push $start_user
+	iretq
+
+start_user:
+	/* Clear BSS, now at native speed. The stacks and the page tables are
+	 * not in it (linker/guest.ld). */
+	mov $__bss_start, %edi
+	mov $__bss_end, %ecx
+	sub %edi, %ecx
+	xor %eax, %eax
+	rep stosb
 	xor %ebp, %ebp
 	mov %esi, %edi                  /* zero-extends: hvm_start_info * */
 	call guest_main
 	/* guest_main never returns; if it does, stop loudly. */
 	ud2
+
+/* ring0_call (trap.h): INT3 with %rax = function, %rdi = argument, %rsi =
+ * the marker; the function's result comes back in %rax. Without the
+ * marker it was a real breakpoint: reported as #BP. An interrupt gate, so
+ * interrupts stay off. The CPU aligned RSP to 16 and pushed five words
+ * (SS, RSP, RFLAGS, CS, RIP): one more word aligns the call. Only the
+ * registers the C ABI lets the callee keep are preserved; ring0_call
+ * tells the compiler so. */
+	.globl trap_ring0_entry
+trap_ring0_entry:
+	cmp $TRAP_RING0_MARKER, %rsi
+	jne trap_stub_3
+	sub $8, %rsp
+	call *%rax
+	add $8, %rsp
+	iretq
 
 /* Entry stubs: each pushes (a zero error code if the CPU did not, and) its
  * vector, so trap_handle always sees the same struct trap_frame. */
@@ -163,32 +233,69 @@ trap_common:
 	add $16, %rsp                   /* vector and error code */
 	iretq
 
-	.section .rodata
+/* The GDT is written at boot (the TSS descriptor, and LTR marks it busy). */
+	.data
 	.p2align 3
 gdt:
 	.quad 0                         /* null */
 	.quad 0x00af9a000000ffff        /* 0x08: 64-bit code, DPL 0 */
 	.quad 0x00cf92000000ffff        /* 0x10: data, DPL 0 */
+	.quad 0x00cff2000000ffff        /* 0x18: data, DPL 3 */
+	.quad 0x00affa000000ffff        /* 0x20: 64-bit code, DPL 3 */
+gdt_tss:
+	.quad 0, 0                      /* 0x28: 64-bit TSS, built by start64 */
 gdt_end:
 gdt_desc:
 	.word gdt_end - gdt - 1
 	.quad gdt
 
+idt_desc:
+	.word TRAP_IDT_VECTORS * TRAP_GATE_SIZE - 1
+	.quad trap_idt
+
+	.bss
+	.p2align 4
+	.globl trap_idt
+trap_idt:
+	.skip TRAP_IDT_VECTORS * TRAP_GATE_SIZE
+
+	.data
+/* 64-bit TSS (Intel SDM Vol. 3 §8.7): RSP0, the stack the CPU switches to
+ * when an exception or interrupt arrives at CPL 3, and the I/O permission
+ * bitmap (§19.5.2): a clear bit lets CPL 3 use that port; every port is
+ * open. The byte after the bitmap must be all ones. */
+	.p2align 4
+tss:
+	.long 0
+	.quad kstack_top                /* rsp0 */
+	.quad 0, 0                      /* rsp1, rsp2 */
+	.quad 0                         /* reserved */
+	.quad 0, 0, 0, 0, 0, 0, 0       /* ist1-7 */
+	.quad 0                         /* reserved */
+	.word 0, TSS_SIZE               /* reserved, I/O map base */
+	.fill 65536 / 8, 1, 0           /* I/O bitmap: every port open */
+	.byte 0xff
+tss_end:
+	.if tss_end - tss != TSS_LIMIT + 1
+	.error "the 64-bit TSS is 104 bytes and the I/O bitmap"
+	.endif
+
 /* Identity map of 0..4 GiB: PML4[0] -> PDPT; PDPT[0..3] -> four page
- * directories of 2 MiB pages. The top 2 GiB (MMIO: ECAM - at 0xb0000000 on
+ * directories of 2 MiB pages, all user-accessible (PTE_U: the C code runs
+ * at CPL 3; CR4.SMEP/SMAP stay off, so ring 0 may use them too). The top 2 GiB (MMIO: ECAM - at 0xb0000000 on
  * QEMU q35 -, PCI BARs, the local APIC; the exitlab VMM keeps RAM below
  * 2 GiB) are mapped uncached. GAS comparisons give -1 for true. */
 	.section .data.pagetables, "aw"
 	.p2align 12
-pml4:	.quad pdpt + (PTE_P | PTE_W)
+pml4:	.quad pdpt + (PTE_P | PTE_W | PTE_U)
 	.fill 511, 8, 0
-pdpt:	.quad pd + (PTE_P | PTE_W), pd + 0x1000 + (PTE_P | PTE_W)
-	.quad pd + 0x2000 + (PTE_P | PTE_W), pd + 0x3000 + (PTE_P | PTE_W)
+pdpt:	.quad pd + (PTE_P | PTE_W | PTE_U), pd + 0x1000 + (PTE_P | PTE_W | PTE_U)
+	.quad pd + 0x2000 + (PTE_P | PTE_W | PTE_U), pd + 0x3000 + (PTE_P | PTE_W | PTE_U)
 	.fill 508, 8, 0
 pd:
 	.set i, 0
 	.rept 2048
-	.quad (i << 21) | PTE_P | PTE_W | PTE_PS | ((i >= 1024) & (PTE_PCD | PTE_PWT))
+	.quad (i << 21) | PTE_P | PTE_W | PTE_U | PTE_PS | ((i >= 1024) & (PTE_PCD | PTE_PWT))
 	.set i, i + 1
 	.endr
 
@@ -196,3 +303,5 @@ pd:
 	.p2align 4
 stack:	.skip STACK_SIZE
 stack_top:
+kstack:	.skip KSTACK_SIZE               /* CPL 0: exceptions, interrupts, ring0_call */
+kstack_top:

@@ -47,6 +47,15 @@ static int action_exit(const char *val, size_t len, bool dry_run)
 	return EXITLAB_EXIT_OK;
 }
 
+/* No IDT: int3 cannot be delivered, nor can the #GP, nor the #DF. */
+static uint64_t fault_triple_ring0(uint64_t unused)
+{
+	static const struct __attribute__((packed)) { uint16_t limit; uint64_t base; } none = { 0, 0 };
+
+	__asm__ volatile("lidt %0; int3" ::"m"(none));
+	return 0;
+}
+
 static int action_fault(const char *val, size_t len, bool dry_run)
 {
 	static const char *const kinds[] = { "ud", "pf", "triple", "hlt" };
@@ -70,15 +79,11 @@ static int action_fault(const char *val, size_t len, bool dry_run)
 		/* Only the low 4 GiB are mapped (entry.S): 1 TiB is not. */
 		(void)mmio_read32(0x10000000000ull);
 		break;
-	case 2: {
-		/* No IDT: int3 cannot be delivered, nor can the #GP, nor the #DF. */
-		struct __attribute__((packed)) { uint16_t limit; uint64_t base; } none = { 0, 0 };
-		__asm__ volatile("lidt %0; int3" ::"m"(none));
+	case 2:
+		ring0_call(fault_triple_ring0, 0);
 		break;
-	}
 	case 3:
-		__asm__ volatile("cli; hlt");
-		break;
+		trap_halt();
 	}
 	panic("fault=%.*s did not fault", (int)len, val);
 }
@@ -98,8 +103,7 @@ static int action_wait(const char *val, size_t len, bool dry_run)
 		return EXITLAB_EXIT_OK;
 	printf("wait: halted with interrupts off until the VMM ends the VM\n");
 	console_flush();
-	for (;;)
-		__asm__ volatile("cli; hlt");
+	trap_halt();
 }
 
 static int action_help(const char *val, size_t len, bool dry_run);

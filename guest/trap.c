@@ -6,6 +6,9 @@
  * always sees the same struct trap_frame. Vectors 32-63 are for device
  * interrupts: a driver installs a handler with trap_set_handler(), and
  * trap_handle() returns to the interrupted code after it (entry.S irets).
+ * Vector 3 (#BP) is ring0_call's gate, the only one that CPL 3 may use.
+ * Everything here runs at CPL 0, where every instruction is emulated on a
+ * software KVM: handlers are kept short.
  */
 #include "trap.h"
 
@@ -25,12 +28,15 @@ _Static_assert(sizeof(struct idt_gate) == 16, "64-bit IDT gate");
 _Static_assert(sizeof(struct trap_frame) == 22 * 8, "matches trap_common in entry.S");
 
 #define GDT_CODE64 0x08
-#define GATE_INTERRUPT 0x8e
+#define GATE_INTERRUPT 0x8e      /* present, DPL 0: CPU and devices only */
+#define GATE_INTERRUPT_USER 0xee /* present, DPL 3: INT from CPL 3 too */
 
-#define IDT_VECTORS 64 /* 32 exceptions, 32 device vectors */
-static struct idt_gate idt[IDT_VECTORS] __attribute__((aligned(16)));
+#define IDT_VECTORS TRAP_IDT_VECTORS
+extern struct idt_gate trap_idt[IDT_VECTORS]; /* entry.S: in BSS, loaded by LIDT */
+_Static_assert(sizeof(struct idt_gate) == TRAP_GATE_SIZE, "entry.S reserves the IDT");
 
 extern const uintptr_t trap_stub_table[64]; /* entry.S */
+extern const char trap_ring0_entry[];      /* entry.S */
 static trap_handler_fn *handlers[IDT_VECTORS];
 
 static const char *const exception_names[32] = {
@@ -43,12 +49,12 @@ static const char *const exception_names[32] = {
 
 /* A gate is built in two registers and stored with two 8-byte writes:
  * under a software KVM every store is emulated, so few and wide is fast. */
-static void idt_set(int vector, const void *handler)
+static void idt_set(int vector, const void *handler, uint8_t type)
 {
 	uint64_t a = (uintptr_t)handler;
-	uint64_t lo = (a & 0xffff) | (uint64_t)GDT_CODE64 << 16 | (uint64_t)GATE_INTERRUPT << 40 |
+	uint64_t lo = (a & 0xffff) | (uint64_t)GDT_CODE64 << 16 | (uint64_t)type << 40 |
 		      (a >> 16 & 0xffff) << 48;
-	volatile uint64_t *gate = (volatile uint64_t *)&idt[vector];
+	volatile uint64_t *gate = (volatile uint64_t *)&trap_idt[vector];
 
 	gate[0] = lo;
 	gate[1] = a >> 32;
@@ -56,26 +62,42 @@ static void idt_set(int vector, const void *handler)
 
 void trap_init(void)
 {
-	struct __attribute__((packed)) {
-		uint16_t limit;
-		uint64_t base;
-	} idtr = { sizeof(idt) - 1, (uintptr_t)idt };
-
-	/* Only the 32 exception vectors now; device vectors when a driver
-	 * asks. An interrupt on an empty gate raises #NP, one beyond the limit
-	 * #GP, whose error codes name the vector (index << 3 | 2): reported
-	 * like any exception. Filling 256 gates would cost milliseconds on a
-	 * software KVM. */
+	/* Only the 32 exception vectors now, #BP's for ring0_call; device vectors
+	 * when a driver asks. An interrupt on an empty gate raises #NP, one
+	 * beyond the limit #GP, whose error codes name the vector (index << 3
+	 * | 2): reported like any exception. */
 	for (int v = 0; v < 32; v++)
-		idt_set(v, (const void *)trap_stub_table[v]);
-	__asm__ volatile("lidt %0" ::"m"(idtr));
+		idt_set(v, (const void *)trap_stub_table[v], GATE_INTERRUPT);
+	idt_set(TRAP_RING0_VECTOR, trap_ring0_entry, GATE_INTERRUPT_USER);
 }
 
 void trap_set_handler(unsigned vector, trap_handler_fn *fn)
 {
 	assert(vector >= 32 && vector < IDT_VECTORS);
 	handlers[vector] = fn;
-	idt_set((int)vector, (const void *)trap_stub_table[vector]);
+	idt_set((int)vector, (const void *)trap_stub_table[vector], GATE_INTERRUPT);
+}
+
+/* STI's one-instruction shadow: an interrupt already pending is taken at
+ * the HLT, so none can slip in between the caller's check and the sleep. */
+static uint64_t wait_interrupt_ring0(uint64_t unused)
+{
+	__asm__ volatile("sti; hlt; cli" ::: "memory");
+	return 0;
+}
+
+void trap_wait_interrupt(void) { ring0_call(wait_interrupt_ring0, 0); }
+
+__attribute__((noreturn)) static uint64_t halt_ring0(uint64_t unused)
+{
+	for (;;)
+		__asm__ volatile("cli; hlt");
+}
+
+void trap_halt(void)
+{
+	ring0_call(halt_ring0, 0);
+	__builtin_unreachable();
 }
 
 void trap_handle(struct trap_frame *f);
@@ -89,8 +111,8 @@ void trap_handle(struct trap_frame *f)
 	if (f->vector < 32)
 		name = exception_names[f->vector] ? exception_names[f->vector] : "reserved";
 
-	printf("exception: vector %lu (%s) error 0x%lx rip 0x%lx rsp 0x%lx rflags 0x%lx\n", f->vector,
-	       name, f->error, f->rip, f->rsp, f->rflags);
+	printf("exception: vector %lu (%s) error 0x%lx rip 0x%lx rsp 0x%lx rflags 0x%lx cpl %lu\n",
+	       f->vector, name, f->error, f->rip, f->rsp, f->rflags, f->cs & 3);
 	if (f->vector == 14) {
 		uint64_t cr2;
 		__asm__ volatile("mov %%cr2, %0" : "=r"(cr2));

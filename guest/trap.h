@@ -1,12 +1,16 @@
 /*
  * trap.h - the guest's IDT. Every exception is reported (vector, name,
- * error code, rip, cr2 for #PF) and ends the VM with EXITLAB_EXIT_EXCEPTION:
- * a fault never becomes a silent hang or a triple fault.
+ * error code, rip, ring, cr2 for #PF) and ends the VM with
+ * EXITLAB_EXIT_EXCEPTION: a fault never becomes a silent hang or a triple
+ * fault. Also the way from the guest's C code, which runs at CPL 3
+ * (entry.S), to the few instructions that need CPL 0: ring0_call().
  */
 #ifndef GUEST_TRAP_H
 #define GUEST_TRAP_H
 
 #include <stdint.h>
+
+#include "trap_vectors.h"
 
 struct trap_frame {
 	uint64_t r15, r14, r13, r12, r11, r10, r9, r8;
@@ -15,7 +19,31 @@ struct trap_frame {
 	uint64_t rip, cs, rflags, rsp, ss; /* pushed by the CPU */
 };
 
+/* Fills the exception gates and ring0_call's (entry.S loaded the IDT). */
 void trap_init(void);
+
+/* Runs fn(arg) at CPL 0, interrupts off, and returns its result: for HLT,
+ * MSRs and descriptor tables. Works from CPL 0 too. The stub
+ * (trap_ring0_entry in entry.S) saves nothing, so everything the C ABI
+ * lets a callee clobber is clobbered here. */
+typedef uint64_t ring0_fn(uint64_t arg);
+static inline uint64_t ring0_call(ring0_fn *fn, uint64_t arg)
+{
+	uint64_t rax = (uintptr_t)fn;
+	uint64_t rsi = TRAP_RING0_MARKER;
+
+	__asm__ volatile("int3"
+			 : "+a"(rax), "+D"(arg), "+S"(rsi)
+			 :
+			 : "rcx", "rdx", "r8", "r9", "r10", "r11", "memory", "cc");
+	return rax;
+}
+
+/* Sleeps in HLT until an interrupt has been taken; call with interrupts
+ * off, returns with them off. */
+void trap_wait_interrupt(void);
+/* Halts with interrupts off, for good: the VMM sees a HLT exit. */
+__attribute__((noreturn)) void trap_halt(void);
 
 /* A device interrupt handler: runs with interrupts off, must EOI. */
 typedef void trap_handler_fn(unsigned vector);
