@@ -21,6 +21,7 @@
 #include "lib.h"
 #include "pci.h"
 #include "testdev.h"
+#include "trap.h"
 #include "tsc.h"
 #include "virtio_dev.h"
 
@@ -53,6 +54,16 @@ static void run_cpuid(unsigned n)
 {
 	for (unsigned i = 0; i < n; i++)
 		(void)cpuid(0, 0);
+}
+
+static uint64_t ring0_nop(uint64_t arg) { return arg; }
+
+/* Not an exit on hardware virtualization: INT3 to the guest's own ring 0
+ * and IRETQ back, what every HLT and MSR access of the guest pays on top. */
+static void run_ring0(unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		(void)ring0_call(ring0_nop, i);
 }
 
 /* The UART scratch register: a userspace-emulated port with no side
@@ -105,6 +116,7 @@ static const char *prep_io2(void) { return testdev_bench_prepare(true, 2); }
 static const struct bench_test tests[] = {
 	{ "tsc", "no exit: the cost of the timing loop itself", run_tsc, NULL, 0 },
 	{ "cpuid", "CPUID leaf 0, always intercepted", run_cpuid, NULL, 0 },
+	{ "ring0", "ring0_call: INT3 to the guest's CPL 0 and IRETQ back (no VMM involved)", run_ring0, NULL, 0 },
 	{ "pio_write", "OUT to COM1 scratch, handled in VMM userspace", run_pio_write, NULL, 0 },
 	{ "pio_read", "IN from COM1 scratch, handled in VMM userspace", run_pio_read, NULL, 0 },
 	{ "cfg_cf8", "config dword read of 00:00.0 through 0xCF8/0xCFC", run_cfg_cf8, NULL, 0 },

@@ -58,10 +58,11 @@ static uint64_t fault_triple_ring0(uint64_t unused)
 
 static int action_fault(const char *val, size_t len, bool dry_run)
 {
-	static const char *const kinds[] = { "ud", "pf", "triple", "hlt" };
+	static const char *const kinds[] = { "ud", "pf", "triple", "hlt", "bp" };
 	static const char *const what[] = {
 		"raising #UD (ud2)", "raising #PF (load from an unmapped address)",
 		"triple-faulting (empty IDT, then int3)", "halting with interrupts off (the VMM sees HLT)",
+		"raising #BP (int3 without ring0_call's marker)",
 	};
 	int k = word_find(val, len, kinds, ARRAY_SIZE(kinds));
 
@@ -84,6 +85,9 @@ static int action_fault(const char *val, size_t len, bool dry_run)
 		break;
 	case 3:
 		trap_halt();
+	case 4:
+		__asm__ volatile("int3" ::"S"(0) : "memory");
+		break;
 	}
 	panic("fault=%.*s did not fault", (int)len, val);
 }
@@ -110,7 +114,7 @@ static int action_help(const char *val, size_t len, bool dry_run);
 
 static const struct action actions[] = {
 	{ "exit", true, action_exit, "exit=N: stop here with status N (0-123)" },
-	{ "fault", true, action_fault, "fault=ud|pf|triple|hlt: fail on purpose (for tests)" },
+	{ "fault", true, action_fault, "fault=ud|pf|triple|hlt|bp: fail on purpose (for tests)" },
 	{ "bench", true, bench_action, "bench=LIST: time exits (comma-separated; all; help)" },
 	{ "bench.samples", true, bench_samples_action, "bench.samples=N: samples per benchmark" },
 	{ "pci", true, action_pci,

@@ -4,7 +4,7 @@
 # command-line errors, deliberate faults, --stats, --timeout.
 source "$(dirname "$0")/lib/tap.sh"
 kvm_usable || skip_all "/dev/kvm is missing or not usable by $(id -un): the VMM needs KVM"
-plan 28
+plan 31
 
 boot_vmm --mem 32M "$GUEST"
 check "plain boot exits 0" rc_is 0
@@ -39,6 +39,10 @@ check "malformed value is named" has "^error: exit: 'banana' is not a status"
 boot_vmm --append "fault=ud" "$GUEST"
 check "fault=ud: failure status 3" rc_is 3
 check "fault=ud: report names #UD with rip" has '^exception: vector 6 \(#UD invalid opcode\) error 0x0 rip 0x[0-9a-f]+'
+check "fault=ud: the guest's C code runs at CPL 3" has '^exception: vector 6 .* cpl 3$'
+boot_vmm --append "fault=bp" "$GUEST"
+check "fault=bp: a stray INT3 is reported as #BP, not taken for a ring0_call" \
+	eval 'rc_is 3 && has "^exception: vector 3 \(#BP breakpoint\) .* cpl 3$"'
 boot_vmm --append "fault=pf" "$GUEST"
 check "fault=pf: failure status 3" rc_is 3
 check "fault=pf: report names #PF and cr2" has '^exception: page fault address \(cr2\) 0x10000000000$'
@@ -59,6 +63,7 @@ check "--stats reports the VMM's peak RSS" has '^stats: vmm peak RSS [1-9][0-9]+
 boot_vmm --timeout 1 --append "bench=all bench.samples=255 bench=all bench=all" "$GUEST"
 check "--timeout stops a long run with 124" eval 'rc_is 124 && has "^vmm: timed out after 1 s"'
 
-boot_vmm --append "bench.samples=5 bench=cpuid,pio_read" "$GUEST"
+boot_vmm --append "bench.samples=5 bench=cpuid,pio_read,ring0" "$GUEST"
 check "bench lines carry name, iterations, cycles and ns" \
 	eval 'rc_is 0 && has "^bench cpuid iters=2560 cycles=[0-9]+ ns=[0-9]+\.[0-9] p10_ns=" && has "^bench pio_read iters=2560 "'
+check "bench ring0: ring0_call goes to CPL 0 and back, 2560 times" has '^bench ring0 iters=2560 cycles=[1-9][0-9]* ns='
