@@ -25,9 +25,13 @@
 #define APIC_TIMER_DIVIDE 0x3e0
 #define APIC_TIMER_DIVIDE_BY_1 0xb
 #define APIC_LVT_MASKED (1u << 16)
+#define APIC_LVT_PERIODIC (1u << 17)
 #define APIC_WATCHDOG_VECTOR 0x3e
-/* One-shot watchdog for apic_wait(): ~100 ms at the 1 GHz APIC bus clock
- * KVM and QEMU emulate (slower on real hardware: it only bounds a wait). */
+/* Periodic watchdog for apic_wait(): ~100 ms at the 1 GHz APIC bus clock
+ * KVM and QEMU emulate (slower on real hardware: it only bounds a wait).
+ * Armed once, not per wait: each APIC register write is an exit. A tick
+ * that comes while interrupts are off waits, pending, for the next
+ * apic_wait(), which then returns at once: its caller looks again. */
 #define APIC_WATCHDOG_TICKS 100000000u
 
 static uintptr_t base;
@@ -81,10 +85,9 @@ void apic_wait(void)
 	if (!armed) {
 		trap_set_handler(APIC_WATCHDOG_VECTOR, apic_watchdog_irq);
 		mmio_write32(base + APIC_TIMER_DIVIDE, APIC_TIMER_DIVIDE_BY_1);
+		mmio_write32(base + APIC_LVT_TIMER, APIC_WATCHDOG_VECTOR | APIC_LVT_PERIODIC);
+		mmio_write32(base + APIC_TIMER_INITIAL, APIC_WATCHDOG_TICKS);
 		armed = true;
 	}
-	mmio_write32(base + APIC_LVT_TIMER, APIC_WATCHDOG_VECTOR); /* one-shot */
-	mmio_write32(base + APIC_TIMER_INITIAL, APIC_WATCHDOG_TICKS);
 	trap_wait_interrupt();
-	mmio_write32(base + APIC_TIMER_INITIAL, 0);
 }

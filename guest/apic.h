@@ -16,8 +16,9 @@ int apic_init(void);
 uint64_t apic_msi_address(void);
 uint32_t apic_msi_data(uint8_t vector);
 void apic_eoi(void);
-/* Sleeps until an interrupt arrives, or about 100 ms pass (a one-shot
- * APIC timer watchdog). Call with interrupts off; returns with them off. */
+/* Sleeps until an interrupt arrives, at most about 100 ms (the next tick
+ * of a periodic APIC timer watchdog). Call with interrupts off; returns
+ * with them off. */
 void apic_wait(void);
 
 #endif

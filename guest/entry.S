@@ -179,10 +179,42 @@ trap_stub_\vec:
 .irp v, 8,10,11,12,13,14,17,21,29,30
 	TRAP_ERR \v
 .endr
-/* Vectors 32-63: device interrupts (MSI-X), installed by trap_set_handler. */
+/* Vectors 32-63: device interrupts (MSI-X), installed by trap_set_handler.
+ * The guest takes them only in trap_wait_ring0's STI; HLT (interrupts are
+ * off everywhere else), whose caller keeps nothing in the registers a C
+ * function may clobber: there, the stub saves nothing, calls the handler
+ * and returns. At CPL 0 every instruction is emulated on a software KVM,
+ * a microsecond or more each, per interrupt. An interrupt taken anywhere
+ * else goes the whole way through trap_common. */
+.macro TRAP_IRQ vec
+	.globl trap_stub_\vec
+trap_stub_\vec:
+	cmpq $trap_wait_resume, (%rsp)  /* the interrupted RIP */
+	jne 1f
+	sub $8, %rsp                    /* five words pushed: align the call */
+	mov $\vec, %edi
+	call *(trap_handlers + 8 * \vec)
+	add $8, %rsp
+	iretq
+1:	push $0
+	push $\vec
+	jmp trap_common
+.endm
 .irp v, 32,33,34,35,36,37,38,39,40,41,42,43,44,45,46,47,48,49,50,51,52,53,54,55,56,57,58,59,60,61,62,63
-	TRAP_NOERR \v
+	TRAP_IRQ \v
 .endr
+
+/* ring0_fn (trap.h) that sleeps until an interrupt: STI's one-instruction
+ * shadow means one already pending is taken at the HLT, so none slips in
+ * between the caller's check and the sleep. */
+	.globl trap_wait_ring0
+trap_wait_ring0:
+	sti
+	hlt
+trap_wait_resume:
+	cli
+	xor %eax, %eax
+	ret
 
 	.section .rodata
 	.p2align 3

@@ -37,7 +37,10 @@ _Static_assert(sizeof(struct idt_gate) == TRAP_GATE_SIZE, "entry.S reserves the 
 
 extern const uintptr_t trap_stub_table[64]; /* entry.S */
 extern const char trap_ring0_entry[];      /* entry.S */
-static trap_handler_fn *handlers[IDT_VECTORS];
+/* Device interrupt handlers; entry.S's device stubs call through it. */
+extern trap_handler_fn *trap_handlers[IDT_VECTORS];
+trap_handler_fn *trap_handlers[IDT_VECTORS];
+extern ring0_fn trap_wait_ring0; /* entry.S: STI; HLT; CLI */
 
 static const char *const exception_names[32] = {
 	"#DE divide error", "#DB debug", "NMI", "#BP breakpoint", "#OF overflow",
@@ -74,19 +77,11 @@ void trap_init(void)
 void trap_set_handler(unsigned vector, trap_handler_fn *fn)
 {
 	assert(vector >= 32 && vector < IDT_VECTORS);
-	handlers[vector] = fn;
+	trap_handlers[vector] = fn;
 	idt_set((int)vector, (const void *)trap_stub_table[vector], GATE_INTERRUPT);
 }
 
-/* STI's one-instruction shadow: an interrupt already pending is taken at
- * the HLT, so none can slip in between the caller's check and the sleep. */
-static uint64_t wait_interrupt_ring0(uint64_t unused)
-{
-	__asm__ volatile("sti; hlt; cli" ::: "memory");
-	return 0;
-}
-
-void trap_wait_interrupt(void) { ring0_call(wait_interrupt_ring0, 0); }
+void trap_wait_interrupt(void) { ring0_call(trap_wait_ring0, 0); }
 
 __attribute__((noreturn)) static uint64_t halt_ring0(uint64_t unused)
 {
@@ -103,8 +98,8 @@ void trap_halt(void)
 void trap_handle(struct trap_frame *f);
 void trap_handle(struct trap_frame *f)
 {
-	if (f->vector < IDT_VECTORS && handlers[f->vector]) {
-		handlers[f->vector](f->vector);
+	if (f->vector < IDT_VECTORS && trap_handlers[f->vector]) {
+		trap_handlers[f->vector](f->vector);
 		return;
 	}
 	const char *name = "unexpected vector";
