@@ -14,10 +14,10 @@
  * natively. The TSS's I/O bitmap lets ring 3 use IN and OUT (not IOPL 3:
  * this host's KVM drops IOPL at the first exit); CPUID, RDTSC and MMIO work
  * there anyway, so every exit the benchmarks time is the same exit. What
- * needs ring 0 (HLT, MSRs, LIDT) goes through ring0_call()
- * (trap.h): an INT to a DPL-3 gate whose stub, trap_ring0_entry below,
- * calls a function at CPL 0. Exceptions and interrupts run at CPL 0 on
- * kstack (the TSS's RSP0).
+ * needs ring 0 later (HLT, MSRs) goes through ring0_call() (trap.h): an
+ * INT3 through #BP's gate, which has DPL 3, to trap_ring0_entry below,
+ * which calls a function at CPL 0. Exceptions and interrupts run at CPL 0
+ * on kstack (the TSS's RSP0).
  *
  * The page tables are built by the assembler, not at run time: they arrive
  * in the image like any data. Every instruction before the drop to ring 3

@@ -7,8 +7,8 @@
  * interrupts: a driver installs a handler with trap_set_handler(), and
  * trap_handle() returns to the interrupted code after it (entry.S irets).
  * Vector 3 (#BP) is ring0_call's gate, the only one that CPL 3 may use.
- * Everything here runs at CPL 0, where every instruction is emulated on a
- * software KVM: handlers are kept short.
+ * The handlers run at CPL 0, where every instruction is emulated on a
+ * software KVM: they are kept short. Filling gates needs no privilege.
  */
 #include "trap.h"
 
@@ -50,8 +50,7 @@ static const char *const exception_names[32] = {
 	"#MC machine check", "#XM SIMD error", "#VE virtualization", "#CP control protection",
 };
 
-/* A gate is built in two registers and stored with two 8-byte writes:
- * under a software KVM every store is emulated, so few and wide is fast. */
+/* A gate is built in two registers and stored with two 8-byte writes. */
 static void idt_set(int vector, const void *handler, uint8_t type)
 {
 	uint64_t a = (uintptr_t)handler;
