@@ -200,8 +200,13 @@ static void pci_bars_size(struct pci_func *f)
 		uint32_t mask = pci_bar_probe(f->bdf, reg, &orig);
 		uint64_t m;
 
-		if (mask == 0 || mask == 0xffffffff) /* unimplemented, or nobody there */
+		if (mask == 0) /* unimplemented */
 			continue;
+		if (mask == 0xffffffff) { /* the function is there (it has an ID): a broken BAR */
+			printf("error: pci %02x:%02x.%x: bar%u reads 0xffffffff (I/O with reserved bit 1 set): "
+			       "not a BAR, ignored\n", PCI_BDF_BUS(f->bdf), PCI_BDF_DEV(f->bdf), PCI_BDF_FN(f->bdf), i);
+			continue;
+		}
 		b->type = (uint8_t)pci_parse_bar_decode(mask);
 		if (b->type == PCI_PARSE_BAR_IO) {
 			m = mask & PCI_BASE_ADDRESS_IO_MASK;
@@ -228,12 +233,30 @@ static void pci_bars_size(struct pci_func *f)
 
 static void pci_bus_scan(unsigned bus, unsigned depth);
 
+/* Gives the bridge at bdf (on `bus`) secondary bus `sec`, subordinate 0xff
+ * for now; false if the bridge does not keep the number. */
+static bool pci_bridge_number(uint16_t bdf, unsigned bus, unsigned sec)
+{
+	pci_cfg_write8(bdf, PCI_PRIMARY_BUS, (uint8_t)bus);
+	pci_cfg_write8(bdf, PCI_SECONDARY_BUS, (uint8_t)sec);
+	pci_cfg_write8(bdf, PCI_SUBORDINATE_BUS, 0xff);
+	unsigned got = pci_cfg_read8(bdf, PCI_SECONDARY_BUS);
+	if (got == sec)
+		return true;
+	printf("error: pci %02x:%02x.%x: bridge ignores its bus numbers (secondary reads %02x after writing %02x): "
+	       "not walked behind\n", bus, PCI_BDF_DEV(bdf), PCI_BDF_FN(bdf), got, sec);
+	return false;
+}
+
 /*
  * A PCI-to-PCI bridge (PCI-to-PCI Bridge Architecture 1.2 §3.2.5.2-4):
- * walk the bus behind it. If firmware did not number it (secondary 0, or
- * not above us, or a bus already seen), give it the next free number with
- * subordinate 0xff while its subtree is walked, then close subordinate down
- * to the last bus found behind it.
+ * walk the bus behind it. Firmware's numbers are kept if they make sense:
+ * a secondary bus above ours and not walked yet (a secondary of 0 on bus 0
+ * would walk bus 0 again), a subordinate not below it. Otherwise - not
+ * numbered (all 0), or numbered wrong, which is said - give it the next
+ * free number with subordinate 0xff while its subtree is walked, then close
+ * subordinate down to the last bus found behind it. A bridge that does not
+ * keep the number it is given is not walked: it forwards nothing we know.
  */
 static void pci_bridge_scan(unsigned idx, unsigned depth)
 {
@@ -241,26 +264,30 @@ static void pci_bridge_scan(unsigned idx, unsigned depth)
 	unsigned bus = PCI_BDF_BUS(f->bdf);
 	unsigned sec = pci_cfg_read8(f->bdf, PCI_SECONDARY_BUS);
 	unsigned sub = pci_cfg_read8(f->bdf, PCI_SUBORDINATE_BUS);
+	bool seen = buses_seen[sec / 32] & (1u << (sec % 32));
+	bool firmware_ok = sec > bus && sub >= sec && !seen;
 
-	if (sec > bus && !(buses_seen[sec / 32] & (1u << (sec % 32)))) {
-		if (sub < sec)
-			sub = sec;
+	if (!firmware_ok && (sec || sub))
+		printf("error: pci %02x:%02x.%x: bridge's buses %02x-%02x: %s; renumbering it\n", bus,
+		       PCI_BDF_DEV(f->bdf), PCI_BDF_FN(f->bdf), sec, sub,
+		       sec <= bus  ? "the secondary bus is not above the bridge's own (a walk there would loop)"
+		       : sub < sec ? "the subordinate bus is below the secondary"
+				   : "the secondary bus was walked already");
+	if (firmware_ok) {
 		if (next_bus <= sub)
 			next_bus = sub + 1;
 		pci_bus_scan(sec, depth + 1);
-	} else if (next_bus < 256) {
+	} else if (next_bus < 256 && pci_bridge_number(f->bdf, bus, next_bus)) {
 		sec = next_bus++;
-		pci_cfg_write8(f->bdf, PCI_PRIMARY_BUS, (uint8_t)bus);
-		pci_cfg_write8(f->bdf, PCI_SECONDARY_BUS, (uint8_t)sec);
-		pci_cfg_write8(f->bdf, PCI_SUBORDINATE_BUS, 0xff);
 		pci_bus_scan(sec, depth + 1);
 		sub = next_bus - 1;
 		pci_cfg_write8(f->bdf, PCI_SUBORDINATE_BUS, (uint8_t)sub);
 		printf("pci %02x:%02x.%x: bridge numbered: buses %02x-%02x behind it\n", bus, PCI_BDF_DEV(f->bdf),
 		       PCI_BDF_FN(f->bdf), sec, sub);
 	} else {
-		printf("pci %02x:%02x.%x: no bus number left for the bridge\n", bus, PCI_BDF_DEV(f->bdf),
-		       PCI_BDF_FN(f->bdf));
+		if (next_bus == 256)
+			printf("pci %02x:%02x.%x: no bus number left for the bridge\n", bus, PCI_BDF_DEV(f->bdf),
+			       PCI_BDF_FN(f->bdf));
 		sec = sub = 0;
 	}
 	f->secondary = (uint8_t)sec;
@@ -342,8 +369,40 @@ static void pci_window_carve(uint64_t *lo, uint64_t *hi, uint64_t a, uint64_t b)
 		*lo = b;
 }
 
+/* Does [a, a + size) meet [lo, hi)? One that wraps past 2^64 meets
+ * everything above a. */
+static bool pci_range_meets(uint64_t a, uint64_t size, uint64_t lo, uint64_t hi)
+{
+	return a < hi && (a + size > lo || a + size < a);
+}
+
+/* A memory BAR placed over RAM or the ECAM window (by firmware, or by a
+ * device that says so) would send our stores to its "registers" there:
+ * forget its address, so it is assigned afresh like one left at 0. */
+static void pci_bar_check_placement(struct pci_func *f, unsigned i, const struct hvm_start_info *si)
+{
+	struct pci_bar *b = &f->bars[i];
+	const struct hvm_memmap_table_entry *e = (const void *)(uintptr_t)si->memmap_paddr;
+	const char *what = NULL;
+
+	if (!b->size || !b->addr || b->type == PCI_PARSE_BAR_IO)
+		return;
+	if (have_mcfg && pci_range_meets(b->addr, b->size, mcfg.base,
+					 mcfg.base + ((uint64_t)mcfg.end_bus + 1) * (1 << 20)))
+		what = "the ECAM window";
+	for (uint32_t k = 0; !what && si->version >= 1 && e && k < si->memmap_entries && k < 128; k++)
+		if (e[k].type == HVM_MEMMAP_TYPE_RAM &&
+		    pci_range_meets(b->addr, b->size, e[k].addr, e[k].addr + e[k].size))
+			what = "RAM";
+	if (!what)
+		return;
+	printf("error: pci %02x:%02x.%x: bar%u at 0x%lx/0x%lx overlaps %s: not used there, reassigned\n",
+	       PCI_BDF_BUS(f->bdf), PCI_BDF_DEV(f->bdf), PCI_BDF_FN(f->bdf), i, b->addr, b->size, what);
+	b->addr = 0;
+}
+
 /* The windows, minus ECAM and anything in the memory map, starting above
- * every BAR firmware placed in them. */
+ * every BAR firmware placed in them (and not over RAM or ECAM). */
 static void pci_windows_init(const struct hvm_start_info *si)
 {
 	uint64_t lo = PCI_MEM_WINDOW_START, hi = PCI_MEM_WINDOW_END;
@@ -353,6 +412,9 @@ static void pci_windows_init(const struct hvm_start_info *si)
 		pci_window_carve(&lo, &hi, mcfg.base, mcfg.base + ((uint64_t)mcfg.end_bus + 1) * (1 << 20));
 	for (uint32_t i = 0; si->version >= 1 && e && i < si->memmap_entries && i < 128; i++)
 		pci_window_carve(&lo, &hi, e[i].addr, e[i].addr + e[i].size);
+	for (unsigned i = 0; i < nfuncs; i++)
+		for (unsigned j = 0; j < funcs[i].nbars; j++)
+			pci_bar_check_placement(&funcs[i], j, si);
 	mem_win = (struct pci_window){ lo, hi };
 	io_win = (struct pci_window){ PCI_IO_WINDOW_START, PCI_IO_WINDOW_END };
 	for (unsigned i = 0; i < nfuncs; i++) {
@@ -385,12 +447,23 @@ static void pci_bar_assign(struct pci_func *f, unsigned i)
 		return;
 	}
 	w->next = a + b->size;
-	b->addr = a;
-	b->assigned = true;
-	nassigned++;
 	pci_cfg_write32(f->bdf, reg, (uint32_t)a); /* the low type bits are read-only */
 	if (b->type == PCI_PARSE_BAR_MEM64)
 		pci_cfg_write32(f->bdf, reg + 4, (uint32_t)(a >> 32));
+	/* Read it back: a BAR that does not keep its address decodes elsewhere. */
+	uint64_t got = pci_cfg_read32(f->bdf, reg) &
+		       (b->type == PCI_PARSE_BAR_IO ? PCI_BASE_ADDRESS_IO_MASK : PCI_BASE_ADDRESS_MEM_MASK);
+	if (b->type == PCI_PARSE_BAR_MEM64)
+		got |= (uint64_t)pci_cfg_read32(f->bdf, reg + 4) << 32;
+	if (got != a) {
+		printf("error: pci %02x:%02x.%x: bar%u reads 0x%lx after we wrote 0x%lx: left unassigned\n",
+		       PCI_BDF_BUS(f->bdf), PCI_BDF_DEV(f->bdf), PCI_BDF_FN(f->bdf), i, got, a);
+		nassign_failed++;
+		return;
+	}
+	b->addr = a;
+	b->assigned = true;
+	nassigned++;
 }
 
 /* Opens a bridge's I/O or memory window to [start, end), merged with what
@@ -609,7 +682,7 @@ static void pci_func_print(const struct pci_func *f)
 		printf("%s bar%u=%s:0x%lx/0x%lx%s%s%s\n", who, i,
 		       b->type == PCI_PARSE_BAR_IO ? "io" : b->type == PCI_PARSE_BAR_MEM64 ? "mem64" : "mem32", b->addr,
 		       b->size, b->prefetchable ? " pf" : "", b->assigned ? " assigned" : "",
-		       b->addr + b->size > (1ull << 32) ? " above-4g" : "");
+		       b->addr >= (1ull << 32) || b->size > (1ull << 32) - b->addr ? " above-4g" : "");
 	}
 
 	pci_cfg_read_decode(f->bdf);

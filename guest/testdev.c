@@ -15,11 +15,13 @@
 #include "exitlab_abi.h"
 #include "lib.h"
 #include "pci.h"
+#include "pci_parse.h"
 #include "virtio_dev.h"
 
 #define TESTDEV_VENDOR 0x1b36
 #define TESTDEV_DEVICE 0x0005
 #define TESTDEV_MAX_TESTS 16
+#define TESTDEV_HDR_SIZE 48 /* the header and a name of up to 31 characters */
 
 static uintptr_t mem_bar; /* BAR0 */
 static uint16_t io_bar;   /* BAR1 */
@@ -52,6 +54,26 @@ static uint32_t hdr_read32(bool io, unsigned off)
 	return io ? inl((uint16_t)(io_bar + off)) : mmio_read32(mem_bar + off);
 }
 
+/* Why f's BARs are not what a pci-testdev has, or NULL: BAR0 memory wholly
+ * below 4 GiB (what the guest maps), BAR1 ports below 64 KiB, each with an
+ * address and room for the header and test name read from it. */
+static const char *testdev_bars_unusable(const struct pci_func *f)
+{
+	const struct pci_bar *m = &f->bars[0], *p = &f->bars[1];
+
+	if (f->nbars < 2 || m->type == PCI_PARSE_BAR_IO || p->type != PCI_PARSE_BAR_IO)
+		return "BAR0 must be memory and BAR1 I/O";
+	if (!m->addr || !p->addr)
+		return "a BAR has no address";
+	if (m->size < TESTDEV_HDR_SIZE || p->size < TESTDEV_HDR_SIZE)
+		return "a BAR is too small for the test header";
+	if (m->addr >= (1ull << 32) || m->size > (1ull << 32) - m->addr)
+		return "BAR0 is not within the mapped low 4 GiB";
+	if (p->addr + p->size > 0x10000)
+		return "BAR1 is beyond the 64 KiB of ports";
+	return NULL;
+}
+
 static bool testdev_find(void)
 {
 	if (found)
@@ -61,8 +83,14 @@ static bool testdev_find(void)
 		const struct pci_func *f = pci_func_get(i);
 		if (f->vendor_id != TESTDEV_VENDOR || f->device_id != TESTDEV_DEVICE)
 			continue;
-		if (!f->bars[0].addr || f->bars[0].addr >= (1ull << 32) || !f->bars[1].addr)
+		const char *why = testdev_bars_unusable(f);
+		if (why) {
+			printf("error: pci-testdev %02x:%02x.%x: %s (bar0 %s:0x%lx/0x%lx, bar1 %s:0x%lx/0x%lx)\n",
+			       PCI_BDF_BUS(f->bdf), PCI_BDF_DEV(f->bdf), PCI_BDF_FN(f->bdf), why,
+			       pci_parse_bar_type_name(f->bars[0].type), f->bars[0].addr, f->bars[0].size,
+			       pci_parse_bar_type_name(f->bars[1].type), f->bars[1].addr, f->bars[1].size);
 			return false;
+		}
 		mem_bar = (uintptr_t)f->bars[0].addr;
 		io_bar = (uint16_t)f->bars[1].addr;
 		bar_size[0] = f->bars[0].size;
@@ -118,7 +146,7 @@ int testdev_action(const char *val, size_t len, bool dry_run)
 	}
 	for (int io = 0; io < 2; io++) {
 		for (unsigned t = 0; t < TESTDEV_MAX_TESTS && testdev_select(io, t); t++) {
-			char name[32];
+			char name[TESTDEV_HDR_SIZE - 16]; /* the name starts at +16 */
 			unsigned k = 0;
 			for (; k + 1 < sizeof(name); k++)
 				if (!(name[k] = (char)hdr_read8(io, 16 + k)))

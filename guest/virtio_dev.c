@@ -65,32 +65,108 @@ static void vdev_irq(unsigned vector)
 	apic_eoi();
 }
 
+/* Why BAR i of f cannot hold MMIO registers for us, or NULL if it can: a
+ * memory BAR with an address, wholly in the low 4 GiB the guest maps. */
+static const char *vdev_bar_unusable(const struct pci_func *f, unsigned i)
+{
+	const struct pci_bar *b = &f->bars[i];
+
+	if (i >= f->nbars || !b->size)
+		return "not implemented";
+	if (b->type == PCI_PARSE_BAR_MEM64_HI)
+		return "the upper half of a 64-bit BAR";
+	if (b->type == PCI_PARSE_BAR_IO)
+		return "an I/O BAR (this driver uses memory BARs only)";
+	if (!b->addr)
+		return "not assigned an address";
+	if (b->addr >= (1ull << 32) || b->size > (1ull << 32) - b->addr)
+		return "not within the mapped low 4 GiB";
+	return NULL;
+}
+
 /* Address of one virtio structure, BAR + offset, if the guest reaches it. */
 static uintptr_t vdev_struct_addr(struct vdev *d, const struct pci_func *f, uint8_t cfg_type)
 {
+	/* What each structure must hold at least (Linux's vp_modern_probe
+	 * checks the same): the 1.0 common fields, one 16-bit notify, the ISR. */
+	static const uint32_t min_len[] = {
+		[VIRTIO_PCI_CAP_COMMON_CFG] = VIRTIO_PCI_COMMON_CFG_V1_0_SIZE,
+		[VIRTIO_PCI_CAP_NOTIFY_CFG] = 2,
+		[VIRTIO_PCI_CAP_ISR_CFG] = 1,
+		[VIRTIO_PCI_CAP_DEVICE_CFG] = 0,
+	};
 	const struct pci_parse_cap *c = pci_parse_virtio_find(&cfg_info, cfg_type);
 	if (!c) {
 		printf("error: %s: no usable %s capability\n", d->v.name, pci_parse_virtio_cfg_name(cfg_type));
 		return 0;
 	}
-	const struct pci_bar *bar = &f->bars[c->u.virtio.bar];
-	uint64_t a = bar->addr + c->u.virtio.offset;
-	/* The structure must lie inside its BAR, and the BAR in the mapped
-	 * low 4 GiB: a device that says otherwise is not touched. */
-	if (!bar->addr || c->u.virtio.offset + c->u.virtio.length > bar->size || a + c->u.virtio.length > 0x100000000ull) {
-		printf("error: %s: %s structure at BAR%u+0x%lx (0x%lx bytes) is outside its BAR or the mapped low 4 GiB\n",
-		       d->v.name, pci_parse_virtio_cfg_name(cfg_type), c->u.virtio.bar, c->u.virtio.offset,
-		       c->u.virtio.length);
+	const struct pci_parse_virtio *v = &c->u.virtio;
+	const char *why = vdev_bar_unusable(f, v->bar);
+	if (why) {
+		printf("error: %s: %s structure is in BAR%u, which is %s\n", d->v.name,
+		       pci_parse_virtio_cfg_name(cfg_type), v->bar, why);
 		return 0;
 	}
-	if (cfg_type == VIRTIO_PCI_CAP_NOTIFY_CFG)
-		d->v.notify_mult = c->u.virtio.notify_off_multiplier;
-	return (uintptr_t)a;
+	if (cfg_type < ARRAY_SIZE(min_len) && v->length < min_len[cfg_type]) {
+		printf("error: %s: %s structure is 0x%lx bytes, shorter than the 0x%x it must hold\n", d->v.name,
+		       pci_parse_virtio_cfg_name(cfg_type), v->length, min_len[cfg_type]);
+		return 0;
+	}
+	/* The structure must lie inside its BAR (offset and length are 32-bit:
+	 * no overflow), and so in the low 4 GiB: a device that says otherwise
+	 * is not touched. */
+	const struct pci_bar *bar = &f->bars[v->bar];
+	if (v->offset + v->length > bar->size) {
+		printf("error: %s: %s structure at BAR%u+0x%lx (0x%lx bytes) runs past the end of its BAR "
+		       "(0x%lx bytes)\n", d->v.name, pci_parse_virtio_cfg_name(cfg_type), v->bar, v->offset, v->length, bar->size);
+		return 0;
+	}
+	if (cfg_type == VIRTIO_PCI_CAP_NOTIFY_CFG) {
+		d->v.notify_mult = v->notify_off_multiplier;
+		d->v.notify_len = (uint32_t)v->length;
+	}
+	return (uintptr_t)(bar->addr + v->offset);
+}
+
+/* Where the MSI-X table is, if the device's capability is usable: in a
+ * BAR we can map, whole (PCI 3.0 §6.8.2.4: table_size entries of 16 bytes). */
+static void vdev_msix_find(struct vdev *d, const struct pci_func *f)
+{
+	const struct pci_parse_cap *m = pci_parse_cap_find(&cfg_info, PCI_CAP_ID_MSIX, false);
+	if (!m)
+		return;
+	if (m->kind != PCI_PARSE_CAP_MSIX) {
+		printf("error: %s: MSI-X capability at 0x%x runs past config space: MSI-X not used\n", d->v.name,
+		       m->offset);
+		return;
+	}
+	if (m->malformed) { /* the parser's only MSI-X check: a BIR above 5 */
+		printf("error: %s: MSI-X capability at 0x%x puts its table in BAR%u and PBA in BAR%u, above 5: "
+		       "MSI-X not used\n", d->v.name, m->offset, m->u.msix.table_bar, m->u.msix.pba_bar);
+		return;
+	}
+	const struct pci_parse_msix *x = &m->u.msix;
+	const char *why = vdev_bar_unusable(f, x->table_bar);
+	uint64_t bytes = (uint64_t)x->table_size * PCI_MSIX_ENTRY_SIZE;
+	if (why) {
+		printf("error: %s: MSI-X table is in BAR%u, which is %s: MSI-X not used\n", d->v.name, x->table_bar,
+		       why);
+		return;
+	}
+	if (x->table_offset + bytes > f->bars[x->table_bar].size) {
+		printf("error: %s: MSI-X table (%u entries at BAR%u+0x%x) runs past the end of its BAR (0x%lx bytes): "
+		       "MSI-X not used\n", d->v.name, x->table_size, x->table_bar, x->table_offset,
+		       f->bars[x->table_bar].size);
+		return;
+	}
+	d->msix_cap = m->offset;
+	d->msix_table = (uintptr_t)(f->bars[x->table_bar].addr + x->table_offset);
 }
 
 static void vdev_attach(struct vdev *d, const struct pci_func *f)
 {
 	d->bdf = f->bdf;
+	d->msix_cap = 0; /* nothing kept from a device of this type that failed */
 	for (uint16_t off = 0; off < sizeof(cfg_bytes); off += 4) {
 		uint32_t v = pci_cfg_read32(f->bdf, off);
 		memcpy(cfg_bytes + off, &v, 4);
@@ -101,13 +177,7 @@ static void vdev_attach(struct vdev *d, const struct pci_func *f)
 	d->v.isr = vdev_struct_addr(d, f, VIRTIO_PCI_CAP_ISR_CFG);
 	d->v.device_cfg = d->v.type == VIRTIO_ID_BLOCK ? vdev_struct_addr(d, f, VIRTIO_PCI_CAP_DEVICE_CFG) : 0;
 	d->found = d->v.common && d->v.notify_base && d->v.isr && (d->v.type != VIRTIO_ID_BLOCK || d->v.device_cfg);
-	const struct pci_parse_cap *m = pci_parse_cap_find(&cfg_info, PCI_CAP_ID_MSIX, false);
-	if (m && m->kind == PCI_PARSE_CAP_MSIX && m->u.msix.table_bar < 6 && f->bars[m->u.msix.table_bar].addr &&
-	    m->u.msix.table_offset + PCI_MSIX_ENTRY_SIZE <= f->bars[m->u.msix.table_bar].size &&
-	    f->bars[m->u.msix.table_bar].addr + f->bars[m->u.msix.table_bar].size <= 0x100000000ull) {
-		d->msix_cap = m->offset;
-		d->msix_table = (uintptr_t)(f->bars[m->u.msix.table_bar].addr + m->u.msix.table_offset);
-	}
+	vdev_msix_find(d, f);
 }
 
 /* Finds the devices, once. */

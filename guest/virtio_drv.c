@@ -13,11 +13,13 @@
 #include "apic.h"
 #include "cpu.h"
 #include "lib.h"
+#include "tsc.h"
 #include "virtio_pci.h"
 
 #define CFG(field) (d->common + __builtin_offsetof(struct virtio_pci_common_cfg, field))
 #define WAIT_SPINS 20000000u
 #define WAIT_WAKEUPS 50 /* apic_wait()s: about 5 s */
+#define RESET_WAIT_MS 1000
 
 /* Ring memory: descriptors, then the available ring, then (4-byte
  * aligned, on its own half page) the used ring. Outside BSS: zeroed when a
@@ -71,19 +73,31 @@ static int queue_setup(struct gvirtio *d, uint16_t vector)
 	mmio_write32(CFG(queue_driver_hi), 0);
 	mmio_write32(CFG(queue_device_lo), (uint32_t)(uintptr_t)q->used);
 	mmio_write32(CFG(queue_device_hi), 0);
-	/* §4.1.4.4: the queue's notify address. */
-	q->notify = d->notify_base + (uintptr_t)mmio_read16(CFG(queue_notify_off)) * d->notify_mult;
+	/* §4.1.4.4: the queue's notify address, which must leave room for the
+	 * 16-bit write inside the notify structure (64-bit product: no wrap). */
+	uint64_t off = (uint64_t)mmio_read16(CFG(queue_notify_off)) * d->notify_mult;
+	if (off + 2 > d->notify_len)
+		return gvirtio_fail(d, "queue 0's notify address (queue_notify_off * notify_off_multiplier) is "
+				       "outside the notify structure");
+	q->notify = d->notify_base + (uintptr_t)off;
 	mmio_write16(CFG(queue_enable), 1);
 	return 0;
 }
 
 int gvirtio_start(struct gvirtio *d, uint64_t wanted, uint16_t vector)
 {
-	/* 1. Reset the device, and wait for the reset to finish (reads 0). */
+	/* 1. Reset the device, and wait for the reset to finish (reads 0).
+	 * Every read is an exit, so the wait is bounded in time, not reads;
+	 * 0xff is no status at all (reserved bits set): nobody answers. */
 	mmio_write8(CFG(device_status), 0);
-	for (unsigned i = 0; status_read(d) != 0; i++)
-		if (i == WAIT_SPINS)
-			return gvirtio_fail(d, "did not come out of reset");
+	uint64_t khz = tsc_khz() ? tsc_khz() : 4000000; /* unknown: take 4 GHz */
+	uint64_t t0 = rdtsc_serialized(), limit = khz * RESET_WAIT_MS;
+	for (uint8_t st; (st = status_read(d)) != 0;) {
+		if (st == 0xff)
+			return gvirtio_fail(d, "device_status reads 0xff: nothing answers at its common configuration");
+		if (rdtsc_serialized() - t0 > limit)
+			return gvirtio_fail(d, "did not come out of reset (device_status never read 0)");
+	}
 	/* 2. ACKNOWLEDGE: we have noticed the device. */
 	status_set(d, VIRTIO_CONFIG_S_ACKNOWLEDGE);
 	/* 3. DRIVER: we know how to drive it. */

@@ -32,6 +32,7 @@ struct gvirtio {
 	uintptr_t common;     /* struct virtio_pci_common_cfg */
 	uintptr_t notify_base;
 	uint32_t notify_mult;
+	uint32_t notify_len;  /* bytes of the notify structure at notify_base */
 	uintptr_t isr;
 	uintptr_t device_cfg;
 	uint64_t features;    /* negotiated */

@@ -13,7 +13,7 @@ source "$(dirname "$0")/lib/tap.sh"
 command -v qemu-system-x86_64 >/dev/null || skip_all "qemu-system-x86_64 is not installed (apt-get install qemu-system-x86)"
 command -v python3 >/dev/null || skip_all "python3 is needed to speak QMP"
 QBOOT=/usr/share/qemu/qboot.rom
-plan 60
+plan 66
 
 truncate -s 1M "$TMP/disk.img"
 DEVICES=(
@@ -84,7 +84,7 @@ for fw in seabios qboot reset; do
 	case $fw in
 	qboot)
 		if [ ! -r "$QBOOT" ]; then
-			for i in $(seq 1 20); do skip "$QBOOT is missing (qemu-system-data): no qboot boots"; done
+			for i in $(seq 1 21); do skip "$QBOOT is missing (qemu-system-data): no qboot boots"; done
 			continue
 		fi
 		fwargs=(-bios "$QBOOT") ;;
@@ -108,6 +108,7 @@ for fw in seabios qboot reset; do
 		check "$label: all the functions asked for, behind all three bridges" all_functions
 		check "$label: virtio and MSI-X capabilities decoded" virtio_caps
 		check "$label: no config-space parse errors" lacks '^pci [0-9a-f:.]+ error '
+		check "$label: the guest found nothing wrong with QEMU's devices (no error lines)" lacks '^error: '
 		if [ "$mech" = ecam ]; then
 			check "$label: PCIe extended capabilities read (behind the root port)" \
 				has '^pci [0-9a-f:.]+ cap 0x1[0-9a-f]{2} id=0x[0-9a-f]{4} ext '

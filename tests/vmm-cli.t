@@ -3,7 +3,7 @@
 # image is checked before KVM is opened, so none of this needs /dev/kvm.
 # Broken images are made from the real guest by tests/lib/mutate_elf.py.
 source "$(dirname "$0")/lib/tap.sh"
-plan 34
+plan 38
 
 run() { out=$("$VMM" "$@" 2>&1); rc=$?; }
 
@@ -27,6 +27,19 @@ run "$TMP/does-not-exist.elf"
 check "missing image file: says so" eval 'rc_is 125 && has "cannot open image .*does-not-exist.elf.: No such file"'
 run --append "$(head -c 9000 /dev/zero | tr '\0' x)" "$GUEST"
 check "over-long command line refused" eval 'rc_is 125 && has "command line is 9000 bytes; at most 8191 fit"'
+
+# --pci-raw FILE: 256 or 4096 bytes, checked before KVM is opened.
+run --help
+check "--help describes --pci-raw" has '^      --pci-raw FILE    a PCI function whose config space is FILE'
+printf 'abc' >"$TMP/short.bin"
+run --pci-raw "$TMP/short.bin" "$GUEST"
+check "--pci-raw refuses a 3-byte file, naming it and its size" \
+	eval 'rc_is 125 && has "^vmm: --pci-raw .*/short\.bin: 3 bytes; a config space is 256 or 4096 bytes$"'
+head -c 4097 /dev/zero >"$TMP/long.bin"
+run --pci-raw "$TMP/long.bin" "$GUEST"
+check "--pci-raw refuses 4097 bytes" eval 'rc_is 125 && has "/long\.bin: 4097 bytes; a config space is 256 or 4096"'
+run --pci-raw "$TMP/none.bin" "$GUEST"
+check "--pci-raw refuses a missing file" eval 'rc_is 125 && has "^vmm: --pci-raw .*/none\.bin: cannot open: No such file"'
 
 python3 "$ROOT/tests/lib/mutate_elf.py" "$GUEST" "$TMP" || echo "Bail out! mutate_elf.py failed"
 refuse() { # NAME PATTERN

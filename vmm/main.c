@@ -36,10 +36,12 @@
 #include "pci_testdev.h"
 #include "pt_host.h"
 #include "pcibus.h"
+#include "rawdev.h"
 #include "vmm.h"
 #include "vpci.h"
 
 #define MAX_DISKS 8
+#define MAX_RAW 8
 
 struct options {
 	uint64_t mem;
@@ -55,6 +57,8 @@ struct options {
 	unsigned npassthrough;
 	const char *sysfs_root;
 	bool force, unsafe_dma;
+	const char *raw[MAX_RAW];
+	unsigned nraw;
 };
 
 static void usage(FILE *f)
@@ -86,6 +90,10 @@ static void usage(FILE *f)
 		"      --force           pass through a device still bound to a host driver\n"
 		"      --unsafe-dma      let the passed-through device master the bus: with\n"
 		"                        no IOMMU its DMA reaches all host memory\n"
+		"      --pci-raw FILE    a PCI function whose config space is FILE's 256 or\n"
+		"                        4096 bytes (repeatable), after the devices above:\n"
+		"                        read-only, no BARs behind it; replays a recorded or\n"
+		"                        crafted config space to test a guest's enumeration\n"
 		"      --dump-pci FILE   when the VM ends, write every PCI function's config\n"
 		"                        space as lspci -xxxx does (read it: lspci -F FILE -vvv)\n"
 		"  -s, --stats           when the VM ends, print exits by reason and device\n"
@@ -150,6 +158,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 		{ "sysfs-root", required_argument, NULL, 'S' },
 		{ "force", no_argument, NULL, 'F' },
 		{ "unsafe-dma", no_argument, NULL, 'U' },
+		{ "pci-raw", required_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 },
@@ -177,6 +186,11 @@ static void parse_options(int argc, char **argv, struct options *o)
 		case 'S': o->sysfs_root = optarg; break;
 		case 'F': o->force = true; break;
 		case 'U': o->unsafe_dma = true; break;
+		case 'R':
+			if (o->nraw == MAX_RAW)
+				die("--pci-raw: at most %d functions", MAX_RAW);
+			o->raw[o->nraw++] = optarg;
+			break;
 		case 'm': o->mem = parse_size(optarg); break;
 		case 'a': o->append = optarg; break;
 		case 's': o->stats = true; break;
@@ -249,10 +263,11 @@ static long peak_rss_kib(void)
 }
 
 /* The virtio devices, each a PCI function on bus 0 from slot 1 on, then
- * the pci-testdev. */
+ * the pci-testdev, the passed-through devices and the --pci-raw ones. */
 static struct vpci_dev vdevs[MAX_DISKS + 1];
 static unsigned nvdevs;
 static struct pci_testdev testdev;
+static struct pci_dev rawdevs[MAX_RAW];
 
 static void devices_create(struct vm *vm, const struct options *o)
 {
@@ -276,6 +291,12 @@ static void devices_create(struct vm *vm, const struct options *o)
 		if (passthrough_add(vm, o->passthrough[i], o->sysfs_root ? o->sysfs_root : PT_SYSFS_ROOT_DEFAULT,
 				    o->force, o->unsafe_dma, slot + i, err, sizeof(err)))
 			die("%s", err);
+	slot += o->npassthrough;
+	for (unsigned i = 0; i < o->nraw; i++) {
+		rawdevs[i].vm = vm;
+		if (pcibus_add(&rawdevs[i], slot + i))
+			die("--pci-raw %s: no free slot on bus 0 (it has %d)", o->raw[i], PCI_BUS_SLOTS);
+	}
 }
 
 static void devices_stats(void)
@@ -303,6 +324,9 @@ int main(int argc, char **argv)
 	parse_options(argc, argv, &o);
 	vm.trace = o.trace;
 	const void *file = image_map(o.image, &size);
+	for (unsigned i = 0; i < o.nraw; i++)                        /* --pci-raw files, before KVM */
+		if (rawdev_load(&rawdevs[i], o.raw[i], err, sizeof(err)))
+			die("%s", err);
 
 	if (kvm_ram_alloc(&vm, o.mem, err, sizeof(err)))             /* guest RAM */
 		die("%s", err);
