@@ -76,6 +76,8 @@ uint32_t apic_msi_data(uint8_t vector) { return vector; }
 
 void apic_eoi(void) { mmio_write32(base + APIC_EOI, 0); }
 
+uint32_t apic_read(unsigned reg) { return mmio_read32(base + reg); }
+
 static void apic_watchdog_irq(unsigned vector) { apic_eoi(); }
 
 void apic_wait(void)

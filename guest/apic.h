@@ -16,6 +16,9 @@ int apic_init(void);
 uint64_t apic_msi_address(void);
 uint32_t apic_msi_data(uint8_t vector);
 void apic_eoi(void);
+/* Reads a local APIC register (offset in its 4 KiB page): one MMIO load,
+ * which KVM's in-kernel APIC answers. apic_init() first. */
+uint32_t apic_read(unsigned reg);
 /* Sleeps until an interrupt arrives, at most about 100 ms (the next tick
  * of a periodic APIC timer watchdog). Call with interrupts off; returns
  * with them off. */

@@ -16,6 +16,7 @@
  */
 #include "bench.h"
 
+#include "apic.h"
 #include "cpu.h"
 #include "exitlab_abi.h"
 #include "lib.h"
@@ -80,6 +81,49 @@ static void run_pio_read(unsigned n)
 		(void)inb(EXITLAB_PORT_COM1_SCR);
 }
 
+/* Exits KVM finishes in the kernel, with no VMM userspace: a port of the
+ * 8259 PIC and a register of the local APIC, both emulated in the kernel
+ * when the VMM asks for an in-kernel irqchip (KVM_CREATE_IRQCHIP; QEMU's
+ * default with KVM). The PIC's interrupt mask (port 0x21) reads back what
+ * apic_init() wrote; the APIC's version register (0x30) is read-only. */
+#define PIC_MASTER_IMR 0x21
+#define APIC_VERSION 0x30
+
+static void run_pio_kernel(unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		(void)inb(PIC_MASTER_IMR);
+}
+
+/* Is there an 8259 to time? Its mask must keep a value written to it (an
+ * unclaimed port reads all ones); apic_init() has masked every line, and
+ * that is what the test reads. */
+static const char *prepare_pio_kernel(void)
+{
+	if (apic_init())
+		return "no local APIC (CPUID.1:EDX.APIC clear)";
+	outb(PIC_MASTER_IMR, 0xfb);
+	uint8_t got = inb(PIC_MASTER_IMR);
+	outb(PIC_MASTER_IMR, 0xff);
+	return got == 0xfb ? NULL : "no 8259 PIC answers at port 0x21 (no in-kernel irqchip: the exitlab VMM makes one for virtio devices)";
+}
+
+/* An xAPIC's version register reads 0x1X in its low byte (Intel SDM Vol. 3
+ * §11.4.8); an unclaimed address does not. */
+static const char *prepare_mmio_kernel(void)
+{
+	if (apic_init())
+		return "no local APIC (CPUID.1:EDX.APIC clear)";
+	uint32_t v = apic_read(APIC_VERSION) & 0xff;
+	return v >= 0x10 && v <= 0x1f ? NULL : "the local APIC does not answer (no in-kernel irqchip: the exitlab VMM makes one for virtio devices)";
+}
+
+static void run_mmio_kernel(unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		(void)apic_read(APIC_VERSION);
+}
+
 /* Mechanism #1: address to 0xCF8, then a dword from 0xCFC (two exits). */
 static void run_cfg_cf8(unsigned n)
 {
@@ -119,6 +163,10 @@ static const struct bench_test tests[] = {
 	{ "ring0", "ring0_call: INT3 to the guest's CPL 0 and IRETQ back (no VMM involved)", run_ring0, NULL, 0 },
 	{ "pio_write", "OUT to COM1 scratch, handled in VMM userspace", run_pio_write, NULL, 0 },
 	{ "pio_read", "IN from COM1 scratch, handled in VMM userspace", run_pio_read, NULL, 0 },
+	{ "pio_kernel", "IN from the PIC's mask register (0x21), handled in KVM's in-kernel PIC", run_pio_kernel,
+	  prepare_pio_kernel, 0 },
+	{ "mmio_kernel", "load of the local APIC's version register, handled in KVM's in-kernel APIC",
+	  run_mmio_kernel, prepare_mmio_kernel, 0 },
 	{ "cfg_cf8", "config dword read of 00:00.0 through 0xCF8/0xCFC", run_cfg_cf8, NULL, 0 },
 	{ "cfg_ecam", "config dword read of 00:00.0 through ECAM (MMIO)", run_cfg_ecam, prepare_cfg_ecam, 0 },
 	{ "tdev_mmio", "pci-testdev MMIO write, no eventfd (VMM userspace)", testdev_bench_run, prep_mmio0, 0 },

@@ -5,7 +5,7 @@
 # ((status << 1) | 1 back to status), command-line errors and faults.
 source "$(dirname "$0")/lib/tap.sh"
 command -v qemu-system-x86_64 >/dev/null || skip_all "qemu-system-x86_64 is not installed (apt-get install qemu-system-x86)"
-plan 22
+plan 23
 
 boot_qemu tcg --mem 128M
 check "TCG: plain boot exits 0" rc_is 0
@@ -32,9 +32,11 @@ boot_qemu tcg --append "fault=pf"
 check "TCG: fault=pf exits 3 with cr2" eval 'rc_is 3 && has "^exception: page fault address \(cr2\) 0x10000000000$"'
 boot_qemu tcg --append "fault=triple"
 check "TCG: a triple fault is reported as 126 (no exit port)" rc_is 126
-boot_qemu tcg --append "bench.samples=5 bench=cpuid,pio_write,ring0"
+boot_qemu tcg --append "bench.samples=5 bench=cpuid,pio_write,ring0,pio_kernel,mmio_kernel"
 check "TCG: bench lines" eval 'rc_is 0 && has "^bench cpuid iters=[0-9]+ cycles=[0-9]+ ns=" && has "^bench pio_write iters="'
 check "TCG: ring0_call works (INT3 gate, IRETQ back to CPL 3)" has '^bench ring0 iters=2560 cycles=[1-9][0-9]* ns='
+check "TCG: QEMU's 8259 and local APIC answer the in-kernel tests" \
+	eval 'has "^bench pio_kernel iters=2560 " && has "^bench mmio_kernel iters=2560 "'
 
 out=$("$ROOT/scripts/run-qemu" --accel tcg -- -no-such-qemu-option "$GUEST" 2>&1); rc=$?
 check "QEMU's own failure is 125, not the guest's status 0" rc_is 125

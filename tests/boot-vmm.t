@@ -4,7 +4,7 @@
 # command-line errors, deliberate faults, --stats, --timeout.
 source "$(dirname "$0")/lib/tap.sh"
 kvm_usable || skip_all "/dev/kvm is missing or not usable by $(id -un): the VMM needs KVM"
-plan 31
+plan 34
 
 boot_vmm --mem 32M "$GUEST"
 check "plain boot exits 0" rc_is 0
@@ -67,3 +67,14 @@ boot_vmm --append "bench.samples=5 bench=cpuid,pio_read,ring0" "$GUEST"
 check "bench lines carry name, iterations, cycles and ns" \
 	eval 'rc_is 0 && has "^bench cpuid iters=2560 cycles=[0-9]+ ns=[0-9]+\.[0-9] p10_ns=" && has "^bench pio_read iters=2560 "'
 check "bench ring0: ring0_call goes to CPL 0 and back, 2560 times" has '^bench ring0 iters=2560 cycles=[1-9][0-9]* ns='
+
+# In-kernel exits: the 8259 and the local APIC exist only with an in-kernel
+# irqchip, which the VMM makes for virtio devices (--rng here).
+boot_vmm --stats --rng --append "bench.samples=5 bench=pio_kernel,mmio_kernel" "$GUEST"
+check "bench pio_kernel and mmio_kernel run with an in-kernel irqchip" \
+	eval 'rc_is 0 && has "^bench pio_kernel iters=2560 cycles=[1-9]" && has "^bench mmio_kernel iters=2560 cycles=[1-9]"'
+check "... and KVM served them: no PIC or APIC access reached the VMM" \
+	lacks 'unclaimed .*(port 0x21|0xfee00030)|0x(00000021|fee00030) \(unclaimed\)'
+boot_vmm --append "bench.samples=5 bench=pio_kernel,mmio_kernel" "$GUEST"
+check "without an irqchip they are skipped, saying why" \
+	eval 'rc_is 0 && has "^bench pio_kernel skipped: no 8259 PIC answers" && has "^bench mmio_kernel skipped: the local APIC does not answer"'
