@@ -2,7 +2,8 @@
  * cpu.h - the guest's tiny accessors for the machine: port I/O, MMIO, CPUID,
  * MSRs and serialized TSC reads. Each is one instruction (plus barriers), so
  * a benchmark that calls one in a loop measures that instruction's exit.
- * All but the MSRs work at CPL 3 with IOPL 3, where the guest's C runs.
+ * All but the MSRs work at CPL 3, where the guest's C runs (ports through
+ * the TSS's I/O bitmap, entry.S).
  */
 #ifndef GUEST_CPU_H
 #define GUEST_CPU_H

@@ -14,9 +14,9 @@
  * natively. The TSS's I/O bitmap lets ring 3 use IN and OUT (not IOPL 3:
  * this host's KVM drops IOPL at the first exit); CPUID, RDTSC and MMIO work
  * there anyway, so every exit the benchmarks time is the same exit. What
- * needs ring 0 later (HLT, MSRs) goes through ring0_call() (trap.h): an
- * INT3 through #BP's gate, which has DPL 3, to trap_ring0_entry below,
- * which calls a function at CPL 0. Exceptions and interrupts run at CPL 0
+ * needs ring 0 later (HLT, MSRs) goes through ring0_call() below: an INT3
+ * through #BP's gate, which has DPL 3, to trap_ring0_entry, which calls a
+ * function at CPL 0. Exceptions and interrupts run at CPL 0
  * on kstack (the TSS's RSP0).
  *
  * The page tables are built by the assembler, not at run time: they arrive
@@ -140,16 +140,25 @@ start_user:
 	/* guest_main never returns; if it does, stop loudly. */
 	ud2
 
-/* ring0_call (trap.h): INT3 with %rax = function, %rdi = argument, %rsi =
- * the marker; the function's result comes back in %rax. Without the
- * marker it was a real breakpoint: reported as #BP. An interrupt gate, so
- * interrupts stay off. The CPU aligned RSP to 16 and pushed five words
- * (SS, RSP, RFLAGS, CS, RIP): one more word aligns the call. Only the
- * registers the C ABI lets the callee keep are preserved; ring0_call
- * tells the compiler so. */
+/* uint64_t ring0_call(ring0_fn *fn, uint64_t arg) (trap.h), at CPL 3 or 0:
+ * INT3 with %rax = fn, %rdi = arg; fn's result comes back in %rax. A call
+ * like any other, so the compiler keeps nothing in the registers fn may
+ * clobber. trap_ring0_entry runs fn only for the INT3 here, known by the
+ * return address the CPU pushed; any other INT3 is a breakpoint, reported
+ * as #BP. An interrupt gate, so interrupts stay off. The CPU aligned RSP to
+ * 16 and pushed five words (SS, RSP, RFLAGS, CS, RIP): one more word
+ * aligns the call. */
+	.globl ring0_call
+ring0_call:
+	mov %rdi, %rax
+	mov %rsi, %rdi
+	int3
+ring0_call_return:
+	ret
+
 	.globl trap_ring0_entry
 trap_ring0_entry:
-	cmp $TRAP_RING0_MARKER, %rsi
+	cmpq $ring0_call_return, (%rsp)
 	jne trap_stub_3
 	sub $8, %rsp
 	call *%rax

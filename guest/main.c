@@ -62,7 +62,7 @@ static int action_fault(const char *val, size_t len, bool dry_run)
 	static const char *const what[] = {
 		"raising #UD (ud2)", "raising #PF (load from an unmapped address)",
 		"triple-faulting (empty IDT, then int3)", "halting with interrupts off (the VMM sees HLT)",
-		"raising #BP (int3 without ring0_call's marker)",
+		"raising #BP (an int3 that is not ring0_call's)",
 	};
 	int k = word_find(val, len, kinds, ARRAY_SIZE(kinds));
 
@@ -86,7 +86,9 @@ static int action_fault(const char *val, size_t len, bool dry_run)
 	case 3:
 		trap_halt();
 	case 4:
-		__asm__ volatile("int3" ::"S"(0) : "memory");
+		/* With a function in %rax, as ring0_call leaves it: only the
+		 * INT3's own address may make it a ring0_call. */
+		__asm__ volatile("int3" ::"a"(trap_halt) : "memory");
 		break;
 	}
 	panic("fault=%.*s did not fault", (int)len, val);

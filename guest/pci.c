@@ -243,6 +243,9 @@ static bool pci_bridge_number(uint16_t bdf, unsigned bus, unsigned sec)
 	unsigned got = pci_cfg_read8(bdf, PCI_SECONDARY_BUS);
 	if (got == sec)
 		return true;
+	/* Closed again: it must not claim buses 00-ff behind it. */
+	pci_cfg_write8(bdf, PCI_SECONDARY_BUS, 0);
+	pci_cfg_write8(bdf, PCI_SUBORDINATE_BUS, 0);
 	printf("error: pci %02x:%02x.%x: bridge ignores its bus numbers (secondary reads %02x after writing %02x): "
 	       "not walked behind\n", bus, PCI_BDF_DEV(bdf), PCI_BDF_FN(bdf), got, sec);
 	return false;

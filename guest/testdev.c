@@ -89,7 +89,7 @@ static bool testdev_find(void)
 			       PCI_BDF_BUS(f->bdf), PCI_BDF_DEV(f->bdf), PCI_BDF_FN(f->bdf), why,
 			       pci_parse_bar_type_name(f->bars[0].type), f->bars[0].addr, f->bars[0].size,
 			       pci_parse_bar_type_name(f->bars[1].type), f->bars[1].addr, f->bars[1].size);
-			return false;
+			continue; /* another one may do */
 		}
 		mem_bar = (uintptr_t)f->bars[0].addr;
 		io_bar = (uint16_t)f->bars[1].addr;
@@ -98,6 +98,7 @@ static bool testdev_find(void)
 		uint16_t cmd = pci_cfg_read16(f->bdf, 0x04);
 		pci_cfg_write16(f->bdf, 0x04, cmd | 0x3); /* I/O and memory decoding */
 		found = true;
+		break; /* the first usable one */
 	}
 	return found;
 }

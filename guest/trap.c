@@ -12,6 +12,7 @@
  */
 #include "trap.h"
 
+#include "cpu.h"
 #include "exitlab_abi.h"
 #include "lib.h"
 
@@ -101,6 +102,15 @@ void trap_handle(struct trap_frame *f)
 		trap_handlers[f->vector](f->vector);
 		return;
 	}
+	/* A fault while reporting one (the console, the stack): stop at once
+	 * with the same status rather than recurse down the stack. */
+	static bool reporting;
+	if (reporting) {
+		outl(EXITLAB_PORT_EXIT, EXITLAB_EXIT_EXCEPTION);
+		for (;;)
+			__asm__ volatile("cli; hlt");
+	}
+	reporting = true;
 	const char *name = "unexpected vector";
 	if (f->vector < 32)
 		name = exception_names[f->vector] ? exception_names[f->vector] : "reserved";

@@ -22,22 +22,10 @@ struct trap_frame {
 /* Fills the exception gates and ring0_call's (entry.S loaded the IDT). */
 void trap_init(void);
 
-/* Runs fn(arg) at CPL 0, interrupts off, and returns its result: for HLT,
- * MSRs and descriptor tables. Works from CPL 0 too. The stub
- * (trap_ring0_entry in entry.S) saves nothing, so everything the C ABI
- * lets a callee clobber is clobbered here. */
+/* Runs fn(arg) at CPL 0, interrupts off, and returns its result: for HLT
+ * and MSRs. Works from CPL 0 too. entry.S: an INT3 through #BP's gate. */
 typedef uint64_t ring0_fn(uint64_t arg);
-static inline uint64_t ring0_call(ring0_fn *fn, uint64_t arg)
-{
-	uint64_t rax = (uintptr_t)fn;
-	uint64_t rsi = TRAP_RING0_MARKER;
-
-	__asm__ volatile("int3"
-			 : "+a"(rax), "+D"(arg), "+S"(rsi)
-			 :
-			 : "rcx", "rdx", "r8", "r9", "r10", "r11", "memory", "cc");
-	return rax;
-}
+uint64_t ring0_call(ring0_fn *fn, uint64_t arg);
 
 /* Sleeps in HLT until an interrupt has been taken; call with interrupts
  * off, returns with them off. */

@@ -8,10 +8,9 @@
 
 /* 0-31 exceptions, 32-63 device interrupts. ring0_call (trap.h) enters
  * through #BP's gate: on this host's KVM, INT3 is the one software
- * interrupt that CPL 3 can raise (INT n and SYSCALL fault or misbehave). A
- * marker in %rsi tells a ring0_call from a stray INT3, reported as #BP. */
+ * interrupt that CPL 3 can raise (INT n and SYSCALL fault or misbehave).
+ * The INT3's address tells a ring0_call from a stray one, reported as #BP. */
 #define TRAP_RING0_VECTOR 3
-#define TRAP_RING0_MARKER 0x306c6772 /* "rgl0" */
 #define TRAP_IDT_VECTORS 64
 #define TRAP_GATE_SIZE 16
 

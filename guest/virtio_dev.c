@@ -32,6 +32,7 @@ struct vdev {
 	uint8_t vector;   /* MSI-X vector for queue 0 */
 	uint64_t wanted;  /* device feature bits we can use */
 	bool found, started, started_msix;
+	bool broken;      /* one was on the bus, but its capabilities are unusable */
 	uint16_t bdf;
 	uint16_t msix_cap;    /* config offset of the MSI-X capability, 0: none */
 	uintptr_t msix_table; /* its table, in a BAR */
@@ -71,10 +72,10 @@ static const char *vdev_bar_unusable(const struct pci_func *f, unsigned i)
 {
 	const struct pci_bar *b = &f->bars[i];
 
+	if (i < f->nbars && b->type == PCI_PARSE_BAR_MEM64_HI)
+		return "the upper half of a 64-bit BAR";
 	if (i >= f->nbars || !b->size)
 		return "not implemented";
-	if (b->type == PCI_PARSE_BAR_MEM64_HI)
-		return "the upper half of a 64-bit BAR";
 	if (b->type == PCI_PARSE_BAR_IO)
 		return "an I/O BAR (this driver uses memory BARs only)";
 	if (!b->addr)
@@ -141,8 +142,9 @@ static void vdev_msix_find(struct vdev *d, const struct pci_func *f)
 		return;
 	}
 	if (m->malformed) { /* the parser's only MSI-X check: a BIR above 5 */
-		printf("error: %s: MSI-X capability at 0x%x puts its table in BAR%u and PBA in BAR%u, above 5: "
-		       "MSI-X not used\n", d->v.name, m->offset, m->u.msix.table_bar, m->u.msix.pba_bar);
+		bool table = m->u.msix.table_bar > 5;
+		printf("error: %s: MSI-X capability at 0x%x puts its %s in BAR%u, above 5: MSI-X not used\n",
+		       d->v.name, m->offset, table ? "table" : "PBA", table ? m->u.msix.table_bar : m->u.msix.pba_bar);
 		return;
 	}
 	const struct pci_parse_msix *x = &m->u.msix;
@@ -177,6 +179,7 @@ static void vdev_attach(struct vdev *d, const struct pci_func *f)
 	d->v.isr = vdev_struct_addr(d, f, VIRTIO_PCI_CAP_ISR_CFG);
 	d->v.device_cfg = d->v.type == VIRTIO_ID_BLOCK ? vdev_struct_addr(d, f, VIRTIO_PCI_CAP_DEVICE_CFG) : 0;
 	d->found = d->v.common && d->v.notify_base && d->v.isr && (d->v.type != VIRTIO_ID_BLOCK || d->v.device_cfg);
+	d->broken = !d->found;
 	vdev_msix_find(d, f);
 }
 
@@ -268,11 +271,18 @@ int virtio_list_action(const char *val, size_t len, bool dry_run)
 		return word_refuse("virtio", val, len, words, 1);
 	if (dry_run)
 		return EXITLAB_EXIT_OK;
+	/* A device that is there but cannot be driven fails the action; one
+	 * that is not there is no failure. */
 	unsigned n = 0;
+	int rc = EXITLAB_EXIT_OK;
 	for (size_t i = 0; i < ARRAY_SIZE(devs); i++) {
 		struct vdev *d = devs[i];
 		virtio_dev_probe();
-		if (!d->found || !vdev_get(d))
+		if (!d->found && d->broken)
+			printf("error: %s: found, but not usable (above)\n", d->v.name);
+		if (d->broken || (d->found && !vdev_get(d)))
+			rc = EXITLAB_EXIT_FAIL;
+		if (!d->found || !d->started)
 			continue;
 		n++;
 		printf("virtio %02x:%02x.%x %s features=0x%lx queue=0 size=%u notify=0x%lx (multiplier %u) irq=%s\n",
@@ -281,8 +291,8 @@ int virtio_list_action(const char *val, size_t len, bool dry_run)
 		       d->started_msix ? "msix" : "poll");
 	}
 	if (!n)
-		printf("virtio: no devices found\n");
-	return EXITLAB_EXIT_OK;
+		printf("virtio: no %sdevices found\n", rc ? "usable " : "");
+	return rc;
 }
 
 /* One virtio-blk request on req_hdr/req_data/req_status. */

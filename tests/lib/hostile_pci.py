@@ -261,8 +261,14 @@ def case_virtio_notify_short():
     return virtio_blk(notify=(0, 0x3000, 1, 4))
 
 
+def case_virtio_bar_upper_half():
+    """virtio common cfg in BAR1, the upper half of the 64-bit BAR0"""
+    return virtio_blk(common=(1, 0, 0x38))
+
+
 def case_virtio_notify_mult_huge():
-    """virtio notify_off_multiplier 0xffffffff"""
+    """virtio notify_off_multiplier 0xffffffff (survival only: the raw
+    device never leaves reset, so the queue's notify address is not reached)"""
     return virtio_blk(notify=(0, 0x3000, 4, 0xffffffff))
 
 
