@@ -238,6 +238,7 @@ static struct vdev *vdev_get(struct vdev *d)
 	}
 	if (d->started && d->started_msix == use_msix)
 		return d;
+	d->started = false; /* until the (re)start below succeeds */
 	/* Decode its memory BARs, and let it read and write our rings (DMA):
 	 * only now that we drive it, not for every virtio function found. */
 	uint16_t cmd = pci_cfg_read16(d->bdf, PCI_COMMAND);

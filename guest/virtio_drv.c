@@ -48,13 +48,17 @@ static int queue_setup(struct gvirtio *d, uint16_t vector)
 	uint16_t max = mmio_read16(CFG(queue_size));
 	if (max == 0)
 		return gvirtio_fail(d, "queue 0 does not exist (queue_size 0)");
-	if (ring_pages_used == sizeof(ring_pages) / sizeof(ring_pages[0]))
-		return gvirtio_fail(d, "out of ring pages");
+	/* A device started again (after its reset) keeps its page. */
+	uint8_t *page = (uint8_t *)q->desc;
+	if (!page) {
+		if (ring_pages_used == sizeof(ring_pages) / sizeof(ring_pages[0]))
+			return gvirtio_fail(d, "out of ring pages");
+		page = ring_pages[ring_pages_used++];
+	}
 	/* The size we pick must be a power of two no larger than the device's. */
 	q->size = GVQ_SIZE;
 	while (q->size > max)
 		q->size >>= 1;
-	uint8_t *page = ring_pages[ring_pages_used++];
 	memset(page, 0, 4096);
 	q->desc = (struct virtq_desc *)page;
 	q->avail = (struct virtq_avail *)(page + q->size * sizeof(struct virtq_desc));

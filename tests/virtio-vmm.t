@@ -8,7 +8,7 @@ source "$(dirname "$0")/lib/tap.sh"
 source "$(dirname "$0")/lib/virtio_checks.sh"
 kvm_usable || skip_all "/dev/kvm is missing or not usable by $(id -un): the VMM needs KVM"
 command -v xxd >/dev/null || skip_all "xxd is not installed (apt-get install xxd)"
-plan $((4 * 8 + 11))
+plan $((4 * 8 + 12))
 
 VMM_EXTRA=()
 boot_disk() {
@@ -59,6 +59,10 @@ check "no --disk: the guest says there is no virtio-blk" eval 'rc_is 1 && has "^
 boot_vmm --disk "$disk" --append "virtio=list" "$GUEST"
 check "virtio=list under the VMM: notify address with multiplier 4" \
 	has '^virtio 00:01\.0 virtio-blk features=0x100000200 queue=0 size=[0-9]+ notify=0x[0-9a-f]+ \(multiplier 4\)'
+boot_vmm --disk "$disk" --rng \
+	--append "virtio=list irq=msix virtio=list irq=poll virtio=list irq=msix virtio=list rng.read=4 blk.read=0" "$GUEST"
+check "restarting the devices (irq= back and forth) keeps their rings: all still work" \
+	eval 'rc_is 0 && [ "$(grep -c "^virtio 00:0[12]\.0 " <<<"$out")" = 8 ] && has "^rng [0-9a-f]{8}$" && has "^blk 0: 000: "'
 boot_vmm --timeout 1 --disk "$disk" --rng --append "bench=all bench=all bench=all" "$GUEST"
 check "--timeout still stops the vCPU while the I/O thread runs (the signal is not taken by it)" \
 	eval 'rc_is 124 && has "^vmm: timed out after 1 s"'
