@@ -14,27 +14,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#define memset guest_memset
-#define memcpy guest_memcpy
-#define memmove guest_memmove
-#define memcmp guest_memcmp
-#define strlen guest_strlen
-#define strcmp guest_strcmp
-#define strncmp guest_strncmp
-#define strchr guest_strchr
-#define vsnprintf guest_vsnprintf
-#define snprintf guest_snprintf
+#include "guest_libc_rename.h"
 #include "../../guest/lib.c"
-#undef memset
-#undef memcpy
-#undef memmove
-#undef memcmp
-#undef strlen
-#undef strcmp
-#undef strncmp
-#undef strchr
-#undef vsnprintf
-#undef snprintf
+#include "guest_libc_unrename.h"
 
 /* Truncation is what some of these cases test. */
 #pragma GCC diagnostic ignored "-Wformat-truncation"

@@ -201,28 +201,10 @@ static inline void mb(void) { __atomic_thread_fence(__ATOMIC_SEQ_CST); }
 
 /* --- the driver ------------------------------------------------------------- */
 
-#define memset guest_memset
-#define memcpy guest_memcpy
-#define memmove guest_memmove
-#define memcmp guest_memcmp
-#define strlen guest_strlen
-#define strcmp guest_strcmp
-#define strncmp guest_strncmp
-#define strchr guest_strchr
-#define vsnprintf guest_vsnprintf
-#define snprintf guest_snprintf
+#include "guest_libc_rename.h"
 #define printf(...) guest_printf(__VA_ARGS__) /* function-like: format(printf) stays */
 #include "../../guest/virtio_drv.c"
-#undef memset
-#undef memcpy
-#undef memmove
-#undef memcmp
-#undef strlen
-#undef strcmp
-#undef strncmp
-#undef strchr
-#undef vsnprintf
-#undef snprintf
+#include "guest_libc_unrename.h"
 #undef printf
 #undef assert
 #undef panic
