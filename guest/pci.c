@@ -372,6 +372,9 @@ static void pci_window_carve(uint64_t *lo, uint64_t *hi, uint64_t a, uint64_t b)
 		*lo = b;
 }
 
+/* The end of the ECAM window MCFG names: 1 MiB a bus. */
+static uint64_t pci_ecam_end(void) { return mcfg.base + ((uint64_t)mcfg.end_bus + 1) * (1 << 20); }
+
 /* Does [a, a + size) meet [lo, hi)? One that wraps past 2^64 meets
  * everything above a. */
 static bool pci_range_meets(uint64_t a, uint64_t size, uint64_t lo, uint64_t hi)
@@ -390,8 +393,7 @@ static void pci_bar_check_placement(struct pci_func *f, unsigned i, const struct
 
 	if (!b->size || !b->addr || b->type == PCI_PARSE_BAR_IO)
 		return;
-	if (have_mcfg && pci_range_meets(b->addr, b->size, mcfg.base,
-					 mcfg.base + ((uint64_t)mcfg.end_bus + 1) * (1 << 20)))
+	if (have_mcfg && pci_range_meets(b->addr, b->size, mcfg.base, pci_ecam_end()))
 		what = "the ECAM window";
 	for (uint32_t k = 0; !what && si->version >= 1 && e && k < si->memmap_entries && k < 128; k++)
 		if (e[k].type == HVM_MEMMAP_TYPE_RAM &&
@@ -412,7 +414,7 @@ static void pci_windows_init(const struct hvm_start_info *si)
 	const struct hvm_memmap_table_entry *e = (const void *)(uintptr_t)si->memmap_paddr;
 
 	if (have_mcfg)
-		pci_window_carve(&lo, &hi, mcfg.base, mcfg.base + ((uint64_t)mcfg.end_bus + 1) * (1 << 20));
+		pci_window_carve(&lo, &hi, mcfg.base, pci_ecam_end());
 	for (uint32_t i = 0; si->version >= 1 && e && i < si->memmap_entries && i < 128; i++)
 		pci_window_carve(&lo, &hi, e[i].addr, e[i].addr + e[i].size);
 	for (unsigned i = 0; i < nfuncs; i++)
@@ -560,7 +562,7 @@ static const char *pci_mech_name(enum pci_mechanism m)
 /* ECAM is usable if MCFG named a window the identity map reaches. */
 static bool pci_ecam_usable(void)
 {
-	return have_mcfg && mcfg.base && mcfg.base + ((uint64_t)mcfg.end_bus + 1) * (1 << 20) <= (1ull << 32);
+	return have_mcfg && mcfg.base && pci_ecam_end() <= (1ull << 32);
 }
 
 uintptr_t pci_ecam_address(uint16_t bdf, uint16_t off)
@@ -685,7 +687,7 @@ static void pci_func_print(const struct pci_func *f)
 		printf("%s bar%u=%s:0x%lx/0x%lx%s%s%s\n", who, i,
 		       b->type == PCI_PARSE_BAR_IO ? "io" : b->type == PCI_PARSE_BAR_MEM64 ? "mem64" : "mem32", b->addr,
 		       b->size, b->prefetchable ? " pf" : "", b->assigned ? " assigned" : "",
-		       b->addr >= (1ull << 32) || b->size > (1ull << 32) - b->addr ? " above-4g" : "");
+		       !pci_bar_below_4g(b) ? " above-4g" : "");
 	}
 
 	pci_cfg_read_decode(f->bdf);

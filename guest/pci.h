@@ -38,6 +38,13 @@ struct pci_bar {
 	bool assigned; /* the guest gave it its address (firmware had not) */
 };
 
+/* The BAR lies wholly in the low 4 GiB, all the guest's page tables map
+ * (a BAR whose end would wrap past 2^64 does not). */
+static inline bool pci_bar_below_4g(const struct pci_bar *b)
+{
+	return b->addr < (1ull << 32) && b->size <= (1ull << 32) - b->addr;
+}
+
 struct pci_func {
 	uint16_t bdf;
 	uint16_t vendor_id, device_id;

@@ -169,7 +169,7 @@ static bool bar_locate(const char *what, const struct bar_req *r, bool *io, uint
 		return false;
 	}
 	*io = b->type == PCI_PARSE_BAR_IO;
-	if (!*io && (b->addr >= (1ull << 32) || b->size > (1ull << 32) - b->addr)) {
+	if (!*io && !pci_bar_below_4g(b)) {
 		printf("error: %s: %s at 0x%lx/0x%lx is not below 4 GiB, the guest maps only that\n", what, who,
 		       b->addr, b->size);
 		return false;

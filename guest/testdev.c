@@ -67,7 +67,7 @@ static const char *testdev_bars_unusable(const struct pci_func *f)
 		return "a BAR has no address";
 	if (m->size < TESTDEV_HDR_SIZE || p->size < TESTDEV_HDR_SIZE)
 		return "a BAR is too small for the test header";
-	if (m->addr >= (1ull << 32) || m->size > (1ull << 32) - m->addr)
+	if (!pci_bar_below_4g(m))
 		return "BAR0 is not within the mapped low 4 GiB";
 	if (p->addr + p->size > 0x10000)
 		return "BAR1 is beyond the 64 KiB of ports";

@@ -80,7 +80,7 @@ static const char *vdev_bar_unusable(const struct pci_func *f, unsigned i)
 		return "an I/O BAR (this driver uses memory BARs only)";
 	if (!b->addr)
 		return "not assigned an address";
-	if (b->addr >= (1ull << 32) || b->size > (1ull << 32) - b->addr)
+	if (!pci_bar_below_4g(b))
 		return "not within the mapped low 4 GiB";
 	return NULL;
 }
