@@ -97,6 +97,7 @@ _Static_assert(offsetof(struct virtio_blk_config, capacity) == 0, "virtio 5.2.4"
 #define VIRTIO_BLK_T_OUT 1    /* write */
 #define VIRTIO_BLK_T_FLUSH 4
 #define VIRTIO_BLK_T_GET_ID 8
+#define VIRTIO_BLK_ID_BYTES 20 /* GET_ID: the device ID string, zero-padded */
 
 /* A request is a chain: this header (device reads), the data buffers, then
  * one status byte (device writes). */

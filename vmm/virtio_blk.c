@@ -1,25 +1,86 @@
 /*
  * virtio_blk.c - virtio-blk requests against a disk file (virtio_blk.h).
  *
- * A request chain is: a 16-byte header the device reads (type, sector),
- * data buffers (device-writable for a read, readable for a write), and one
- * device-writable status byte at the very end (§5.2.6). We expect the
- * framing every driver we know uses (Linux, QEMU's tests, ours): the header
- * in the first descriptor, the status alone in the last one. We check that
- * shape, the sector range (without overflow) and read-only-ness, then do
- * the I/O with pread/pwrite; a flush is fdatasync, so "flushed" means on
- * the disk. Every failure is a status for the guest, never a host error.
+ * A request is a byte stream, not a shape (§2.6.4: VIRTIO_F_VERSION_1
+ * implies ANY_LAYOUT): the driver-readable bytes come first (a 16-byte
+ * header, then the data of a write), the device-writable bytes after them
+ * (the data of a read, then one status byte, the very last) (§5.2.6). How
+ * the driver cuts that stream into descriptors is its business: the header
+ * may share a descriptor with the data, the status may share one with the
+ * data of a read. So we see the chain as two spans of bytes, readable and
+ * writable, and do the I/O with preadv/pwritev over the pieces.
+ *
+ * Everything is checked before a byte moves: direction order, header and
+ * status present, the type's own layout, the sector range (without
+ * overflow), read-only-ness, and the file's size now (the host may have
+ * shrunk it under us). A request refused changes nothing on disk; a
+ * request that reports OK moved every byte it names. A flush is fdatasync,
+ * so "flushed" means on the disk. Every failure is a status for the
+ * guest, never a host error.
  */
 #include "virtio_blk.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/fs.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "errmsg.h"
+
+#define BLK_ID "exitlab-disk"
+
+/* The size of what fd holds now: a regular file's length or a block
+ * device's capacity. -1 for anything else. */
+static int blk_file_size(int fd, uint64_t *size)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return -1;
+	if (S_ISREG(st.st_mode)) {
+		*size = (uint64_t)st.st_size;
+		return 0;
+	}
+	if (S_ISBLK(st.st_mode))
+		return ioctl(fd, BLKGETSIZE64, size) < 0 ? -1 : 0;
+	errno = EINVAL;
+	return -1;
+}
+
+/* Splits "FILE[,ro]" into d->path and options; ",," is a comma in FILE. */
+static int blk_spec_parse(struct blk_disk *d, const char *spec, char *err, size_t errlen)
+{
+	size_t n = 0;
+	const char *s = spec;
+
+	for (; *s && !(s[0] == ',' && s[1] != ','); s++) {
+		if (n + 1 == sizeof(d->path))
+			return errmsg(err, errlen, "--disk: the file name is %zu bytes; at most %zu are allowed",
+				      strcspn(spec, ","), sizeof(d->path) - 1);
+		d->path[n++] = *s;
+		if (s[0] == ',')
+			s++; /* ",," */
+	}
+	d->path[n] = '\0';
+	if (n == 0)
+		return errmsg(err, errlen, "--disk '%s': no file name (give --disk FILE[,ro])", spec);
+	while (*s == ',') {
+		const char *opt = ++s;
+		size_t len = strcspn(opt, ",");
+		s += len;
+		if (len == 2 && !strncmp(opt, "ro", 2))
+			d->read_only = true;
+		else
+			return errmsg(err, errlen, "--disk %s: unknown option '%.*s' (the one option is ro)", d->path,
+				      (int)len, opt);
+	}
+	return 0;
+}
 
 int blk_disk_open(struct blk_disk *d, const char *spec, char *err, size_t errlen)
 {
@@ -27,21 +88,22 @@ int blk_disk_open(struct blk_disk *d, const char *spec, char *err, size_t errlen
 
 	memset(d, 0, sizeof(*d));
 	d->fd = -1;
-	snprintf(d->path, sizeof(d->path), "%s", spec);
-	size_t n = strlen(d->path);
-	if (n > 3 && !strcmp(d->path + n - 3, ",ro")) {
-		d->path[n - 3] = '\0';
-		d->read_only = true;
-	}
-	d->fd = open(d->path, (d->read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+	if (blk_spec_parse(d, spec, err, errlen))
+		return -1;
+	/* O_NONBLOCK: a FIFO must be refused, not waited on for a writer. */
+	d->fd = open(d->path, (d->read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	if (d->fd < 0)
 		return errmsg(err, errlen, "--disk %s: %s%s", d->path, strerror(errno),
 			      errno == ENOENT ? " (create it first, e.g. truncate -s 1M FILE)" : "");
-	if (fstat(d->fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+	if (fstat(d->fd, &st) < 0 || !(S_ISREG(st.st_mode) || S_ISBLK(st.st_mode))) {
 		blk_disk_close(d);
-		return errmsg(err, errlen, "--disk %s: not a regular file", d->path);
+		return errmsg(err, errlen, "--disk %s: not a regular file or block device", d->path);
 	}
-	d->sectors = (uint64_t)st.st_size / VIRTIO_BLK_SECTOR_SIZE;
+	if (fcntl(d->fd, F_SETFL, 0) < 0 || blk_file_size(d->fd, &d->size) < 0) {
+		blk_disk_close(d);
+		return errmsg(err, errlen, "--disk %s: cannot find its size: %s", d->path, strerror(errno));
+	}
+	d->sectors = d->size / VIRTIO_BLK_SECTOR_SIZE;
 	return 0;
 }
 
@@ -52,84 +114,155 @@ void blk_disk_close(struct blk_disk *d)
 	d->fd = -1;
 }
 
-/* Does [sector, sector + bytes/512) lie on the disk? */
-static bool blk_in_range(const struct blk_disk *d, uint64_t sector, uint64_t bytes)
+/* --- the request as two spans of bytes ------------------------------------ */
+
+struct blk_span {
+	const struct virtq_buf *b;
+	unsigned n;
+	uint64_t len;
+};
+
+/* iovecs for bytes [skip, skip + len) of a span; returns how many. */
+static unsigned blk_span_iov(const struct blk_span *s, uint64_t skip, uint64_t len, struct iovec *iov)
 {
-	uint64_t n = (bytes + VIRTIO_BLK_SECTOR_SIZE - 1) / VIRTIO_BLK_SECTOR_SIZE;
-	return sector <= d->sectors && n <= d->sectors - sector;
+	unsigned k = 0;
+
+	for (unsigned i = 0; i < s->n && len; i++) {
+		if (skip >= s->b[i].len) {
+			skip -= s->b[i].len;
+			continue;
+		}
+		uint64_t take = s->b[i].len - skip < len ? s->b[i].len - skip : len;
+		iov[k++] = (struct iovec){ (uint8_t *)s->b[i].base + skip, (size_t)take };
+		len -= take;
+		skip = 0;
+	}
+	return k;
+}
+
+/* Copies bytes [skip, skip + len) of a span to or from buf. */
+static void blk_span_copy(const struct blk_span *s, uint64_t skip, void *buf, size_t len, bool to_span)
+{
+	struct iovec iov[VIRTQ_CHAIN_MAX];
+	unsigned k = blk_span_iov(s, skip, len, iov);
+	uint8_t *p = buf;
+
+	for (unsigned i = 0; i < k; p += iov[i].iov_len, i++)
+		to_span ? memcpy(iov[i].iov_base, p, iov[i].iov_len) : memcpy(p, iov[i].iov_base, iov[i].iov_len);
+}
+
+/* Moves len bytes between the span's bytes from skip on and the disk at
+ * off, all of them or it fails. */
+static int blk_span_io(struct blk_disk *d, const struct blk_span *s, uint64_t skip, uint64_t len, uint64_t off,
+		       bool to_disk)
+{
+	struct iovec iov[VIRTQ_CHAIN_MAX];
+
+	while (len) {
+		unsigned k = blk_span_iov(s, skip, len, iov);
+		ssize_t r = to_disk ? pwritev(d->fd, iov, (int)k, (off_t)off) : preadv(d->fd, iov, (int)k, (off_t)off);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1; /* an error, or the end of a file shorter than it was */
+		skip += (uint64_t)r;
+		off += (uint64_t)r;
+		len -= (uint64_t)r;
+	}
+	return 0;
+}
+
+/* Do bytes [off, off + len) lie on the disk as announced, and in the file
+ * as it is now? The host may have shrunk the file while the VM runs. */
+static bool blk_in_range(struct blk_disk *d, uint64_t sector, uint64_t len)
+{
+	uint64_t n = (len + VIRTIO_BLK_SECTOR_SIZE - 1) / VIRTIO_BLK_SECTOR_SIZE, now;
+
+	if (sector > d->sectors || n > d->sectors - sector)
+		return false;
+	uint64_t end = sector * VIRTIO_BLK_SECTOR_SIZE + len;
+	if (blk_file_size(d->fd, &now) < 0 || now < end) {
+		if (!d->shrink_reported) {
+			fprintf(stderr, "vmm: --disk %s: now %llu bytes, %llu when the VM started: requests past its end fail (the host changed the file)\n",
+				d->path, (unsigned long long)now, (unsigned long long)d->size);
+			d->shrink_reported = true;
+		}
+		return false;
+	}
+	return true;
 }
 
 uint32_t blk_disk_request(struct blk_disk *d, const struct virtq_chain *c)
 {
+	struct blk_span rd = { c->bufs, 0, 0 }, wr = { NULL, 0, 0 };
 	struct virtio_blk_req_hdr h;
-	uint32_t written = 0;
+	unsigned i = 0;
 
-	if (c->nbufs < 2)
-		goto malformed;
-	const struct virtq_buf *status = &c->bufs[c->nbufs - 1];
-	if (c->bufs[0].writable || c->bufs[0].len < sizeof(h) || !status->writable ||
-	    status->len < 1) {
-malformed:
+	/* The readable descriptors, then the writable ones (§2.7.4.1). */
+	for (; i < c->nbufs && !c->bufs[i].writable; i++)
+		rd.len += c->bufs[rd.n++].len;
+	wr.b = c->bufs + i;
+	for (; i < c->nbufs && c->bufs[i].writable; i++)
+		wr.len += c->bufs[i].len, wr.n++;
+	bool mixed = i < c->nbufs;
+	if (wr.len == 0 || c->bufs[c->nbufs - 1].len == 0 || !c->bufs[c->nbufs - 1].writable) {
 		d->errors++;
-		guest_error("virtio-blk: malformed request (head %u, %u buffers): no header or status", c->head,
+		guest_error("virtio-blk: malformed request (head %u, %u buffers): no status byte at its end", c->head,
 			    c->nbufs);
 		return 0;
 	}
-	memcpy(&h, c->bufs[0].base, sizeof(h));
-	uint8_t s = VIRTIO_BLK_S_OK;
-	off_t off = (off_t)(h.sector * VIRTIO_BLK_SECTOR_SIZE);
-	uint64_t total = 0;
-	for (unsigned i = 1; i + 1 < c->nbufs; i++)
-		total += c->bufs[i].len;
+	const struct virtq_buf *last = &c->bufs[c->nbufs - 1];
+	uint8_t *status = (uint8_t *)last->base + last->len - 1;
+	uint8_t s = VIRTIO_BLK_S_IOERR;
+	uint32_t written = 0;
+	uint64_t wdata = wr.len - 1; /* writable bytes before the status */
+
+	if (mixed || rd.len < sizeof(h)) {
+		guest_error("virtio-blk: malformed request (head %u, %u buffers): %s", c->head, c->nbufs,
+			    mixed ? "a device-readable buffer after a writable one" : "no 16-byte header");
+		goto done;
+	}
+	blk_span_copy(&rd, 0, &h, sizeof(h), false); /* one copy: the guest may change it under us */
+	uint64_t rdata = rd.len - sizeof(h);         /* readable bytes after the header */
 
 	switch (h.type) {
 	case VIRTIO_BLK_T_IN:
-	case VIRTIO_BLK_T_OUT: {
-		bool in = h.type == VIRTIO_BLK_T_IN;
-		if (!blk_in_range(d, h.sector, total) || (!in && d->read_only)) {
-			s = VIRTIO_BLK_S_IOERR;
+		if (rdata || !blk_in_range(d, h.sector, wdata))
 			break;
+		if (blk_span_io(d, &wr, 0, wdata, h.sector * VIRTIO_BLK_SECTOR_SIZE, false) == 0) {
+			s = VIRTIO_BLK_S_OK;
+			written = (uint32_t)wdata;
 		}
-		for (unsigned i = 1; i + 1 < c->nbufs && s == VIRTIO_BLK_S_OK; i++) {
-			const struct virtq_buf *b = &c->bufs[i];
-			if (b->writable != in) { /* a read into a read-only buffer, or the reverse */
-				s = VIRTIO_BLK_S_IOERR;
-				break;
-			}
-			ssize_t r = in ? pread(d->fd, b->base, b->len, off) : pwrite(d->fd, b->base, b->len, off);
-			if (r != (ssize_t)b->len) {
-				if (in && r >= 0) /* past the end of a file not a whole number of sectors */
-					memset((char *)b->base + r, 0, b->len - (size_t)r);
-				else
-					s = VIRTIO_BLK_S_IOERR;
-			}
-			off += b->len;
-			if (in)
-				written += b->len;
-		}
-		in ? d->reads++ : d->writes++;
+		d->reads++;
 		break;
-	}
+	case VIRTIO_BLK_T_OUT:
+		if (wdata || d->read_only || !blk_in_range(d, h.sector, rdata))
+			break;
+		if (blk_span_io(d, &rd, sizeof(h), rdata, h.sector * VIRTIO_BLK_SECTOR_SIZE, true) == 0)
+			s = VIRTIO_BLK_S_OK;
+		d->writes++;
+		break;
 	case VIRTIO_BLK_T_FLUSH:
-		s = fdatasync(d->fd) == 0 ? VIRTIO_BLK_S_OK : VIRTIO_BLK_S_IOERR;
+		if (!rdata && !wdata && fdatasync(d->fd) == 0)
+			s = VIRTIO_BLK_S_OK;
 		d->flushes++;
 		break;
-	case VIRTIO_BLK_T_GET_ID:
-		if (c->nbufs == 3 && c->bufs[1].writable) {
-			uint32_t n = c->bufs[1].len < 20 ? c->bufs[1].len : 20;
-			memset(c->bufs[1].base, 0, n);
-			memcpy(c->bufs[1].base, "exitlab-disk", n < 12 ? n : 12);
-			written += n;
-		} else {
-			s = VIRTIO_BLK_S_IOERR;
-		}
+	case VIRTIO_BLK_T_GET_ID: { /* up to 20 bytes, zero-padded (§5.2.6) */
+		char id[VIRTIO_BLK_ID_BYTES] = BLK_ID;
+		if (rdata || wdata == 0)
+			break;
+		written = (uint32_t)(wdata < sizeof(id) ? wdata : sizeof(id));
+		blk_span_copy(&wr, 0, id, written, true);
+		s = VIRTIO_BLK_S_OK;
 		break;
+	}
 	default:
 		s = VIRTIO_BLK_S_UNSUPP;
 		break;
 	}
+done:
 	if (s != VIRTIO_BLK_S_OK)
 		d->errors++;
-	*(uint8_t *)status->base = s;
+	*status = s;
 	return written + 1;
 }

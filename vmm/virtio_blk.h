@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <limits.h>
 #include <stdint.h>
 
 #include "virtq.h"
@@ -15,17 +16,22 @@
 struct blk_disk {
 	int fd;
 	bool read_only;
-	uint64_t sectors; /* capacity in 512-byte sectors (file size rounded down) */
-	char path[256];
+	bool shrink_reported; /* the host shrank the file: said once */
+	uint64_t size;        /* bytes when opened */
+	uint64_t sectors;     /* capacity in 512-byte sectors (size rounded down) */
+	char path[PATH_MAX];
 	uint64_t reads, writes, flushes, errors;
 };
 
-/* Parses "FILE[,ro]" and opens FILE. Returns 0, or -1 with a message. */
+/* Parses "FILE[,ro]" (",," is a comma in FILE; any other option is
+ * refused, and so is a FILE too long to keep) and opens FILE, a regular
+ * file or a block device. Returns 0, or -1 with a message. */
 int blk_disk_open(struct blk_disk *d, const char *spec, char *err, size_t errlen);
 void blk_disk_close(struct blk_disk *d);
-/* Carries out one request; returns the bytes written into the chain
- * (data read + the status byte), 0 if the chain is malformed (no status
- * byte to write into: reported, nothing written). */
+/* Carries out one request, however its bytes are cut into descriptors;
+ * returns the bytes written into the chain (data read + the status byte),
+ * 0 if the chain has no status byte to write into (reported, nothing
+ * written). */
 uint32_t blk_disk_request(struct blk_disk *d, const struct virtq_chain *c);
 
 #endif
