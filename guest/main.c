@@ -135,6 +135,7 @@ static const struct action actions[] = {
 	{ "bar.read", true, bar_read_action, "bar.read=BB:DD.F,N,OFFSET,LEN: read LEN bytes (1-256) of BAR N, print them as one hex line 'bar ...'" },
 	{ "bar.write", true, bar_write_action, "bar.write=BB:DD.F,N,OFFSET,TEXT: store TEXT's bytes in BAR N at OFFSET" },
 	{ "cfg.write", true, cfg_write_action, "cfg.write=BB:DD.F,OFFSET,SIZE,VALUE: write a config register (SIZE 1, 2, 4), print what reads back" },
+	{ "port.write", true, port_write_action, "port.write=PORT,SIZE,VALUE: one OUT of SIZE bytes (1, 2, 4) to PORT, aligned or not" },
 	{ "attack", true, attack_action, "attack=NAME: break a virtio rule on purpose (try attack=help)" },
 	{ "help", false, action_help, "help: list the actions" },
 };

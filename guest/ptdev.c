@@ -310,3 +310,39 @@ int cfg_write_action(const char *val, size_t len, bool dry_run)
 	       PCI_BDF_DEV(bdf), PCI_BDF_FN(bdf), o, w, v, size, w, rb);
 	return EXITLAB_EXIT_OK;
 }
+
+/* port.write=PORT,SIZE,VALUE: one OUT of SIZE bytes (1, 2, 4) to any port,
+ * aligned or not, e.g. a guest-physical address handed to a VMM's port.
+ * Ports need no enumeration, so this runs anywhere. */
+int port_write_action(const char *val, size_t len, bool dry_run)
+{
+	struct fields f;
+	uint64_t port, size, v;
+
+	if (!split_fields(val, len, 3, &f)) {
+		printf("error: port.write: '%.*s' is not PORT,SIZE,VALUE\n", (int)len, val);
+		return EXITLAB_EXIT_USAGE;
+	}
+	if (!parse_u64(f.s[1], f.len[1], &size) || (size != 1 && size != 2 && size != 4)) {
+		printf("error: port.write: size '%.*s' is not 1, 2 or 4\n", (int)f.len[1], f.s[1]);
+		return EXITLAB_EXIT_USAGE;
+	}
+	if (!parse_u64(f.s[0], f.len[0], &port) || port > 0xffff - (size - 1)) {
+		printf("error: port.write: port '%.*s' is not 0 to 0x%lx\n", (int)f.len[0], f.s[0], 0xffff - (size - 1));
+		return EXITLAB_EXIT_USAGE;
+	}
+	if (!parse_u64(f.s[2], f.len[2], &v) || v >> (8 * size)) {
+		printf("error: port.write: value '%.*s' does not fit in %lu bytes\n", (int)f.len[2], f.s[2], size);
+		return EXITLAB_EXIT_USAGE;
+	}
+	if (dry_run)
+		return EXITLAB_EXIT_OK;
+	if (size == 1)
+		outb((uint16_t)port, (uint8_t)v);
+	else if (size == 2)
+		outw((uint16_t)port, (uint16_t)v);
+	else
+		outl((uint16_t)port, (uint32_t)v);
+	printf("port 0x%lx: wrote 0x%0*lx (%lu bytes)\n", port, (int)(2 * size), v, size);
+	return EXITLAB_EXIT_OK;
+}

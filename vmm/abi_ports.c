@@ -8,6 +8,7 @@
  *                         out up to len bytes. The address and length come
  *                         from the guest, so both are checked before use.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -49,8 +50,12 @@ static void console_port_io(struct vm *vm, void *opaque, uint64_t off, uint8_t *
 		return;
 	}
 	uint32_t gpa = le32(data, size);
-	const struct exitlab_console_buf *buf = vm_gpa_ptr(vm, gpa, sizeof(*buf));
-	uint32_t len = buf ? buf->len : 0;
+	const uint8_t *buf = vm_gpa_ptr(vm, gpa, sizeof(struct exitlab_console_buf));
+	uint32_t len = 0;
+	/* The guest chooses the address, so it may be misaligned: copy the
+	 * length out, read once, rather than load it through the struct. */
+	if (buf)
+		memcpy(&len, buf + offsetof(struct exitlab_console_buf, len), sizeof(len));
 	if (!buf || len > EXITLAB_CONSOLE_BUF_MAX) {
 		if (complaints++ < 5)
 			fprintf(stderr, "vmm: console: bad buffer from guest (address 0x%x, length %u): ignored\n", gpa,
@@ -58,7 +63,7 @@ static void console_port_io(struct vm *vm, void *opaque, uint64_t off, uint8_t *
 		return;
 	}
 	uart_flush(); /* keep UART and buffered output in order */
-	console_output(buf->data, len);
+	console_output((const char *)buf + offsetof(struct exitlab_console_buf, data), len);
 }
 
 int abi_ports_init(struct vm *vm)

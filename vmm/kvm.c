@@ -154,14 +154,34 @@ int kvm_vcpu_set_pvh_entry(struct vm *vm, uint32_t entry, uint64_t start_info, c
 
 static volatile sig_atomic_t timed_out;
 static struct kvm_run *volatile alarm_run;
+static unsigned timeout_s;
 
-/* The alarm may land between the loop's check and KVM_RUN: immediate_exit
- * makes that KVM_RUN return at once instead of running on. */
+/* In the run loop, the alarm may land between the loop's check and
+ * KVM_RUN: immediate_exit makes that KVM_RUN return at once instead of
+ * running on. Before it (setup), nothing is there to stop: end here. */
 static void on_alarm(int sig)
 {
+	static const char msg[] = "vmm: timed out before the guest started (--timeout)\n";
 	timed_out = 1;
-	if (alarm_run)
+	if (alarm_run) {
 		alarm_run->immediate_exit = 1;
+		return;
+	}
+	if (write(STDERR_FILENO, msg, sizeof(msg) - 1) < 0) {
+		/* nothing else to do */
+	}
+	_exit(EXITLAB_RC_TIMEOUT);
+}
+
+void kvm_timeout_arm(unsigned seconds)
+{
+	timeout_s = seconds;
+	if (!seconds)
+		return;
+	/* No SA_RESTART: the signal makes KVM_RUN return EINTR. */
+	struct sigaction sa = { .sa_handler = on_alarm };
+	sigaction(SIGALRM, &sa, NULL);
+	alarm(seconds);
 }
 
 static uint64_t vcpu_rip(struct vm *vm)
@@ -179,17 +199,11 @@ static int vm_died(struct vm *vm, const char *what)
 	return EXITLAB_RC_CRASH;
 }
 
-int kvm_run_loop(struct vm *vm, unsigned timeout_s)
+int kvm_run_loop(struct vm *vm)
 {
 	struct kvm_run *run = vm->run;
 
-	if (timeout_s) {
-		/* No SA_RESTART: the signal makes KVM_RUN return EINTR. */
-		struct sigaction sa = { .sa_handler = on_alarm };
-		alarm_run = run;
-		sigaction(SIGALRM, &sa, NULL);
-		alarm(timeout_s);
-	}
+	alarm_run = run;
 	while (!vm->stop) {
 		if (timed_out) {
 			uart_flush();

@@ -18,8 +18,11 @@ int kvm_vm_create(struct vm *vm, char *err, size_t errlen); /* registers vm->ram
 int kvm_memslot_set(struct vm *vm, unsigned slot, uint64_t gpa, uint64_t size, void *hva);
 int kvm_vcpu_create(struct vm *vm, char *err, size_t errlen);
 int kvm_vcpu_set_pvh_entry(struct vm *vm, uint32_t entry, uint64_t start_info, char *err, size_t errlen);
+/* --timeout: arms SIGALRM for the whole process (0: none). Before the run
+ * loop the alarm ends the process (EXITLAB_RC_TIMEOUT); in it, the loop. */
+void kvm_timeout_arm(unsigned seconds);
 /* Runs to the end; returns the process exit code (EXITLAB_* codes). */
-int kvm_run_loop(struct vm *vm, unsigned timeout_s);
+int kvm_run_loop(struct vm *vm);
 void kvm_vm_destroy(struct vm *vm);
 
 #endif

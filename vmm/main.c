@@ -14,6 +14,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,10 +40,12 @@
 #include "pcibus.h"
 #include "rawdev.h"
 #include "vmm.h"
+#include "virtio_blk.h"
 #include "vpci.h"
 
 #define MAX_DISKS 8
 #define MAX_RAW 8
+#define SYSFS_ROOT_MAX 4000 /* room for "/DDDD:BB:DD.F/resourceN" after it */
 
 struct options {
 	uint64_t mem;
@@ -59,6 +63,7 @@ struct options {
 	bool force, unsafe_dma;
 	const char *raw[MAX_RAW];
 	unsigned nraw;
+	const char *test_hook; /* hidden: --test-hook NAME, for the tests */
 };
 
 static void usage(FILE *f)
@@ -69,11 +74,12 @@ static void usage(FILE *f)
 		"Boots IMAGE, an x86-64 ELF with a PVH entry note (e.g. build/guest.elf),\n"
 		"in a KVM virtual machine with one vCPU.\n"
 		"\n"
-		"  -m, --mem SIZE        guest RAM: bytes, or with K, M or G (default %lluM,\n"
-		"                        %lluM to %lluM)\n"
+		"  -m, --mem SIZE        guest RAM in MiB, or with a K, M or G suffix (default\n"
+		"                        %lluM, %lluM to %lluM)\n"
 		"  -a, --append CMDLINE  the guest's command line (exitlab guest: try 'help')\n"
 		"  -d, --disk FILE[,ro]  a virtio-blk disk backed by FILE (repeatable; ,ro:\n"
-		"                        read-only); FILE must exist, its size is the capacity\n"
+		"                        read-only; ,, for a comma in FILE); FILE must exist\n"
+		"                        (a file or block device), its size is the capacity\n"
 		"  -r, --rng             a virtio-rng device fed by getrandom(2)\n"
 		"      --pci-testdev     QEMU's pci-testdev (1b36:0005) after the virtio devices:\n"
 		"                        BAR0 4 KiB MMIO, BAR1 256 ports, tests 0-2 on each\n"
@@ -119,26 +125,82 @@ __attribute__((noreturn, format(printf, 1, 2))) static void die(const char *fmt,
 	exit(EXITLAB_RC_ERROR);
 }
 
+/* A mistake on the command line: one line, and where to read more. */
+__attribute__((noreturn, format(printf, 1, 2))) static void usage_error(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fprintf(stderr, "vmm: ");
+	vfprintf(stderr, fmt, ap);
+	fprintf(stderr, "\ntry 'vmm --help'\n");
+	va_end(ap);
+	exit(EXITLAB_RC_ERROR);
+}
+
+/* Decimal digits, nothing else, as a number; false if none or too big.
+ * *end is set after the digits. Every number on the command line comes
+ * through here, so none is cast before its range is known. */
+static bool parse_digits(const char *s, uint64_t *v, const char **end)
+{
+	*v = 0;
+	*end = s;
+	if (**end < '0' || **end > '9')
+		return false;
+	for (; **end >= '0' && **end <= '9'; (*end)++) {
+		unsigned d = (unsigned)(**end - '0');
+		if (*v > (UINT64_MAX - d) / 10)
+			return false;
+		*v = *v * 10 + d;
+	}
+	return true;
+}
+
+/* --mem: MiB, or with K, M or G (optionally KiB/KB...), as QEMU reads it. */
 static uint64_t parse_size(const char *s)
 {
-	char *end;
-	errno = 0;
-	unsigned long long v = strtoull(s, &end, 10);
-	unsigned shift = 0;
+	const char *end;
+	uint64_t v;
+	unsigned shift = 20; /* a bare number is MiB */
 
-	if (end == s || errno || *s == '-')
-		die("--mem '%s': not a size (try 64M or 1G)", s);
+	if (!parse_digits(s, &v, &end))
+		usage_error("--mem '%s': not a size (try 64M or 1G)", s);
 	switch (*end) {
 	case 'k': case 'K': shift = 10; end++; break;
 	case 'm': case 'M': shift = 20; end++; break;
 	case 'g': case 'G': shift = 30; end++; break;
-	case '\0': break;
 	}
-	if (*end == 'i' || *end == 'B' || *end == 'b') /* 64MiB, 64MB */
-		end += (*end == 'i' && end[1] == 'B') ? 2 : 1;
+	if (shift != 20 || end[-1] == 'm' || end[-1] == 'M') {
+		if (end[0] == 'i' && end[1] == 'B') /* 64MiB */
+			end += 2;
+		else if (*end == 'B' || *end == 'b') /* 64MB */
+			end++;
+	}
 	if (*end || v > (UINT64_MAX >> shift))
-		die("--mem '%s': not a size (try 64M or 1G)", s);
-	return (uint64_t)v << shift;
+		usage_error("--mem '%s': not a size (try 64M or 1G)", s);
+	return v << shift;
+}
+
+/* A whole number in [min, max], or a usage error naming the option. */
+static uint64_t parse_uint(const char *opt, const char *s, uint64_t min, uint64_t max, const char *what)
+{
+	const char *end;
+	uint64_t v;
+
+	if (!parse_digits(s, &v, &end) || *end || v < min || v > max)
+		usage_error("%s '%s': give %s from %llu to %llu", opt, s, what, (unsigned long long)min,
+			    (unsigned long long)max);
+	return v;
+}
+
+/* A path option: refused by name when too long to keep whole. */
+static const char *parse_path(const char *opt, const char *s, size_t max)
+{
+	size_t n = strlen(s);
+	if (n == 0)
+		usage_error("%s: the file name is empty", opt);
+	if (n > max)
+		usage_error("%s: the file name is %zu bytes; at most %zu are allowed", opt, n, max);
+	return s;
 }
 
 static void parse_options(int argc, char **argv, struct options *o)
@@ -161,73 +223,79 @@ static void parse_options(int argc, char **argv, struct options *o)
 		{ "pci-raw", required_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
+		{ "test-hook", required_argument, NULL, 'H' }, /* hidden: for the tests */
 		{ 0 },
 	};
 	int c;
-	char *end;
 
 	*o = (struct options){ .mem = LAYOUT_RAM_DEFAULT, .append = "" };
-	while ((c = getopt_long(argc, argv, "m:a:stT:d:rhV", longopts, NULL)) != -1) {
+	opterr = 0; /* our messages, in our words */
+	while ((c = getopt_long(argc, argv, ":m:a:stT:d:rhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
 			if (o->ndisks == MAX_DISKS)
-				die("--disk: at most %d disks", MAX_DISKS);
+				usage_error("--disk: at most %d disks", MAX_DISKS);
 			o->disks[o->ndisks++] = optarg;
 			break;
 		case 'r': o->rng = true; break;
 		case 'N': o->no_ioeventfd = true; break;
-		case 'P': o->dump_pci = optarg; break;
+		case 'P': o->dump_pci = parse_path("--dump-pci", optarg, PATH_MAX - 1); break;
 		case 'X': o->pci_testdev = true; break;
 		case 'p':
 			if (o->npassthrough == 4)
-				die("--passthrough: at most 4 devices");
+				usage_error("--passthrough: at most 4 devices");
 			o->passthrough[o->npassthrough++] = optarg;
 			break;
-		case 'S': o->sysfs_root = optarg; break;
+		case 'S': o->sysfs_root = parse_path("--sysfs-root", optarg, SYSFS_ROOT_MAX); break;
 		case 'F': o->force = true; break;
 		case 'U': o->unsafe_dma = true; break;
 		case 'R':
 			if (o->nraw == MAX_RAW)
-				die("--pci-raw: at most %d functions", MAX_RAW);
-			o->raw[o->nraw++] = optarg;
+				usage_error("--pci-raw: at most %d functions", MAX_RAW);
+			o->raw[o->nraw++] = parse_path("--pci-raw", optarg, PATH_MAX - 1);
 			break;
 		case 'm': o->mem = parse_size(optarg); break;
 		case 'a': o->append = optarg; break;
 		case 's': o->stats = true; break;
 		case 't': o->trace = true; break;
 		case 'T':
-			o->timeout_s = (unsigned)strtoul(optarg, &end, 10);
-			if (*end || !*optarg || o->timeout_s == 0 || o->timeout_s > 86400)
-				die("--timeout '%s': give whole seconds from 1 to 86400", optarg);
+			o->timeout_s = (unsigned)parse_uint("--timeout", optarg, 1, 86400, "whole seconds");
 			break;
+		case 'H': o->test_hook = optarg; break;
 		case 'h': usage(stdout); exit(0);
 		case 'V': printf("exitlab vmm %s\n", VMM_VERSION); exit(0);
-		default: usage(stderr); exit(EXITLAB_RC_ERROR);
+		case ':': usage_error("option '%s' needs a value", argv[optind - 1]);
+		default:
+			if (optopt)
+				usage_error("unrecognized option '-%c'", optopt);
+			usage_error("unrecognized option '%s'", argv[optind - 1]);
 		}
 	}
-	if (optind != argc - 1) {
-		fprintf(stderr, "vmm: %s\n", optind == argc ? "no IMAGE given" : "more than one IMAGE given");
-		usage(stderr);
-		exit(EXITLAB_RC_ERROR);
-	}
+	if (optind != argc - 1)
+		usage_error("%s", optind == argc ? "no IMAGE given" : "more than one IMAGE given");
 	o->image = argv[optind];
+	size_t cmdlen = strlen(o->append);
+	if (cmdlen >= LAYOUT_CMDLINE_MAX) /* the guest's copy lives at LAYOUT_CMDLINE */
+		usage_error("--append: the command line is %zu bytes; at most %llu fit", cmdlen,
+			    LAYOUT_CMDLINE_MAX - 1);
 
 	long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
 	uint64_t host = pages > 0 && page > 0 ? (uint64_t)pages * (uint64_t)page : UINT64_MAX;
 	if (o->mem < LAYOUT_RAM_MIN || o->mem > LAYOUT_RAM_MAX)
-		die("--mem %llu MiB: must be from %llu MiB to %llu MiB (above that is the device window)",
+		usage_error("--mem %llu MiB: must be from %llu MiB to %llu MiB (above that is the device window)",
 		    (unsigned long long)(o->mem >> 20), LAYOUT_RAM_MIN >> 20, LAYOUT_RAM_MAX >> 20);
 	if (o->mem > host)
-		die("--mem %llu MiB is more than this host's %llu MiB of RAM", (unsigned long long)(o->mem >> 20),
+		usage_error("--mem %llu MiB is more than this host's %llu MiB of RAM", (unsigned long long)(o->mem >> 20),
 		    (unsigned long long)(host >> 20));
 	if (o->mem & 0xfff)
-		die("--mem must be a whole number of 4 KiB pages");
+		usage_error("--mem must be a whole number of 4 KiB pages");
 }
 
 /* Maps the image file read-only; dies with a message if it cannot. */
 static const void *image_map(const char *path, size_t *size)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO is refused below, not waited on for a writer. */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	struct stat st;
 
 	if (fd < 0)
@@ -269,16 +337,42 @@ static unsigned nvdevs;
 static struct pci_testdev testdev;
 static struct pci_dev rawdevs[MAX_RAW];
 
+static struct blk_disk disks[MAX_DISKS];
+
+/* Everything the options name that lives in files, opened and checked
+ * before KVM is touched: a bad file is refused the same with or without
+ * /dev/kvm. */
+static void files_open(const struct options *o)
+{
+	char err[PATH_MAX + 256];
+
+	for (unsigned i = 0; i < o->ndisks; i++)
+		if (blk_disk_open(&disks[i], o->disks[i], err, sizeof(err)))
+			die("%s", err);
+	for (unsigned i = 0; i < o->nraw; i++)
+		if (rawdev_load(&rawdevs[i], o->raw[i], err, sizeof(err)))
+			die("%s", err);
+	if (o->dump_pci) { /* written at the end: make sure it can be */
+		struct stat st;
+		if (stat(o->dump_pci, &st) == 0 && !S_ISREG(st.st_mode))
+			die("--dump-pci %s: not a regular file", o->dump_pci);
+		int fd = open(o->dump_pci, O_WRONLY | O_CREAT | O_CLOEXEC | O_NONBLOCK, 0644);
+		if (fd < 0)
+			die("--dump-pci %s: %s", o->dump_pci, strerror(errno));
+		close(fd);
+	}
+}
+
 static void devices_create(struct vm *vm, const struct options *o)
 {
-	char err[256] = "";
+	char err[PATH_MAX + 256] = "";
 
 	for (unsigned i = 0; i <= o->ndisks; i++) {
 		bool is_rng = i == o->ndisks;
 		if (is_rng && !o->rng)
 			break;
 		struct vpci_dev *d = &vdevs[nvdevs];
-		if (vpci_dev_create(d, vm, is_rng ? VIRTIO_ID_RNG : VIRTIO_ID_BLOCK, is_rng ? NULL : o->disks[i],
+		if (vpci_dev_create(d, vm, is_rng ? VIRTIO_ID_RNG : VIRTIO_ID_BLOCK, is_rng ? NULL : &disks[i],
 				    !o->no_ioeventfd, err, sizeof(err)) ||
 		    vpci_attach(d, 1 + nvdevs))
 			die("%s", err[0] ? err : "cannot put a virtio device on the PCI bus");
@@ -321,12 +415,17 @@ int main(int argc, char **argv)
 	char err[256];
 	size_t size;
 
+	/* A reader of our output that goes away must not end the VM: the
+	 * console then drops what it writes (uart.c), the guest goes on. */
+	signal(SIGPIPE, SIG_IGN);
 	parse_options(argc, argv, &o);
+	kvm_timeout_arm(o.timeout_s);                                /* --timeout: from here on */
 	vm.trace = o.trace;
 	const void *file = image_map(o.image, &size);
-	for (unsigned i = 0; i < o.nraw; i++)                        /* --pci-raw files, before KVM */
-		if (rawdev_load(&rawdevs[i], o.raw[i], err, sizeof(err)))
-			die("%s", err);
+	files_open(&o);                                              /* disks, --pci-raw, before KVM */
+	if (o.test_hook && !strcmp(o.test_hook, "setup-hang"))       /* a setup that never ends */
+		for (;;)
+			pause();
 
 	if (kvm_ram_alloc(&vm, o.mem, err, sizeof(err)))             /* guest RAM */
 		die("%s", err);
@@ -363,7 +462,7 @@ int main(int argc, char **argv)
 	if (iothread_start())                                        /* serves the ioeventfds */
 		die("cannot start the I/O thread: %s", strerror(errno));
 
-	int rc = kvm_run_loop(&vm, o.timeout_s);                     /* run */
+	int rc = kvm_run_loop(&vm);                                 /* run */
 	iothread_stop();
 	uart_flush();
 	if (o.dump_pci && pcibus_dump(o.dump_pci))

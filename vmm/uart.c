@@ -7,6 +7,7 @@
  * them back sees a real chip. Output is buffered per line, because a guest
  * writing one byte per exit would otherwise cost one write(2) per byte.
  */
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
@@ -39,10 +40,18 @@ static struct {
 
 void console_output(const char *buf, size_t len)
 {
-	while (len) {
+	static bool gone;
+
+	while (len && !gone) {
 		ssize_t n = write(STDOUT_FILENO, buf, len);
-		if (n <= 0)
-			return; /* stdout closed: the guest's output is lost, the VM is not */
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			/* Nobody reads stdout any more (EPIPE: main() ignores
+			 * SIGPIPE): the guest's output is lost, the VM is not. */
+			gone = true;
+			return;
+		}
 		buf += n;
 		len -= (size_t)n;
 	}

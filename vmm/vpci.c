@@ -95,6 +95,16 @@ static void vpci_queue_service_locked(struct vpci_dev *d, unsigned qi)
 
 	if (!(d->status & VIRTIO_CONFIG_S_DRIVER_OK) || (d->status & VIRTIO_CONFIG_S_NEEDS_RESET))
 		return;
+	/* Without bus mastering a function may not touch memory (PCI 3.0
+	 * §6.2.2): the rings stay as they are, and the requests wait until
+	 * the guest sets COMMAND.MASTER again (vpci_cfg_written). */
+	if (!d->bus_master) {
+		if (!q->master_off_reported)
+			guest_error("%s: queue %u notified with bus mastering off: requests wait until the guest sets it",
+				    d->name, qi);
+		q->master_off_reported = true;
+		return;
+	}
 	while ((r = virtq_pop(&q->vq, d->vm, &c)) == 1) {
 		uint32_t len = d->type == VIRTIO_ID_BLOCK ? blk_disk_request(&d->disk, &c) : rng_request(&c);
 		virtq_push(&q->vq, c.head, len);
@@ -315,7 +325,7 @@ int vpci_bar_moved(struct vpci_dev *d, uint64_t addr)
 	return 0;
 }
 
-int vpci_dev_create(struct vpci_dev *d, struct vm *vm, uint16_t type, const char *disk_spec,
+int vpci_dev_create(struct vpci_dev *d, struct vm *vm, uint16_t type, const struct blk_disk *disk,
 		    bool use_ioeventfd, char *err, size_t errlen)
 {
 	memset(d, 0, sizeof(*d));
@@ -328,8 +338,7 @@ int vpci_dev_create(struct vpci_dev *d, struct vm *vm, uint16_t type, const char
 	d->disk.fd = -1;
 	if (type == VIRTIO_ID_BLOCK) {
 		d->name = "virtio-blk";
-		if (blk_disk_open(&d->disk, disk_spec, err, errlen))
-			return -1;
+		d->disk = *disk;
 		d->host_features |= 1ull << VIRTIO_BLK_F_FLUSH;
 		if (d->disk.read_only)
 			d->host_features |= 1ull << VIRTIO_BLK_F_RO;
@@ -396,11 +405,20 @@ static void vpci_cfg_window(struct vpci_dev *d, unsigned off, bool is_write)
 		vpci_bar_access(d, c.cap.offset, d->pci.cfg + data, c.cap.length, is_write);
 }
 
-/* Config writes with side effects: MSI-X Message Control, the window. */
+/* Config writes with side effects: COMMAND's bus master bit, MSI-X
+ * Message Control, the window. */
 static void vpci_cfg_written(struct pci_dev *p, unsigned off, unsigned size)
 {
 	struct vpci_dev *d = p->opaque;
 
+	if (off <= PCI_COMMAND && off + size > PCI_COMMAND) {
+		pthread_mutex_lock(&d->lock);
+		bool was = d->bus_master;
+		d->bus_master = p->cfg[PCI_COMMAND] & PCI_COMMAND_MASTER;
+		for (unsigned i = 0; d->bus_master && !was && i < d->nqueues; i++)
+			vpci_queue_service_locked(d, i); /* what waited for it */
+		pthread_mutex_unlock(&d->lock);
+	}
 	msix_cfg_written(&d->msix, p, d->msix_cap, off, size);
 	vpci_cfg_window(d, off, true);
 }

@@ -47,6 +47,7 @@ struct vpci_queue {
 	uint16_t size_max;
 	int ioeventfd; /* -1 when notifies exit to userspace */
 	uint64_t notifies, requests;
+	bool master_off_reported; /* notified with bus mastering off: said once */
 };
 
 struct vpci_dev {
@@ -70,12 +71,14 @@ struct vpci_dev {
 	struct pci_dev pci;      /* its PCI function */
 	uint16_t msix_cap, cfg_cap; /* config offsets of two capabilities */
 	bool use_ioeventfd;
+	bool bus_master;         /* COMMAND.MASTER: the device may touch guest memory */
 	pthread_mutex_t lock;    /* vCPU thread (registers) vs I/O thread (queues) */
 };
 
-/* Creates a device (its disk opened for virtio-blk: spec "FILE[,ro]").
- * Needs the irqchip; call before the vCPU exists. 0, or -1 with err. */
-int vpci_dev_create(struct vpci_dev *d, struct vm *vm, uint16_t type, const char *disk_spec,
+/* Creates a device; a virtio-blk takes over `disk`, already opened
+ * (blk_disk_open, before KVM is touched). Needs the irqchip; call before
+ * the vCPU exists. 0, or -1 with err. */
+int vpci_dev_create(struct vpci_dev *d, struct vm *vm, uint16_t type, const struct blk_disk *disk,
 		    bool use_ioeventfd, char *err, size_t errlen);
 /* Puts the device on the PCI bus in `slot`, with its capabilities. */
 int vpci_attach(struct vpci_dev *d, unsigned slot);
