@@ -33,7 +33,7 @@ GUEST_LDFLAGS := -nostdlib -static -no-pie -z max-page-size=4096 \
 
 CFLAGS ?= -O2 -g
 HOST_CFLAGS := -std=gnu11 $(CFLAGS) $(WARN) -D_GNU_SOURCE -iquote common -iquote vmm
-HOST_LDLIBS := -lpci -lpthread
+HOST_LDLIBS := -lpci -lpthread -lseccomp
 
 COMMON_SRC := $(wildcard common/*.c)
 GUEST_SRC := $(wildcard guest/*.c) $(wildcard guest/*.S)

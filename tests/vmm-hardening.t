@@ -10,7 +10,7 @@
 # refusals also run with /dev/kvm hidden (a private, empty /dev), so that
 # "checked before KVM is opened" is tested here too, not only claimed.
 source "$(dirname "$0")/lib/tap.sh"
-plan 35
+plan 40
 
 run() { out=$(timeout 20 "$VMM" "$@" 2>&1); rc=$?; }
 lines_are_at_most() { [ "$(wc -l <<<"$out")" -le "$1" ] || { diag "$(wc -l <<<"$out") lines"; return 1; }; }
@@ -101,7 +101,7 @@ fi
 
 # --- with KVM -------------------------------------------------------------------
 if ! kvm_usable; then
-	for i in $(seq $((35 - _n))); do skip "/dev/kvm is missing or not usable: these boot the guest"; done
+	for i in $(seq $((40 - _n))); do skip "/dev/kvm is missing or not usable: these boot the guest"; done
 	exit 0
 fi
 
@@ -151,3 +151,28 @@ fi
 boot_vmm --mem 512 --append exit=0 "$GUEST"
 check "--mem 512: the guest has 512 MiB (less the legacy hole)" \
 	eval 'rc_is 0 && [ $(( $(guest_ram_bytes) >> 20 )) -ge 511 ] && [ $(( $(guest_ram_bytes) >> 20 )) -le 512 ]'
+
+# The sandbox: a call off the list kills the process; every thread is in it.
+boot_vmm --test-hook forbidden-syscall --append exit=0 "$GUEST"
+check "sandbox on: a socket() after setup kills the VMM with SIGSYS (exit 159)" eval 'rc_is 159 && lacks "socket\(\) was allowed"'
+boot_vmm --no-sandbox --test-hook forbidden-syscall --append exit=0 "$GUEST"
+check "--no-sandbox: the same socket() is allowed and the guest runs to its end" \
+	eval 'rc_is 0 && has "test hook: socket\(\) was allowed"'
+truncate -s 64K "$TMP/sb.img"
+"$VMM" --timeout 20 --disk "$TMP/sb.img" --append wait "$GUEST" >/dev/null 2>&1 &
+pid=$!
+modes=""
+for i in $(seq 50); do # until both threads are in the filter (2), or 5 s
+	modes=$(cat /proc/$pid/task/*/status 2>/dev/null | sed -n 's/^Seccomp:\t//p' | tr '\n' ' ')
+	case "$modes" in 2\ 2\ *) [ -z "${modes//2 /}" ] && break ;; esac
+	sleep 0.1
+done
+kill $pid 2>/dev/null; wait $pid 2>/dev/null
+check "every thread, the vCPU's and the I/O thread's, runs under the filter (Seccomp: $modes)" \
+	eval '[ -n "$modes" ] && [ "$(wc -w <<<"$modes")" -ge 2 ] && [ -z "${modes//2 /}" ]'
+out=$("$VMM" --show-sandbox); rc=$?
+check "--show-sandbox lists the calls: KVM_RUN yes, openat and execve no" \
+	eval 'rc_is 0 && has "KVM_RUN" && has " pwritev " && lacks "openat|execve|socket"'
+boot_vmm --stats --dump-pci "$TMP/dump" --disk "$TMP/sb.img" --rng --pci-testdev --append "pci=list virtio=list irq=msix blk.read=1 rng.read=8 testdev=run" "$GUEST"
+check "sandbox on: virtio, MSI-X, pci-testdev, --stats and --dump-pci all work" \
+	eval 'rc_is 0 && has "stats: vmm peak RSS [0-9]+ KiB" && grep -q "^00:01.0 virtio-blk" "$TMP/dump"'

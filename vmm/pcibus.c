@@ -271,11 +271,8 @@ void pcibus_stats_print(void)
 
 /* --- lspci -xxxx ------------------------------------------------------------ */
 
-int pcibus_dump(const char *path)
+int pcibus_dump(FILE *f)
 {
-	FILE *f = fopen(path, "w");
-	if (!f)
-		return -1;
 	for (unsigned s = 0; s < PCI_BUS_SLOTS; s++) {
 		struct pci_dev *d = slots[s];
 		if (!d)

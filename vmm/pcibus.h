@@ -16,6 +16,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "io.h"
 
@@ -76,8 +77,9 @@ int pcibus_add(struct pci_dev *d, unsigned slot);
 /* Config access as the guest sees it (also the unit tests' entry point). */
 uint32_t pcibus_cfg_read(unsigned bus, unsigned slot, unsigned fn, unsigned off, unsigned size);
 void pcibus_cfg_write(unsigned bus, unsigned slot, unsigned fn, unsigned off, unsigned size, uint32_t v);
-/* Writes every function as `lspci -xxxx` prints it, for `lspci -F FILE`. */
-int pcibus_dump(const char *path);
+/* Writes every function as `lspci -xxxx` prints it, for `lspci -F FILE`,
+ * and closes f. */
+int pcibus_dump(FILE *f);
 /* Config-space accesses per function, to stderr (--stats). */
 void pcibus_stats_print(void);
 
