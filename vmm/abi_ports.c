@@ -54,7 +54,7 @@ static void console_port_io(struct vm *vm, void *opaque, uint64_t off, uint8_t *
 	uint32_t len = 0;
 	/* The guest chooses the address, so it may be misaligned: copy the
 	 * length out, read once, rather than load it through the struct. */
-	if (buf)
+	if (buf) /* once: the check below and the copy use this one value */
 		memcpy(&len, buf + offsetof(struct exitlab_console_buf, len), sizeof(len));
 	if (!buf || len > EXITLAB_CONSOLE_BUF_MAX) {
 		if (complaints++ < 5)

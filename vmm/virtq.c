@@ -78,7 +78,7 @@ int virtq_pop(struct virtq *q, const struct vm *vm, struct virtq_chain *c)
 	if (pending > q->size)
 		return virtq_break(q, "available index jumped by %u, more than the queue size %u", pending, q->size);
 
-	uint16_t head = q->avail->ring[q->last_avail % q->size];
+	uint16_t head = GUEST_READ_ONCE(q->avail->ring[q->last_avail % q->size]);
 	if (head >= q->size)
 		return virtq_break(q, "available ring names descriptor %u of %u", head, q->size);
 	c->head = head;
@@ -88,7 +88,13 @@ int virtq_pop(struct virtq *q, const struct vm *vm, struct virtq_chain *c)
 		if (steps == q->size || c->nbufs == VIRTQ_CHAIN_MAX)
 			return virtq_break(q, "descriptor chain from %u is longer than %u: a loop?", head,
 					   steps == q->size ? q->size : VIRTQ_CHAIN_MAX);
-		struct virtq_desc d = q->desc[i]; /* one copy: the guest may change it under us */
+		/* One copy, field by field: the guest may change it under us. */
+		struct virtq_desc d = {
+			.addr = GUEST_READ_ONCE(q->desc[i].addr),
+			.len = GUEST_READ_ONCE(q->desc[i].len),
+			.flags = GUEST_READ_ONCE(q->desc[i].flags),
+			.next = GUEST_READ_ONCE(q->desc[i].next),
+		};
 		if (d.flags & VIRTQ_DESC_F_INDIRECT)
 			return virtq_break(q, "indirect descriptor %u, but VIRTIO_F_INDIRECT_DESC was not offered", i);
 		void *p = vm_gpa_ptr(vm, d.addr, d.len);

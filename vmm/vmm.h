@@ -38,6 +38,13 @@ static inline void *vm_gpa_ptr(const struct vm *vm, uint64_t gpa, uint64_t len)
 	return vm->ram + gpa;
 }
 
+/* Guest-shared memory is read once: a scalar the guest may change at any
+ * moment (a ring index, a descriptor field) is loaded exactly once into a
+ * local, which is then checked and used, so the guest cannot change it
+ * between the check and the use (Linux's READ_ONCE). A plain load would
+ * let the compiler load it again later. */
+#define GUEST_READ_ONCE(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
+
 /* Ends the run loop with a process exit code (EXITLAB_* in exitlab_abi.h). */
 static inline void vm_stop(struct vm *vm, int status)
 {
