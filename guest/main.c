@@ -11,6 +11,7 @@
 #include "bench.h"
 #include "console.h"
 #include "cpu.h"
+#include "chaos.h"
 #include "exitlab_abi.h"
 #include "lib.h"
 #include "pci.h"
@@ -136,6 +137,7 @@ static const struct action actions[] = {
 	{ "bar.write", true, bar_write_action, "bar.write=BB:DD.F,N,OFFSET,TEXT: store TEXT's bytes in BAR N at OFFSET" },
 	{ "cfg.write", true, cfg_write_action, "cfg.write=BB:DD.F,OFFSET,SIZE,VALUE: write a config register (SIZE 1, 2, 4), print what reads back" },
 	{ "port.write", true, port_write_action, "port.write=PORT,SIZE,VALUE: one OUT of SIZE bytes (1, 2, 4) to PORT, aligned or not" },
+	{ "chaos", true, chaos_action, "chaos=SEED[,COUNT]: random accesses to every port, MMIO range, BAR, config register and virtqueue the VMM handles (default 20000)" },
 	{ "attack", true, attack_action, "attack=NAME: break a virtio rule on purpose (try attack=help)" },
 	{ "help", false, action_help, "help: list the actions" },
 };

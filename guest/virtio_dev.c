@@ -562,11 +562,12 @@ static const struct attack attacks[] = {
 	{ "notify-disabled", "a notify for a queue never enabled", attack_notify_disabled, true },
 };
 
-/* Brings the device to the point just before queue_enable (or DRIVER_OK). */
+/* Brings the device to the point just before queue_enable (or DRIVER_OK).
+ * The reset wait is bounded like every other (each read is an exit). */
 static void attack_handshake_without_queue(struct gvirtio *v)
 {
 	mmio_write8(CFG16(v, device_status), 0);
-	while (mmio_read8(CFG16(v, device_status)))
+	for (unsigned i = 0; i < 100000 && mmio_read8(CFG16(v, device_status)); i++)
 		cpu_relax();
 	mmio_write8(CFG16(v, device_status), VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
 	mmio_write32(CFG16(v, driver_feature_select), 1);
@@ -610,4 +611,65 @@ int attack_action(const char *val, size_t len, bool dry_run)
 	int rc = blk_request(VIRTIO_BLK_T_IN, 0, VIRTIO_BLK_SECTOR_SIZE, true);
 	printf("attack %s: after a reset, a read %s\n", a->name, rc ? "failed" : "works");
 	return noticed && !rc ? EXITLAB_EXIT_OK : EXITLAB_EXIT_FAIL;
+}
+
+/* --- chaos=: random rings, for the guest-side fuzzer (chaos.c) ------------ */
+
+/* A descriptor address chosen to hurt: the rings themselves, our buffers,
+ * MMIO, the edges of RAM and of the address space, or anything. */
+static uint64_t chaos_addr(const struct gvirtio *v, uint64_t r)
+{
+	switch (r % 8) {
+	case 0: return (uintptr_t)v->vq.desc + (r >> 8) % 64;   /* the descriptor table */
+	case 1: return (uintptr_t)v->vq.avail + (r >> 8) % 32;  /* the available ring */
+	case 2: return (uintptr_t)v->vq.used + (r >> 8) % 64;   /* the used ring */
+	case 3: return (uintptr_t)req_data + (r >> 8) % sizeof(req_data);
+	case 4: return v->common + (r >> 8) % 64;               /* MMIO: common cfg */
+	case 5: return (r >> 8) & 0xffffffffull;                /* anywhere below 4 GiB */
+	case 6: return ~0ull - (r >> 8) % 0x10000;              /* the top of the space */
+	default: return r;
+	}
+}
+
+static uint32_t chaos_len(uint64_t r)
+{
+	static const uint32_t lens[] = { 0, 1, 15, 16, 17, 512, 513, 4096, 0x10000, 0x7fffffff, 0xffffffff };
+	return r % 2 ? lens[(r >> 1) % ARRAY_SIZE(lens)] : (uint32_t)(r >> 32);
+}
+
+unsigned virtio_chaos_queue(uint64_t (*rnd)(void))
+{
+	use_msix = false;
+	struct vdev *d = vdev_get(&blk);
+	if (!d)
+		return 0;
+	struct gvirtio *v = &d->v;
+	struct gvq *q = &v->vq;
+	/* Random descriptors: loops, rings as buffers, MMIO, huge lengths. */
+	unsigned n = 1 + (unsigned)(rnd() % q->size);
+	for (unsigned i = 0; i < n; i++) {
+		uint64_t r = rnd();
+		attack_desc(v, i, chaos_addr(v, rnd()), chaos_len(rnd()), (uint16_t)(r & 7),
+			    (uint16_t)(r >> 8) % (r & 0x800 ? 0xffff : q->size));
+	}
+	uint64_t r = rnd();
+	/* A good header now and then, so the requests reach the disk code. */
+	if (r % 3 == 0) {
+		attack_hdr = (struct virtio_blk_req_hdr){ .type = (uint32_t)(r >> 8) % 10, .sector = (r >> 16) % 4096 };
+		attack_desc(v, 0, (uintptr_t)&attack_hdr, sizeof(attack_hdr), VIRTQ_DESC_F_NEXT, 1);
+	}
+	q->avail->ring[q->avail->idx % q->size] = (uint16_t)(r & 0x100 ? r >> 20 : 0);
+	if (r & 0x200) /* used ring scribbled over, as a confused driver would */
+		q->used->idx = (uint16_t)(r >> 24);
+	mb();
+	q->avail->idx = (uint16_t)(q->avail->idx + (r & 0x400 ? (r >> 40) % 0x20000 : 1));
+	mb();
+	gvirtio_notify(v);
+	if (r & 0x1000) /* reset in the middle of the request */
+		mmio_write8(CFG16(v, device_status), 0);
+	/* Let the I/O thread look, then start over from a clean device. */
+	for (unsigned i = 0; i < 16; i++)
+		(void)mmio_read8(CFG16(v, device_status));
+	d->started = false;
+	return n;
 }

@@ -24,6 +24,10 @@ int blk_flush_action(const char *val, size_t len, bool dry_run);
 int rng_read_action(const char *val, size_t len, bool dry_run);
 /* attack=NAME: a hostile driver (for the VMM's tests). */
 int attack_action(const char *val, size_t len, bool dry_run);
+/* chaos=: one round of random descriptors and ring indices on
+ * virtio-blk's queue 0, notified, then the device reset. Returns the
+ * descriptors written, 0 if there is no virtio-blk. */
+unsigned virtio_chaos_queue(uint64_t (*rnd)(void));
 
 /* Benchmarks (bench.c): prepare returns NULL when ready, else why not. */
 const char *virtio_bench_prepare_notify(void);

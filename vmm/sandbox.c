@@ -49,7 +49,7 @@ static const int sandbox_calls[] = {
 #ifdef __SANITIZE_ADDRESS__
 	/* build/vmm-asan only: what ASan/UBSan's own reports need (reading
 	 * /proc/self/maps, an alternate stack, the abort that ends them). */
-	SCMP_SYS(openat), SCMP_SYS(readlink), SCMP_SYS(readlinkat), SCMP_SYS(prctl), SCMP_SYS(sigaltstack),
+	SCMP_SYS(open), SCMP_SYS(openat), SCMP_SYS(readlink), SCMP_SYS(readlinkat), SCMP_SYS(prctl), SCMP_SYS(sigaltstack),
 	SCMP_SYS(rt_sigaction), SCMP_SYS(tgkill), SCMP_SYS(getppid), SCMP_SYS(sched_getaffinity),
 #endif
 };
