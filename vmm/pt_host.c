@@ -162,11 +162,13 @@ int pt_host_open(struct pt_host *h, const char *bdf, const char *sysfs_root, boo
 		       h->bdf, driver, h->bdf, h->dir);
 		goto out;
 	}
-	/* Read as much config space as we may: 64 bytes for non-root users. */
-	for (size_t want = 64; want <= 4096; want = want == 64 ? 256 : 4096) {
-		if (!pci_read_block(d, 0, h->config, (int)want))
+	/* Read as much config space as we may: 64 bytes for non-root users,
+	 * 256 for conventional PCI, 4096 for PCI Express. One try each. */
+	static const size_t config_sizes[] = { 64, 256, 4096 };
+	for (size_t i = 0; i < sizeof(config_sizes) / sizeof(config_sizes[0]); i++) {
+		if (!pci_read_block(d, 0, h->config, (int)config_sizes[i]))
 			break;
-		h->config_len = want;
+		h->config_len = config_sizes[i];
 	}
 	if (h->config_len < 256) {
 		errmsg(err, errlen, "%s: only %zu bytes of config space are readable: run as root", h->bdf,
