@@ -1,9 +1,12 @@
 /*
  * pt_host.c - find and vet a host PCI device for passthrough (pt_host.h).
  *
- * libpci does the finding: its linux-sysfs method with the sysfs.path
- * parameter set to the parent of --sysfs-root, so the same code reads the
- * real /sys/bus/pci and a fixture tree. libpci reports fatal problems
+ * libpci does the finding: its linux-sysfs method reads the devices/
+ * directory under its sysfs.path parameter. For --sysfs-root .../devices
+ * (the real /sys/bus/pci/devices) that is its parent; any other directory
+ * of DDDD:BB:DD.F entries (a fixture: relative, any name) is reached
+ * through a private temporary directory whose `devices` links to it,
+ * removed before pt_host_open() returns. libpci reports fatal problems
  * through a callback that must not return; we turn that into a refusal
  * with longjmp, since a bad --sysfs-root is the user's mistake, not ours.
  *
@@ -110,6 +113,29 @@ static int open_bars(struct pt_host *h, char *err, size_t errlen)
 	return 0;
 }
 
+/* A private directory, made in $TMPDIR (default /tmp), whose `devices` is
+ * a symbolic link to dir: what libpci's sysfs.path needs for a directory
+ * of devices that is not called devices. parent gets the directory, link
+ * the link's path; the caller removes both. */
+static int pt_sysfs_link(const char *dir, char *parent, size_t parentlen, char *link, size_t linklen, char *err,
+			 size_t errlen)
+{
+	const char *tmpdir = getenv("TMPDIR");
+	snprintf(parent, parentlen, "%s/exitlab-sysfs-XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
+	if (!mkdtemp(parent))
+		return errmsg(err, errlen, "--sysfs-root %s: cannot make a directory %s for libpci: %s", dir, parent,
+			      strerror(errno));
+	snprintf(link, linklen, "%s/devices", parent);
+	if (symlink(dir, link)) {
+		int e = errno;
+		rmdir(parent);
+		link[0] = '\0';
+		return errmsg(err, errlen, "--sysfs-root %s: cannot link %s to it for libpci: %s", dir, parent,
+			      strerror(e));
+	}
+	return 0;
+}
+
 int pt_host_open(struct pt_host *h, const char *bdf, const char *sysfs_root, bool force, char *err,
 		 size_t errlen)
 {
@@ -124,14 +150,24 @@ int pt_host_open(struct pt_host *h, const char *bdf, const char *sysfs_root, boo
 	if (parse_bdf(bdf, &dom, &bus, &dev, &fn))
 		return errmsg(err, errlen, "--passthrough '%s': give the device as DDDD:BB:DD.F (see lspci -D)", bdf);
 	snprintf(h->bdf, sizeof(h->bdf), "%04x:%02x:%02x.%x", dom, bus, dev, fn);
-	snprintf(h->dir, sizeof(h->dir), "%s/%s", sysfs_root, h->bdf);
 
 	/* libpci's sysfs.path is the directory that holds devices/. */
-	char parent[4096];
-	snprintf(parent, sizeof(parent), "%s", sysfs_root);
-	char *slash = strrchr(parent, '/');
-	if (slash && slash != parent && !strcmp(slash, "/devices"))
-		*slash = '\0';
+	char real[PATH_MAX], parent[PATH_MAX], link[PATH_MAX + 16];
+	struct stat st;
+	if (!realpath(sysfs_root, real))
+		return errmsg(err, errlen, "--sysfs-root %s: %s", sysfs_root, strerror(errno));
+	if (stat(real, &st) || !S_ISDIR(st.st_mode))
+		return errmsg(err, errlen, "--sysfs-root %s is not a directory (give one of DDDD:BB:DD.F devices)",
+			      sysfs_root);
+	if ((size_t)snprintf(h->dir, sizeof(h->dir), "%s/%s", real, h->bdf) >= sizeof(h->dir))
+		return errmsg(err, errlen, "--sysfs-root %s: path too long", sysfs_root);
+	link[0] = '\0';
+	char *slash = strrchr(real, '/');
+	if (slash && slash != real && !strcmp(slash, "/devices")) {
+		snprintf(parent, sizeof(parent), "%.*s", (int)(slash - real), real);
+	} else if (pt_sysfs_link(real, parent, sizeof(parent), link, sizeof(link), err, errlen)) {
+		return -1;
+	}
 
 	pacc = pci_alloc();
 	pacc->error = libpci_error;
@@ -192,6 +228,10 @@ int pt_host_open(struct pt_host *h, const char *bdf, const char *sysfs_root, boo
 	rc = 0;
 out:
 	pci_cleanup(pacc);
+	if (link[0]) { /* the private sysfs.path: devices -> real */
+		unlink(link);
+		rmdir(parent);
+	}
 	if (rc)
 		pt_host_close(h);
 	return rc;

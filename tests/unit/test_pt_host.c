@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "pci_regs.h"
@@ -255,6 +256,61 @@ static void test_config_space_of_4096_bytes(void **state)
 	pt_host_close(&h);
 }
 
+/* Entries in dir, but for "." and "..". */
+static unsigned dir_entries(const char *dir)
+{
+	char cmd[512];
+	unsigned n = 0;
+	snprintf(cmd, sizeof(cmd), "ls -A '%s'", dir);
+	FILE *p = popen(cmd, "r");
+	assert_non_null(p);
+	while (fgets(cmd, sizeof(cmd), p))
+		n++;
+	pclose(p);
+	return n;
+}
+
+/* --sysfs-root is any directory of DDDD:BB:DD.F entries: absolute or
+ * relative, with a trailing slash or not, named anything. Nothing
+ * temporary is left behind (in TMPDIR, pointed at our directory). */
+static void test_sysfs_root_any_spelling(void **state)
+{
+	struct pt_host h;
+	char abs[256], cwd[4096];
+	snprintf(abs, sizeof(abs), "%s/fx", tmp);
+	own_fixture(abs, 256, RES_ONE_BAR);
+	setenv("TMPDIR", tmp, 1);
+	unsigned before = dir_entries(tmp);
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+
+	const char *roots[] = { abs, "fx", "fx/", "./fx//", NULL };
+	char with_slash[300];
+	snprintf(with_slash, sizeof(with_slash), "%s/", abs);
+	roots[4] = with_slash;
+	assert_int_equal(chdir(tmp), 0);
+	for (unsigned i = 0; i < 5; i++) {
+		err[0] = '\0';
+		int rc = pt_host_open(&h, "0000:00:06.0", roots[i], false, err, sizeof(err));
+		if (rc)
+			print_message("# --sysfs-root %s: %s\n", roots[i], err);
+		assert_int_equal(rc, 0);
+		assert_int_equal(h.vendor_id, 0x1234);
+		assert_true(h.bars[0].fd >= 0);
+		pt_host_close(&h);
+		assert_int_equal(dir_entries(tmp), before);
+	}
+	/* A relative sub/devices too (the old code took "sub/devices/devices"). */
+	assert_int_equal(mkdir("sub", 0755), 0);
+	assert_int_equal(rename("fx", "sub/devices"), 0);
+	int rc = pt_host_open(&h, "0000:00:06.0", "sub/devices", false, err, sizeof(err));
+	if (rc)
+		print_message("# --sysfs-root sub/devices: %s\n", err);
+	assert_int_equal(rc, 0);
+	pt_host_close(&h);
+	assert_int_equal(chdir(cwd), 0);
+	unsetenv("TMPDIR");
+}
+
 int main(void)
 {
 	/* The corpus tests first; left out (cmocka's skip() reads as a failure
@@ -273,6 +329,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_small_bar_is_trapped_not_mapped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bars_after_a_64bit_bar, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_config_space_of_4096_bytes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sysfs_root_any_spelling, setup, teardown),
 	};
 	have_corpus = access(CORPUS "0000_00_02.0.config.bin", R_OK) == 0;
 	if (!have_corpus)
