@@ -100,6 +100,7 @@ static const char *own_fixture(const char *dir, size_t cfg_len, const char *res)
 	static char dev[512];
 	char cfg_path[256], res_path[256];
 
+	sh("rm -rf '%s/0000:00:06.0'", dir);
 	memset(cfg, 0, sizeof(cfg));
 	cfg[PCI_VENDOR_ID] = 0x34, cfg[PCI_VENDOR_ID + 1] = 0x12;
 	cfg[PCI_DEVICE_ID] = 0x78, cfg[PCI_DEVICE_ID + 1] = 0x56;
@@ -189,10 +190,13 @@ static void test_refuse_bridge(void **state)
 static void test_refuse_unprivileged_config(void **state)
 {
 	struct pt_host h;
-	/* What a non-root reader of sysfs config gets: the 64-byte header. */
+	/* A config file of 64 bytes: what a non-root reader of sysfs gets from
+	 * a config whose size says 256 or 4096 (then: "run as root"); here the
+	 * file itself is short, and the message says so, root or not. */
 	sh("truncate -s 64 %s/config", devdir);
 	assert_int_equal(pt_host_open(&h, BLK, root, false, err, sizeof(err)), -1);
-	assert_non_null(strstr(err, "only 64 bytes of config space are readable: run as root"));
+	assert_non_null(strstr(err, "config is 64 bytes: a config space is 256 or 4096 bytes"));
+	assert_null(strstr(err, "run as root"));
 }
 
 static void test_refuse_missing_resource_file(void **state)
@@ -208,7 +212,8 @@ static void test_small_bar_is_trapped_not_mapped(void **state)
 	struct pt_host h;
 	/* A 2 KiB BAR: not a whole page, so it cannot be a memory slot. */
 	sh("printf '0x00000000fe000000 0x00000000fe0007ff 0x0000000000040200\\n' > %s/resource && "
-	   "truncate -s 2048 %s/resource0", devdir, devdir);
+	   "printf '0x0000000000000000 0x0000000000000000 0x0000000000000000\\n%%.0s' 1 2 3 4 5 6 >> %s/resource && "
+	   "truncate -s 2048 %s/resource0", devdir, devdir, devdir);
 	assert_int_equal(pt_host_open(&h, BLK, root, false, err, sizeof(err)), 0);
 	assert_int_equal(h.bars[0].kind, PT_BAR_MEM32);
 	assert_int_equal(h.bars[0].size, 2048);
@@ -311,6 +316,111 @@ static void test_sysfs_root_any_spelling(void **state)
 	unsetenv("TMPDIR");
 }
 
+/* Opens the device of own_fixture(root, ...), which must be refused with
+ * want in the message. */
+static void refused_with(const char *want)
+{
+	struct pt_host h;
+	err[0] = '\0';
+	int rc = pt_host_open(&h, "0000:00:06.0", root, false, err, sizeof(err));
+	if (rc == 0)
+		pt_host_close(&h);
+	if (rc != -1 || !strstr(err, want))
+		print_message("# wanted a refusal saying '%s', got %d: '%s'\n", want, rc, err);
+	assert_int_equal(rc, -1);
+	assert_non_null(strstr(err, want));
+}
+
+/* The seven lines of a resource file: BAR0 as given, the rest absent. */
+#define RES_BAR0(line0) \
+	line0 "\n" \
+	"0x0000000000000000 0x0000000000000000 0x0000000000000000\n" \
+	"0x0000000000000000 0x0000000000000000 0x0000000000000000\n" \
+	"0x0000000000000000 0x0000000000000000 0x0000000000000000\n" \
+	"0x0000000000000000 0x0000000000000000 0x0000000000000000\n" \
+	"0x0000000000000000 0x0000000000000000 0x0000000000000000\n" \
+	"0x0000000000000000 0x0000000000000000 0x0000000000000000\n"
+
+#define RES_ZERO_LINES \
+	"0x0000000000000000 0x0000000000000000 0x0000000000000000\n" \
+	"0x0000000000000000 0x0000000000000000 0x0000000000000000\n" \
+	"0x0000000000000000 0x0000000000000000 0x0000000000000000\n" \
+	"0x0000000000000000 0x0000000000000000 0x0000000000000000\n" \
+	"0x0000000000000000 0x0000000000000000 0x0000000000000000\n"
+
+/* A good own fixture in root, then its resource file replaced by res. */
+static void bad_resource(const char *res)
+{
+	char path[600];
+	snprintf(path, sizeof(path), "%s/resource", own_fixture(root, 256, RES_ONE_BAR));
+	write_file(path, res, strlen(res));
+}
+
+static void test_refuse_bad_resource_lines(void **state)
+{
+	/* end below start: empty, or wrapping past 2^64 */
+	bad_resource(RES_BAR0("0x00000000fe001000 0x00000000fe000fff 0x0000000000040200"));
+	refused_with("BAR 0: 0xfe001000-0xfe000fff is empty or wraps");
+	bad_resource(RES_BAR0("0xfffffffffffff000 0x0000000000000fff 0x0000000000040200"));
+	refused_with("BAR 0: 0xfffffffffffff000-0xfff is empty or wraps");
+	bad_resource(RES_BAR0("0x0000000000000000 0xffffffffffffffff 0x0000000000140204"));
+	refused_with("BAR 0: 0x0-0xffffffffffffffff is empty or wraps");
+	/* 12 KiB: BARs are powers of two */
+	bad_resource(RES_BAR0("0x00000000fe000000 0x00000000fe002fff 0x0000000000040200"));
+	refused_with("BAR 0: size 0x3000 is not a power of two");
+	/* neither I/O nor memory */
+	bad_resource(RES_BAR0("0x00000000fe000000 0x00000000fe003fff 0x0000000000000000"));
+	refused_with("BAR 0: flags 0x0 say neither I/O (0x100) nor memory (0x200)");
+	/* too small for a BAR of its kind */
+	bad_resource(RES_BAR0("0x00000000fe000000 0x00000000fe000007 0x0000000000040200"));
+	refused_with("BAR 0: 8 bytes of memory: a memory BAR has at least 16");
+	/* a 64-bit BAR whose upper half (line 2) is not zeroes */
+	bad_resource("0x0000004000000000 0x0000004000003fff 0x0000000000140204\n"
+		     "0x00000000fe000000 0x00000000fe003fff 0x0000000000040200\n" RES_ZERO_LINES);
+	refused_with("BAR 1 is the upper half of 64-bit BAR 0, but line 2");
+	/* no lines at all, or fewer than the six BARs */
+	bad_resource("");
+	refused_with("resource has 0 lines: sysfs writes one per BAR (6), then the ROM");
+	bad_resource("0x00000000fe000000 0x00000000fe003fff 0x0000000000040200\n");
+	refused_with("resource has 1 lines");
+}
+
+/* A resourceN shorter than its BAR is not the device's (sysfs makes it as
+ * long as the BAR): refused, never written past its end. */
+static void test_refuse_short_resource_file(void **state)
+{
+	const char *dev = own_fixture(root, 256, RES_ONE_BAR);
+	sh("truncate -s 4096 '%s/resource0'", dev);
+	refused_with("resource0 is 4096 bytes, but BAR 0 is 16384");
+}
+
+/* Every file is the device directory's own: a symbolic link out of it is
+ * refused (sysfs has none there but driver and friends). */
+static void test_refuse_symlinks_out_of_the_device(void **state)
+{
+	const char *dev = own_fixture(root, 256, RES_ONE_BAR);
+	sh("mv '%s/resource0' %s/elsewhere && ln -s %s/elsewhere '%s/resource0'", dev, tmp, tmp, dev);
+	refused_with("resource0 is a symbolic link");
+	dev = own_fixture(root, 256, RES_ONE_BAR);
+	sh("mv '%s/resource' %s/elsewhere && ln -s %s/elsewhere '%s/resource'", dev, tmp, tmp, dev);
+	refused_with("resource is a symbolic link");
+	dev = own_fixture(root, 256, RES_ONE_BAR);
+	sh("mv '%s/config' %s/elsewhere && ln -s %s/elsewhere '%s/config'", dev, tmp, tmp, dev);
+	refused_with("config is a symbolic link");
+}
+
+/* A config file that is no config space says what it is, as root too:
+ * "run as root" only where that would help. */
+static void test_refuse_odd_config_sizes(void **state)
+{
+	const char *dev = own_fixture(root, 256, RES_ONE_BAR);
+	sh("truncate -s 100 '%s/config'", dev);
+	refused_with("config is 100 bytes: a config space is 256 or 4096 bytes");
+	assert_null(strstr(err, "run as root"));
+	sh("truncate -s 0 '%s/config'", dev);
+	refused_with("config is 0 bytes: a config space is 256 or 4096 bytes");
+}
+
 int main(void)
 {
 	/* The corpus tests first; left out (cmocka's skip() reads as a failure
@@ -330,6 +440,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bars_after_a_64bit_bar, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_config_space_of_4096_bytes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sysfs_root_any_spelling, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refuse_bad_resource_lines, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refuse_short_resource_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refuse_symlinks_out_of_the_device, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refuse_odd_config_sizes, setup, teardown),
 	};
 	have_corpus = access(CORPUS "0000_00_02.0.config.bin", R_OK) == 0;
 	if (!have_corpus)
