@@ -7,7 +7,12 @@
  * same size and type; the capability list is rewritten in place, keeping
  * only allowed capabilities (their bytes stay where the device has them,
  * the next pointers skip the others, whose bytes read as zero); extended
- * capabilities are hidden.
+ * capabilities are hidden. No two capabilities share a byte: one that
+ * would run over another or past 0xff is clipped (vendor-specific) or
+ * refused, with a message; the device's bytes are copied first and every
+ * emulated register (next pointers, MSI-X Message Control, MSI flags,
+ * clipped lengths) is written on top, so no copied byte can stand in for
+ * one of ours.
  *
  * BAR placement is the bus's job (pcibus.c recomputes it after every
  * config write); our moved() hook then removes the old memory slots and
@@ -228,11 +233,107 @@ static unsigned pt_cap_len(const struct pci_parse_cap *c, const uint8_t *cfg)
 	return 0;
 }
 
+/* One capability the guest will see: where, how many bytes of the
+ * device's it shows, and the parser's decode. */
+struct pt_cap {
+	const struct pci_parse_cap *c;
+	uint16_t off, len;
+};
+
+/* Which capabilities claim their bytes first: the emulated ones (their
+ * registers are the VMM's), then PCI Express, then vendor-specific (whose
+ * length is whatever its cap_len byte says). */
+static unsigned pt_cap_rank(uint16_t id)
+{
+	return id == PCI_CAP_ID_MSIX || id == PCI_CAP_ID_MSI ? 0 : id == PCI_CAP_ID_EXP ? 1 : 2;
+}
+
+/* Chooses the capabilities the guest sees, in list order, into caps[]:
+ * allowed ones, each within 0x40..0xff and over bytes no other claims.
+ * A vendor-specific capability that runs past 0xff or over another is
+ * clipped to end where the other starts (if its three header bytes still
+ * fit); any other that does is refused; each is said on stderr. */
+static unsigned pt_caps_choose(const struct pt_dev *pt, const struct pci_parse_info *info, struct pt_cap *caps,
+			       unsigned max)
+{
+	const uint8_t *hc = pt->host.config;
+	struct pt_cap cand[PCI_PARSE_MAX_CAPS];
+	bool ok[PCI_PARSE_MAX_CAPS] = { false };
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < info->ncaps && n < PCI_PARSE_MAX_CAPS; i++) {
+		const struct pci_parse_cap *c = &info->caps[i];
+		unsigned len = c->extended ? 0 : pt_cap_len(c, hc);
+		if (!len || c->offset < 0x40 || c->offset >= 256) /* not allowed, or in the header */
+			continue;
+		if (c->id == PCI_CAP_ID_MSIX && (c->kind != PCI_PARSE_CAP_MSIX || c->u.msix.table_bar > 5 ||
+						 c->u.msix.pba_bar > 5)) {
+			fprintf(stderr, "vmm: %s: MSI-X capability at 0x%02x: its table or PBA is in no BAR: refused\n",
+				pt->host.bdf, c->offset);
+			continue;
+		}
+		cand[n++] = (struct pt_cap){ .c = c, .off = c->offset, .len = (uint16_t)len };
+	}
+	for (unsigned rank = 0; rank < 3; rank++) {
+		for (unsigned i = 0; i < n; i++) {
+			struct pt_cap *k = &cand[i];
+			if (pt_cap_rank(k->c->id) != rank)
+				continue;
+			bool vndr = k->c->id == PCI_CAP_ID_VNDR;
+			unsigned end = k->off + k->len, fit = end;
+			const char *why = NULL;
+			const struct pt_cap *other = NULL;
+			if (end > 256) {
+				fit = 256;
+				why = "runs past 0xff";
+			}
+			for (unsigned j = 0; j < n; j++) {
+				const struct pt_cap *o = &cand[j];
+				if (!ok[j] || o->off + o->len <= k->off || o->off >= fit)
+					continue;
+				/* o starts inside k, or k inside o (then nothing fits) */
+				if (!other || o->off < other->off)
+					other = o;
+				fit = o->off > k->off ? o->off : k->off;
+			}
+			/* The same emulated capability twice: the first one is it. */
+			for (unsigned j = 0; j < n && !other && rank == 0; j++)
+				if (ok[j] && cand[j].c->id == k->c->id) {
+					other = &cand[j];
+					fit = k->off;
+				}
+			if (fit == end) {
+				ok[i] = true;
+				continue;
+			}
+			ok[i] = vndr && fit - k->off >= 3;
+			if (other)
+				fprintf(stderr, "vmm: %s: capability 0x%02x at 0x%02x (%u bytes) overlaps capability 0x%02x at 0x%02x: ",
+					pt->host.bdf, k->c->id, k->off, k->len, other->c->id, other->off);
+			else
+				fprintf(stderr, "vmm: %s: capability 0x%02x at 0x%02x (%u bytes) %s: ", pt->host.bdf,
+					k->c->id, k->off, k->len, why);
+			if (ok[i]) {
+				fprintf(stderr, "clipped to %u bytes\n", fit - k->off);
+				k->len = (uint16_t)(fit - k->off);
+			} else {
+				fprintf(stderr, "refused\n");
+			}
+		}
+	}
+	unsigned m = 0;
+	for (unsigned i = 0; i < n && m < max; i++)
+		if (ok[i])
+			caps[m++] = cand[i];
+	return m;
+}
+
 static void pt_cfg_build(struct pt_dev *pt)
 {
 	struct pci_dev *p = &pt->pci;
 	const uint8_t *hc = pt->host.config;
 	static struct pci_parse_info info;
+	struct pt_cap caps[48];
 	uint16_t vendor, device;
 
 	memcpy(&vendor, hc + PCI_VENDOR_ID, 2);
@@ -247,7 +348,6 @@ static void pt_cfg_build(struct pt_dev *pt)
 	uint16_t status;
 	memcpy(&status, p->cfg + PCI_STATUS, 2);
 	status &= (uint16_t)~PCI_STATUS_CAP_LIST;
-	memcpy(p->cfg + PCI_STATUS, &status, 2);
 
 	for (unsigned n = 0; n < 6; n++) {
 		struct pt_bar *hb = &pt->host.bars[n];
@@ -258,25 +358,27 @@ static void pt_cfg_build(struct pt_dev *pt)
 		p->bars[n].moved = pt_bar_moved;
 	}
 
-	/* The allowed capabilities, at their own offsets, relinked. */
+	/* The allowed capabilities, at their own offsets, none over another:
+	 * first every copied byte, then every emulated register on top. */
 	pci_parse_config(hc, pt->host.config_len, &info);
+	unsigned ncaps = pt_caps_choose(pt, &info, caps, sizeof(caps) / sizeof(caps[0]));
+	for (unsigned i = 0; i < ncaps; i++)
+		memcpy(p->cfg + caps[i].off, hc + caps[i].off, caps[i].len);
 	uint16_t last = 0;
-	for (unsigned i = 0; i < info.ncaps; i++) {
-		const struct pci_parse_cap *c = &info.caps[i];
-		unsigned len = c->extended ? 0 : pt_cap_len(c, hc);
-		if (!len || c->offset + len > 256)
-			continue;
-		memcpy(p->cfg + c->offset, hc + c->offset, len);
-		p->cfg[c->offset + 1] = 0;
+	for (unsigned i = 0; i < ncaps; i++) {
+		const struct pci_parse_cap *c = caps[i].c;
+		uint16_t off = caps[i].off;
+		p->cfg[off + PCI_CAP_LIST_NEXT] = 0;
 		if (last)
-			p->cfg[last + 1] = (uint8_t)c->offset;
+			p->cfg[last + PCI_CAP_LIST_NEXT] = (uint8_t)off;
 		else
-			p->cfg[PCI_CAPABILITY_LIST] = (uint8_t)c->offset;
-		last = c->offset;
+			p->cfg[PCI_CAPABILITY_LIST] = (uint8_t)off;
+		last = off;
 		status |= PCI_STATUS_CAP_LIST;
-		if (c->id == PCI_CAP_ID_MSIX && c->kind == PCI_PARSE_CAP_MSIX && c->u.msix.table_bar < 6 &&
-		    c->u.msix.pba_bar < 6) {
-			pt->msix_cap = c->offset;
+		if (c->id == PCI_CAP_ID_VNDR) {
+			p->cfg[off + PCI_CAP_FLAGS] = (uint8_t)caps[i].len; /* cap_len, as clipped */
+		} else if (c->id == PCI_CAP_ID_MSIX) { /* its BIRs checked in pt_caps_choose() */
+			pt->msix_cap = off;
 			pt->msix_bar[0] = c->u.msix.table_bar;
 			pt->msix_bar[1] = c->u.msix.pba_bar;
 			pt->msix_off[0] = c->u.msix.table_offset;
@@ -286,13 +388,13 @@ static void pt_cfg_build(struct pt_dev *pt)
 			 * MSI-X state is not touched. The guest is offered as many
 			 * vectors as we emulate (at most MSIX_MAX_VECTORS). */
 			uint16_t ctl = (uint16_t)(pt->msix.nvec - 1);
-			memcpy(p->cfg + c->offset + PCI_MSIX_FLAGS, &ctl, 2);
-			msix_cap_open(p, c->offset);
+			memcpy(p->cfg + off + PCI_MSIX_FLAGS, &ctl, 2);
+			msix_cap_open(p, off);
 		} else if (c->id == PCI_CAP_ID_MSI) {
 			/* Emulated: the guest may program it, the device never sees it. */
-			memset(p->wmask + c->offset + 4, 0xff, len - 4);
-			p->wmask[c->offset + 2] = 0x71; /* enable, multiple message enable */
-			p->cfg[c->offset + 2] &= (uint8_t)~0x71;
+			memset(p->wmask + off + 4, 0xff, caps[i].len - 4u);
+			p->wmask[off + 2] = 0x71; /* enable, multiple message enable */
+			p->cfg[off + 2] &= (uint8_t)~0x71;
 		}
 	}
 	memcpy(p->cfg + PCI_STATUS, &status, 2);

@@ -1,0 +1,211 @@
+/*
+ * test_passthrough.c - the passthrough mediation layer (vmm/passthrough.c)
+ * on a fixture device built here (scripts/mkfixture, no corpus needed),
+ * through the entry points the guest reaches: config accesses
+ * (pcibus_cfg_read/write) and MMIO exits (io_mmio). Without /dev/kvm the
+ * memory slots cannot be set (the VMM says so and goes on); the trapped
+ * pages, which are what is tested here, need no KVM.
+ *
+ * The device's capability list is hostile: a vendor-specific capability
+ * long enough to cover MSI-X and MSI, one starting inside MSI, a PCI
+ * Express capability running past 0xff and a vendor-specific one running
+ * past 0xff. Emulated registers must win over every copied byte.
+ * Runs from the repository root (make test does).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "io.h"
+#include "msix.h"
+#include "passthrough.h"
+#include "pci_regs.h"
+#include "pcibus.h"
+#include "vmm.h"
+
+#define SLOT 7
+#define BDF "0000:00:07.0"
+#define BAR0_GPA 0xe0000000u
+#define BAR0_SIZE 0x4000u
+#define TABLE_OFF 0x2000u /* MSI-X table in BAR0; PBA at 0x3000 */
+
+static struct vm vm = { .kvm_fd = -1, .vm_fd = -1, .vcpu_fd = -1, .ram_size = 64 << 20 };
+static char tmp[64], res0[256], vmm_stderr[8192];
+
+#define RD(off, size) pcibus_cfg_read(0, SLOT, 0, (off), (size))
+#define WR(off, size, v) pcibus_cfg_write(0, SLOT, 0, (off), (size), (v))
+
+static void sh(const char *fmt, ...)
+{
+	char cmd[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	assert_int_equal(system(cmd), 0);
+}
+
+static void put16(uint8_t *p, uint16_t v) { memcpy(p, &v, 2); }
+static void put32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
+
+static void write_file(const char *path, const void *data, size_t len)
+{
+	FILE *f = fopen(path, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(data, 1, len, f), len);
+	assert_int_equal(fclose(f), 0);
+}
+
+/* The device: 1234:5678, BAR0 16 KiB of 32-bit memory, and this list
+ * (in list order; offsets, lengths):
+ *   0x50 MSI-X, 12 bytes: 2048 entries, enabled (the host's state),
+ *        table BAR0+0x2000, PBA BAR0+0x3000
+ *   0x40 vendor-specific, cap_len 0x30: over MSI-X and MSI (clip to 0x10)
+ *   0x60 MSI, 64-bit with per-vector masking, 24 bytes, enabled
+ *   0x70 vendor-specific, cap_len 8: starts inside MSI (refuse)
+ *   0xd0 PCI Express, 0x3c bytes: past 0xff (refuse)
+ *   0xf0 vendor-specific, cap_len 0x20: past 0xff (clip to 0x10) */
+static void make_device(void)
+{
+	uint8_t cfg[256] = { 0 };
+	char cfg_path[128], res_path[128], root[128];
+
+	put16(cfg + PCI_VENDOR_ID, 0x1234);
+	put16(cfg + PCI_DEVICE_ID, 0x5678);
+	put16(cfg + PCI_STATUS, PCI_STATUS_CAP_LIST);
+	put32(cfg + PCI_CLASS_REVISION, 0x02800001);
+	cfg[PCI_CAPABILITY_LIST] = 0x50;
+	cfg[0x50] = PCI_CAP_ID_MSIX, cfg[0x51] = 0x40;
+	put16(cfg + 0x52, 0x8000 | (2048 - 1));
+	put32(cfg + 0x54, TABLE_OFF | 0);
+	put32(cfg + 0x58, 0x3000 | 0);
+	cfg[0x40] = PCI_CAP_ID_VNDR, cfg[0x41] = 0x60, cfg[0x42] = 0x30;
+	for (unsigned i = 0x43; i < 0x50; i++)
+		cfg[i] = (uint8_t)i;
+	cfg[0x60] = PCI_CAP_ID_MSI, cfg[0x61] = 0x70;
+	put16(cfg + 0x62, 0x0181); /* per-vector mask, 64-bit, enable */
+	cfg[0x70] = PCI_CAP_ID_VNDR, cfg[0x71] = 0xd0, cfg[0x72] = 8; /* MSI's mask bits */
+	cfg[0xd0] = PCI_CAP_ID_EXP, cfg[0xd1] = 0xf0;
+	put16(cfg + 0xd2, 0x0002);
+	cfg[0xf0] = PCI_CAP_ID_VNDR, cfg[0xf1] = 0, cfg[0xf2] = 0x20;
+	for (unsigned i = 0xf3; i < 0x100; i++)
+		cfg[i] = (uint8_t)i;
+
+	snprintf(cfg_path, sizeof(cfg_path), "%s/dev.config", tmp);
+	snprintf(res_path, sizeof(res_path), "%s/dev.resource", tmp);
+	snprintf(root, sizeof(root), "%s/fx", tmp);
+	write_file(cfg_path, cfg, sizeof(cfg));
+	const char *res = "0x00000000fe000000 0x00000000fe003fff 0x0000000000040200\n"
+			  "0x0000000000000000 0x0000000000000000 0x0000000000000000\n"
+			  "0x0000000000000000 0x0000000000000000 0x0000000000000000\n"
+			  "0x0000000000000000 0x0000000000000000 0x0000000000000000\n"
+			  "0x0000000000000000 0x0000000000000000 0x0000000000000000\n"
+			  "0x0000000000000000 0x0000000000000000 0x0000000000000000\n"
+			  "0x0000000000000000 0x0000000000000000 0x0000000000000000\n";
+	write_file(res_path, res, strlen(res));
+	sh("scripts/mkfixture --bdf " BDF " %s %s %s >/dev/null", cfg_path, res_path, root);
+	snprintf(res0, sizeof(res0), "%s/" BDF "/resource0", root);
+}
+
+static int setup_once(void **state)
+{
+	char err[512], root[128], log[128];
+
+	snprintf(tmp, sizeof(tmp), "/tmp/exitlab-ptm-XXXXXX");
+	if (!mkdtemp(tmp) || pcibus_init(&vm))
+		return -1;
+	make_device();
+	/* What the VMM says while it builds the device, from stderr. */
+	snprintf(root, sizeof(root), "%s/fx", tmp);
+	snprintf(log, sizeof(log), "%s/stderr", tmp);
+	fflush(stderr);
+	int saved = dup(2), fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	dup2(fd, 2);
+	int rc = passthrough_add(&vm, BDF, root, false, false, SLOT, err, sizeof(err));
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	close(fd);
+	FILE *f = fopen(log, "r");
+	size_t n = f ? fread(vmm_stderr, 1, sizeof(vmm_stderr) - 1, f) : 0;
+	vmm_stderr[n] = '\0';
+	if (f)
+		fclose(f);
+	fputs(vmm_stderr, stderr);
+	if (rc)
+		fprintf(stderr, "passthrough_add: %s\n", err);
+	return rc;
+}
+
+static int teardown_once(void **state)
+{
+	sh("rm -rf %s", tmp);
+	return 0;
+}
+
+/* The guest's capability list: offsets in order. */
+static unsigned guest_caps(uint8_t *offs, unsigned max)
+{
+	unsigned n = 0;
+	for (uint8_t o = (uint8_t)RD(PCI_CAPABILITY_LIST, 1); o && n < max; o = (uint8_t)RD(o + 1, 1))
+		offs[n++] = o;
+	return n;
+}
+
+static void test_emulated_registers_win_over_copied_caps(void **state)
+{
+	uint8_t offs[16];
+	unsigned n = guest_caps(offs, 16);
+
+	/* The list: MSI-X, the clipped vendor cap, MSI, the clipped last one. */
+	assert_int_equal(n, 4);
+	assert_int_equal(offs[0], 0x50);
+	assert_int_equal(offs[1], 0x40);
+	assert_int_equal(offs[2], 0x60);
+	assert_int_equal(offs[3], 0xf0);
+	/* MSI-X Message Control is the emulation's: as many entries as it
+	 * emulates, disabled, not the host's 2048 entries and enable bit. */
+	assert_int_equal(RD(0x50, 1), PCI_CAP_ID_MSIX);
+	assert_int_equal(RD(0x52, 2), MSIX_MAX_VECTORS - 1);
+	assert_int_equal(RD(0x54, 4), TABLE_OFF);
+	/* ... and the guest's to enable. */
+	WR(0x52, 2, 0x8000);
+	assert_int_equal(RD(0x52, 2), 0x8000 | (MSIX_MAX_VECTORS - 1));
+	WR(0x52, 2, 0);
+	/* MSI: the host's enable bit is not the guest's. */
+	assert_int_equal(RD(0x62, 2), 0x0180);
+	/* The vendor caps say the length they were clipped to; their other
+	 * bytes are the device's. */
+	assert_int_equal(RD(0x40, 1), PCI_CAP_ID_VNDR);
+	assert_int_equal(RD(0x42, 1), 0x10);
+	assert_int_equal(RD(0x44, 4), 0x47464544);
+	assert_int_equal(RD(0xf2, 1), 0x10);
+	assert_int_equal(RD(0xfc, 4), 0xfffefdfc);
+	/* The refused PCI Express capability is gone, bytes and all. */
+	assert_int_equal(RD(0xd0, 4), 0);
+	/* Each refusal and clip was said, naming the device and offsets. */
+	assert_non_null(strstr(vmm_stderr, BDF ": capability 0x09 at 0x40"));
+	assert_non_null(strstr(vmm_stderr, "overlaps capability 0x11 at 0x50: clipped to 16 bytes"));
+	assert_non_null(strstr(vmm_stderr, BDF ": capability 0x09 at 0x70"));
+	assert_non_null(strstr(vmm_stderr, "overlaps capability 0x05 at 0x60: refused"));
+	assert_non_null(strstr(vmm_stderr, BDF ": capability 0x10 at 0xd0"));
+	assert_non_null(strstr(vmm_stderr, "runs past 0xff: refused"));
+	assert_non_null(strstr(vmm_stderr, BDF ": capability 0x09 at 0xf0"));
+	assert_non_null(strstr(vmm_stderr, "runs past 0xff: clipped to 16 bytes"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_emulated_registers_win_over_copied_caps),
+	};
+	return cmocka_run_group_tests(tests, setup_once, teardown_once);
+}
