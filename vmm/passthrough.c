@@ -70,35 +70,73 @@ static unsigned npts;
 
 /* --- trapped BAR bytes -------------------------------------------------------- */
 
+/* One naturally aligned load or store of n bytes (1, 2, 4 or 8) at p;
+ * the value is little-endian at data, moved a byte at a time (data may
+ * have any alignment). */
+static void pt_mmio_piece(volatile uint8_t *p, uint8_t *data, unsigned n, bool is_write)
+{
+	uint64_t v = 0;
+
+	if (is_write)
+		for (unsigned i = 0; i < n; i++)
+			v |= (uint64_t)data[i] << (8 * i);
+	switch (n) {
+	case 1: is_write ? (void)(*p = (uint8_t)v) : (void)(v = *p); break;
+	case 2: is_write ? (void)(*(volatile uint16_t *)p = (uint16_t)v) : (void)(v = *(volatile uint16_t *)p); break;
+	case 4: is_write ? (void)(*(volatile uint32_t *)p = (uint32_t)v) : (void)(v = *(volatile uint32_t *)p); break;
+	default: is_write ? (void)(*(volatile uint64_t *)p = v) : (void)(v = *(volatile uint64_t *)p); break;
+	}
+	if (!is_write)
+		for (unsigned i = 0; i < n; i++)
+			data[i] = (uint8_t)(v >> (8 * i));
+}
+
+/* What a refused access does: reads all-ones, writes go nowhere. */
+static void pt_refuse(uint8_t *data, unsigned size, bool is_write)
+{
+	if (!is_write)
+		for (unsigned i = 0; i < size; i++)
+			data[i] = 0xff;
+}
+
 /* Device bytes that trap (the rest of an MSI-X page, a BAR that cannot be
- * mapped) reach the device here: through the BAR's mapping with one load or
- * store of the access's width where we have one (sysfs serves memory BARs
- * only through mmap), else through pread/pwrite (I/O BARs, fixtures). */
+ * mapped) reach the device here, never outside the BAR: through the BAR's
+ * mapping where we have one (sysfs serves memory BARs only through mmap),
+ * as naturally aligned loads and stores, the widest that fit: an access
+ * of any size at any offset is split (a misaligned one would be undefined
+ * behaviour here, and many devices answer only aligned accesses); else
+ * through pread/pwrite (I/O BARs, fixtures), which pt_host.c checked
+ * cover the whole BAR. */
 static void pt_forward(struct pt_dev *pt, unsigned bar, uint64_t off, uint8_t *data, unsigned size, bool is_write)
 {
-	if (pt->map[bar] && off + size <= pt->host.bars[bar].size) {
-		volatile uint8_t *p = (volatile uint8_t *)pt->map[bar] + off;
-		uint64_t v = 0;
-		if (is_write)
-			memcpy(&v, data, size);
-		switch (size) {
-		case 1: is_write ? (void)(*p = (uint8_t)v) : (void)(v = *p); break;
-		case 2: is_write ? (void)(*(volatile uint16_t *)p = (uint16_t)v) : (void)(v = *(volatile uint16_t *)p); break;
-		case 4: is_write ? (void)(*(volatile uint32_t *)p = (uint32_t)v) : (void)(v = *(volatile uint32_t *)p); break;
-		default: is_write ? (void)(*(volatile uint64_t *)p = v) : (void)(v = *(volatile uint64_t *)p); break;
+	uint64_t bar_size = pt->host.bars[bar].size;
+
+	if (off > bar_size || size > bar_size - off) {
+		pt_refuse(data, size, is_write);
+		return;
+	}
+	if (pt->map[bar]) {
+		volatile uint8_t *p = (volatile uint8_t *)pt->map[bar];
+		for (unsigned i = 0; i < size;) {
+			uint64_t a = off + i;
+			unsigned n = 8;
+			while (n > 1 && (a % n || n > size - i))
+				n /= 2;
+			pt_mmio_piece(p + a, data + i, n, is_write);
+			i += n;
 		}
-		if (!is_write)
-			memcpy(data, &v, size);
 		return;
 	}
 	int fd = pt->host.bars[bar].fd;
 	ssize_t n = fd < 0 ? -1 : is_write ? pwrite(fd, data, size, (off_t)off) : pread(fd, data, size, (off_t)off);
 	if (n != (ssize_t)size && !is_write)
-		memset(data, 0xff, size);
+		pt_refuse(data, size, is_write);
 }
 
 /* An access in a trapped piece: MSI-X table or PBA from the emulation,
- * everything else forwarded to the device. */
+ * everything else forwarded to the device. One that starts outside the
+ * table or PBA and runs into it is refused, so that no byte of the
+ * device's own table is reached. */
 static void pt_trap_io(struct vm *vm, void *opaque, uint64_t off, uint8_t *data, unsigned size, bool is_write)
 {
 	struct pt_trap *t = opaque;
@@ -106,14 +144,21 @@ static void pt_trap_io(struct vm *vm, void *opaque, uint64_t off, uint8_t *data,
 	uint64_t bar_off = t->off + off;
 
 	if (pt->msix_cap) {
-		uint64_t tbl = pt->msix_off[0], tbl_len = (uint64_t)pt->msix.nvec * PCI_MSIX_ENTRY_SIZE;
-		uint64_t pba = pt->msix_off[1], pba_len = (pt->msix.nvec + 63) / 64 * 8;
-		if (t->bar == pt->msix_bar[0] && bar_off >= tbl && bar_off - tbl < tbl_len) {
-			msix_table_access(&pt->msix, bar_off - tbl, data, size, is_write);
-			return;
-		}
-		if (t->bar == pt->msix_bar[1] && bar_off >= pba && bar_off - pba < pba_len) {
-			msix_pba_access(&pt->msix, bar_off - pba, data, size, is_write);
+		const uint64_t start[2] = { pt->msix_off[0], pt->msix_off[1] };
+		const uint64_t len[2] = { (uint64_t)pt->msix.nvec * PCI_MSIX_ENTRY_SIZE, (pt->msix.nvec + 63) / 64 * 8 };
+		for (unsigned i = 0; i < 2; i++) {
+			if (t->bar != pt->msix_bar[i] || bar_off + size <= start[i] || bar_off >= start[i] + len[i])
+				continue;
+			if (bar_off < start[i]) {
+				guest_error("%s BAR%u: %u-byte %s at 0x%llx runs into the MSI-X %s: refused", pt->host.bdf,
+					    t->bar, size, is_write ? "write" : "read", (unsigned long long)bar_off,
+					    i ? "PBA" : "table");
+				pt_refuse(data, size, is_write);
+			} else if (i == 0) {
+				msix_table_access(&pt->msix, bar_off - start[i], data, size, is_write);
+			} else {
+				msix_pba_access(&pt->msix, bar_off - start[i], data, size, is_write);
+			}
 			return;
 		}
 	}
