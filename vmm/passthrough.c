@@ -171,13 +171,41 @@ static void pt_msix_fire(struct msix *m, unsigned v) {}
 
 /* --- placing BARs ------------------------------------------------------------- */
 
-static void pt_trap_place(struct pt_trap *t, uint64_t base, enum io_space space)
+/* Moves a trapped piece to base + its offset (base 0: nowhere). -1 if it
+ * could not be registered there. */
+static int pt_trap_place(struct pt_trap *t, uint64_t base, enum io_space space)
 {
 	if (t->registered)
 		io_unregister(space, t->registered);
 	t->registered = 0;
-	if (base && t->len && io_register(space, base + t->off, t->len, t->name, pt_trap_io, t) == 0)
-		t->registered = base + t->off;
+	if (!base || !t->len)
+		return 0;
+	if (io_register(space, base + t->off, t->len, t->name, pt_trap_io, t))
+		return -1;
+	t->registered = base + t->off;
+	return 0;
+}
+
+/* BAR n cannot decode at addr (over RAM or another range): the bus keeps
+ * it refused and tries again when the map changes; said once. */
+static void pt_bar_refuse(struct pt_dev *pt, unsigned n, uint64_t addr, enum io_space space)
+{
+	struct pci_bar *b = &pt->pci.bars[n];
+	uint64_t size = pt->host.bars[n].size, obase = 0, olen = 0;
+	const char *other = io_overlap_find(space, addr, size, &obase, &olen);
+
+	b->refused = addr;
+	if (b->retrying)
+		return;
+	if (space == IO_MMIO && addr < pt->vm->ram_size)
+		guest_error("%s BAR%u at [0x%llx, 0x%llx) overlaps guest RAM [0, 0x%llx): left unmapped until it moves",
+			    pt->host.bdf, n, (unsigned long long)addr, (unsigned long long)(addr + size),
+			    (unsigned long long)pt->vm->ram_size);
+	else
+		guest_error("%s BAR%u at [0x%llx, 0x%llx) overlaps %s at [0x%llx, 0x%llx): left unmapped until that moves",
+			    pt->host.bdf, n, (unsigned long long)addr, (unsigned long long)(addr + size),
+			    other ? other : "another device", (unsigned long long)obase,
+			    (unsigned long long)(obase + olen));
 }
 
 static void pt_bar_moved(struct pci_dev *p, unsigned n, uint64_t addr)
@@ -191,7 +219,11 @@ static void pt_bar_moved(struct pci_dev *p, unsigned n, uint64_t addr)
 	pt->placed[n] = 0;
 	enum io_space space = hb->kind == PT_BAR_IO ? IO_PIO : IO_MMIO;
 	if (!pt->map[n]) { /* trapped whole: forwarded to the device */
-		pt_trap_place(&pt->whole[n], addr, space);
+		bool over_ram = space == IO_MMIO && addr && addr < pt->vm->ram_size;
+		if (over_ram || pt_trap_place(&pt->whole[n], addr, space)) {
+			pt_trap_place(&pt->whole[n], 0, space);
+			pt_bar_refuse(pt, n, addr, space);
+		}
 		pt->placed[n] = pt->whole[n].registered;
 		return;
 	}
@@ -199,8 +231,7 @@ static void pt_bar_moved(struct pci_dev *p, unsigned n, uint64_t addr)
 		pt_trap_place(&pt->traps[n][i], 0, space);
 	/* Never over guest RAM or another device: a memory slot would win. */
 	if (addr && (addr < pt->vm->ram_size || io_overlaps(IO_MMIO, addr, hb->size))) {
-		guest_error("%s BAR%u at 0x%llx overlaps guest RAM or another device: left unmapped", pt->host.bdf, n,
-			    (unsigned long long)addr);
+		pt_bar_refuse(pt, n, addr, space);
 		return;
 	}
 	if (!addr)

@@ -17,6 +17,9 @@
  * or store (UB in C; UBSan aborts on it). The last is checked with the
  * x86 alignment-check flag (EFLAGS.AC): with it set, a misaligned access
  * in user mode raises SIGBUS.
+ *
+ * A passthrough BAR placed over another device is refused, naming it, and
+ * decodes as soon as the other moves away.
  * Runs from the repository root (make test does).
  */
 #include <setjmp.h>
@@ -299,11 +302,64 @@ static void test_trapped_bytes_any_size_and_alignment(void **state)
 	sigaction(SIGBUS, &old, NULL);
 }
 
+/* --- a refused BAR decodes once the other device moves ---------------------- */
+
+static struct pci_dev other;
+static unsigned other_hits;
+
+static void other_io(struct vm *v, void *opaque, uint64_t off, uint8_t *data, unsigned size, bool is_write)
+{
+	other_hits++;
+}
+
+static void test_refused_bar_decodes_once_the_other_moves(void **state)
+{
+	const uint64_t there = 0xd0000000;
+	uint8_t pattern[4] = { 0x11, 0x22, 0x33, 0x44 }, d[4];
+
+	pci_dev_init(&other, "other", 0x1234, 0x0001, 0xff0000, 0);
+	pci_dev_bar(&other, 0, PCI_BAR_MEM32, false, 0x4000, other_io, NULL);
+	assert_int_equal(pcibus_add(&other, SLOT + 1), 0);
+	pcibus_cfg_write(0, SLOT + 1, 0, PCI_BASE_ADDRESS_0, 4, (uint32_t)there);
+	pcibus_cfg_write(0, SLOT + 1, 0, PCI_COMMAND, 2, PCI_COMMAND_MEMORY);
+	file_write(TABLE_OFF + 0x800, pattern, 4);
+
+	/* Our BAR0 over it: refused, naming it; the other device still
+	 * answers there. */
+	char log[128], said[1024];
+	snprintf(log, sizeof(log), "%s/stderr2", tmp);
+	WR(PCI_COMMAND, 2, PCI_COMMAND_MEMORY);
+	fflush(stderr);
+	int saved = dup(2), fd = open(log, O_RDWR | O_CREAT | O_TRUNC, 0644);
+	dup2(fd, 2);
+	WR(PCI_BASE_ADDRESS_0, 4, (uint32_t)there);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	ssize_t n = pread(fd, said, sizeof(said) - 1, 0);
+	said[n > 0 ? n : 0] = '\0';
+	close(fd);
+	fputs(said, stderr);
+	assert_non_null(strstr(said, BDF " BAR0 at [0xd0000000, 0xd0004000) overlaps 00:08.0 other BAR0 at [0xd0000000, 0xd0004000)"));
+	assert_int_equal(RD(PCI_BASE_ADDRESS_0, 4), there);
+	other_hits = 0;
+	io_mmio(&vm, there + TABLE_OFF + 0x800, d, 4, false);
+	assert_int_equal(other_hits, 1);
+
+	/* It moves away: our BAR0 decodes where its register says. */
+	pcibus_cfg_write(0, SLOT + 1, 0, PCI_BASE_ADDRESS_0, 4, (uint32_t)there + 0x1000000);
+	memset(d, 0, sizeof(d));
+	io_mmio(&vm, there + TABLE_OFF + 0x800, d, 4, false);
+	assert_int_equal(other_hits, 1);
+	assert_memory_equal(d, pattern, 4);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_emulated_registers_win_over_copied_caps),
 		cmocka_unit_test(test_trapped_bytes_any_size_and_alignment),
+		cmocka_unit_test(test_refused_bar_decodes_once_the_other_moves),
 	};
 	return cmocka_run_group_tests(tests, setup_once, teardown_once);
 }
