@@ -187,7 +187,8 @@ refuse "a PCI-to-PCI bridge (header type 1)" "header type 1: only type-0 endpoin
 	--passthrough 0000:00:02.0 --sysfs-root "$TMP/bridge/sys/devices"
 head -c 64 "$BLK_CFG" >"$TMP/short.bin"
 fixture short "$TMP/short.bin" --bdf 0000:00:02.0 >/dev/null
-refuse "only 64 bytes of config space readable" "only 64 bytes of config space are readable: run as root" \
+refuse "a config file of 64 bytes (said as it is, not 'run as root')" \
+	"config is 64 bytes: a config space is 256 or 4096 bytes" \
 	--passthrough 0000:00:02.0 --sysfs-root "$TMP/short/sys/devices"
 nores=$(fixture nores "$BLK_CFG")
 rm -f "$nores/resource0"

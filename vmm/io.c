@@ -85,6 +85,17 @@ bool io_overlaps(enum io_space space, uint64_t base, uint64_t len)
 	return false;
 }
 
+const char *io_overlap_find(enum io_space space, uint64_t base, uint64_t len, uint64_t *obase, uint64_t *olen)
+{
+	for (unsigned i = 0; i < nr_ranges; i++)
+		if (ranges[i].space == space && base < ranges[i].base + ranges[i].len && ranges[i].base < base + len) {
+			*obase = ranges[i].base;
+			*olen = ranges[i].len;
+			return ranges[i].name;
+		}
+	return NULL;
+}
+
 static struct io_range *io_find(enum io_space space, uint64_t addr, unsigned size)
 {
 	for (unsigned i = 0; i < nr_ranges; i++) {

@@ -26,6 +26,9 @@ int io_register(enum io_space space, uint64_t base, uint64_t len, const char *na
 		void *opaque);
 /* Does [base, base + len) overlap a registered range? */
 bool io_overlaps(enum io_space space, uint64_t base, uint64_t len);
+/* The name of a registered range that [base, base + len) overlaps, and
+ * its bounds in *obase, *olen; NULL if none. For messages. */
+const char *io_overlap_find(enum io_space space, uint64_t base, uint64_t len, uint64_t *obase, uint64_t *olen);
 /* Removes the range registered at base (a BAR the guest moved). */
 int io_unregister(enum io_space space, uint64_t base);
 void io_pio(struct vm *vm, uint16_t port, uint8_t *data, unsigned size, unsigned count, bool is_write);

@@ -7,7 +7,12 @@
  * same size and type; the capability list is rewritten in place, keeping
  * only allowed capabilities (their bytes stay where the device has them,
  * the next pointers skip the others, whose bytes read as zero); extended
- * capabilities are hidden.
+ * capabilities are hidden. No two capabilities share a byte: one that
+ * would run over another or past 0xff is clipped (vendor-specific) or
+ * refused, with a message; the device's bytes are copied first and every
+ * emulated register (next pointers, MSI-X Message Control, MSI flags,
+ * clipped lengths) is written on top, so no copied byte can stand in for
+ * one of ours.
  *
  * BAR placement is the bus's job (pcibus.c recomputes it after every
  * config write); our moved() hook then removes the old memory slots and
@@ -65,35 +70,73 @@ static unsigned npts;
 
 /* --- trapped BAR bytes -------------------------------------------------------- */
 
+/* One naturally aligned load or store of n bytes (1, 2, 4 or 8) at p;
+ * the value is little-endian at data, moved a byte at a time (data may
+ * have any alignment). */
+static void pt_mmio_piece(volatile uint8_t *p, uint8_t *data, unsigned n, bool is_write)
+{
+	uint64_t v = 0;
+
+	if (is_write)
+		for (unsigned i = 0; i < n; i++)
+			v |= (uint64_t)data[i] << (8 * i);
+	switch (n) {
+	case 1: is_write ? (void)(*p = (uint8_t)v) : (void)(v = *p); break;
+	case 2: is_write ? (void)(*(volatile uint16_t *)p = (uint16_t)v) : (void)(v = *(volatile uint16_t *)p); break;
+	case 4: is_write ? (void)(*(volatile uint32_t *)p = (uint32_t)v) : (void)(v = *(volatile uint32_t *)p); break;
+	default: is_write ? (void)(*(volatile uint64_t *)p = v) : (void)(v = *(volatile uint64_t *)p); break;
+	}
+	if (!is_write)
+		for (unsigned i = 0; i < n; i++)
+			data[i] = (uint8_t)(v >> (8 * i));
+}
+
+/* What a refused access does: reads all-ones, writes go nowhere. */
+static void pt_refuse(uint8_t *data, unsigned size, bool is_write)
+{
+	if (!is_write)
+		for (unsigned i = 0; i < size; i++)
+			data[i] = 0xff;
+}
+
 /* Device bytes that trap (the rest of an MSI-X page, a BAR that cannot be
- * mapped) reach the device here: through the BAR's mapping with one load or
- * store of the access's width where we have one (sysfs serves memory BARs
- * only through mmap), else through pread/pwrite (I/O BARs, fixtures). */
+ * mapped) reach the device here, never outside the BAR: through the BAR's
+ * mapping where we have one (sysfs serves memory BARs only through mmap),
+ * as naturally aligned loads and stores, the widest that fit: an access
+ * of any size at any offset is split (a misaligned one would be undefined
+ * behaviour here, and many devices answer only aligned accesses); else
+ * through pread/pwrite (I/O BARs, fixtures), which pt_host.c checked
+ * cover the whole BAR. */
 static void pt_forward(struct pt_dev *pt, unsigned bar, uint64_t off, uint8_t *data, unsigned size, bool is_write)
 {
-	if (pt->map[bar] && off + size <= pt->host.bars[bar].size) {
-		volatile uint8_t *p = (volatile uint8_t *)pt->map[bar] + off;
-		uint64_t v = 0;
-		if (is_write)
-			memcpy(&v, data, size);
-		switch (size) {
-		case 1: is_write ? (void)(*p = (uint8_t)v) : (void)(v = *p); break;
-		case 2: is_write ? (void)(*(volatile uint16_t *)p = (uint16_t)v) : (void)(v = *(volatile uint16_t *)p); break;
-		case 4: is_write ? (void)(*(volatile uint32_t *)p = (uint32_t)v) : (void)(v = *(volatile uint32_t *)p); break;
-		default: is_write ? (void)(*(volatile uint64_t *)p = v) : (void)(v = *(volatile uint64_t *)p); break;
+	uint64_t bar_size = pt->host.bars[bar].size;
+
+	if (off > bar_size || size > bar_size - off) {
+		pt_refuse(data, size, is_write);
+		return;
+	}
+	if (pt->map[bar]) {
+		volatile uint8_t *p = (volatile uint8_t *)pt->map[bar];
+		for (unsigned i = 0; i < size;) {
+			uint64_t a = off + i;
+			unsigned n = 8;
+			while (n > 1 && (a % n || n > size - i))
+				n /= 2;
+			pt_mmio_piece(p + a, data + i, n, is_write);
+			i += n;
 		}
-		if (!is_write)
-			memcpy(data, &v, size);
 		return;
 	}
 	int fd = pt->host.bars[bar].fd;
 	ssize_t n = fd < 0 ? -1 : is_write ? pwrite(fd, data, size, (off_t)off) : pread(fd, data, size, (off_t)off);
 	if (n != (ssize_t)size && !is_write)
-		memset(data, 0xff, size);
+		pt_refuse(data, size, is_write);
 }
 
 /* An access in a trapped piece: MSI-X table or PBA from the emulation,
- * everything else forwarded to the device. */
+ * everything else forwarded to the device. One that starts outside the
+ * table or PBA and runs into it is refused, so that no byte of the
+ * device's own table is reached. */
 static void pt_trap_io(struct vm *vm, void *opaque, uint64_t off, uint8_t *data, unsigned size, bool is_write)
 {
 	struct pt_trap *t = opaque;
@@ -101,14 +144,21 @@ static void pt_trap_io(struct vm *vm, void *opaque, uint64_t off, uint8_t *data,
 	uint64_t bar_off = t->off + off;
 
 	if (pt->msix_cap) {
-		uint64_t tbl = pt->msix_off[0], tbl_len = (uint64_t)pt->msix.nvec * PCI_MSIX_ENTRY_SIZE;
-		uint64_t pba = pt->msix_off[1], pba_len = (pt->msix.nvec + 63) / 64 * 8;
-		if (t->bar == pt->msix_bar[0] && bar_off >= tbl && bar_off - tbl < tbl_len) {
-			msix_table_access(&pt->msix, bar_off - tbl, data, size, is_write);
-			return;
-		}
-		if (t->bar == pt->msix_bar[1] && bar_off >= pba && bar_off - pba < pba_len) {
-			msix_pba_access(&pt->msix, bar_off - pba, data, size, is_write);
+		const uint64_t start[2] = { pt->msix_off[0], pt->msix_off[1] };
+		const uint64_t len[2] = { (uint64_t)pt->msix.nvec * PCI_MSIX_ENTRY_SIZE, (pt->msix.nvec + 63) / 64 * 8 };
+		for (unsigned i = 0; i < 2; i++) {
+			if (t->bar != pt->msix_bar[i] || bar_off + size <= start[i] || bar_off >= start[i] + len[i])
+				continue;
+			if (bar_off < start[i]) {
+				guest_error("%s BAR%u: %u-byte %s at 0x%llx runs into the MSI-X %s: refused", pt->host.bdf,
+					    t->bar, size, is_write ? "write" : "read", (unsigned long long)bar_off,
+					    i ? "PBA" : "table");
+				pt_refuse(data, size, is_write);
+			} else if (i == 0) {
+				msix_table_access(&pt->msix, bar_off - start[i], data, size, is_write);
+			} else {
+				msix_pba_access(&pt->msix, bar_off - start[i], data, size, is_write);
+			}
 			return;
 		}
 	}
@@ -121,13 +171,41 @@ static void pt_msix_fire(struct msix *m, unsigned v) {}
 
 /* --- placing BARs ------------------------------------------------------------- */
 
-static void pt_trap_place(struct pt_trap *t, uint64_t base, enum io_space space)
+/* Moves a trapped piece to base + its offset (base 0: nowhere). -1 if it
+ * could not be registered there. */
+static int pt_trap_place(struct pt_trap *t, uint64_t base, enum io_space space)
 {
 	if (t->registered)
 		io_unregister(space, t->registered);
 	t->registered = 0;
-	if (base && t->len && io_register(space, base + t->off, t->len, t->name, pt_trap_io, t) == 0)
-		t->registered = base + t->off;
+	if (!base || !t->len)
+		return 0;
+	if (io_register(space, base + t->off, t->len, t->name, pt_trap_io, t))
+		return -1;
+	t->registered = base + t->off;
+	return 0;
+}
+
+/* BAR n cannot decode at addr (over RAM or another range): the bus keeps
+ * it refused and tries again when the map changes; said once. */
+static void pt_bar_refuse(struct pt_dev *pt, unsigned n, uint64_t addr, enum io_space space)
+{
+	struct pci_bar *b = &pt->pci.bars[n];
+	uint64_t size = pt->host.bars[n].size, obase = 0, olen = 0;
+	const char *other = io_overlap_find(space, addr, size, &obase, &olen);
+
+	b->refused = addr;
+	if (b->retrying)
+		return;
+	if (space == IO_MMIO && addr < pt->vm->ram_size)
+		guest_error("%s BAR%u at [0x%llx, 0x%llx) overlaps guest RAM [0, 0x%llx): left unmapped until it moves",
+			    pt->host.bdf, n, (unsigned long long)addr, (unsigned long long)(addr + size),
+			    (unsigned long long)pt->vm->ram_size);
+	else
+		guest_error("%s BAR%u at [0x%llx, 0x%llx) overlaps %s at [0x%llx, 0x%llx): left unmapped until that moves",
+			    pt->host.bdf, n, (unsigned long long)addr, (unsigned long long)(addr + size),
+			    other ? other : "another device", (unsigned long long)obase,
+			    (unsigned long long)(obase + olen));
 }
 
 static void pt_bar_moved(struct pci_dev *p, unsigned n, uint64_t addr)
@@ -141,7 +219,11 @@ static void pt_bar_moved(struct pci_dev *p, unsigned n, uint64_t addr)
 	pt->placed[n] = 0;
 	enum io_space space = hb->kind == PT_BAR_IO ? IO_PIO : IO_MMIO;
 	if (!pt->map[n]) { /* trapped whole: forwarded to the device */
-		pt_trap_place(&pt->whole[n], addr, space);
+		bool over_ram = space == IO_MMIO && addr && addr < pt->vm->ram_size;
+		if (over_ram || pt_trap_place(&pt->whole[n], addr, space)) {
+			pt_trap_place(&pt->whole[n], 0, space);
+			pt_bar_refuse(pt, n, addr, space);
+		}
 		pt->placed[n] = pt->whole[n].registered;
 		return;
 	}
@@ -149,8 +231,7 @@ static void pt_bar_moved(struct pci_dev *p, unsigned n, uint64_t addr)
 		pt_trap_place(&pt->traps[n][i], 0, space);
 	/* Never over guest RAM or another device: a memory slot would win. */
 	if (addr && (addr < pt->vm->ram_size || io_overlaps(IO_MMIO, addr, hb->size))) {
-		guest_error("%s BAR%u at 0x%llx overlaps guest RAM or another device: left unmapped", pt->host.bdf, n,
-			    (unsigned long long)addr);
+		pt_bar_refuse(pt, n, addr, space);
 		return;
 	}
 	if (!addr)
@@ -228,11 +309,107 @@ static unsigned pt_cap_len(const struct pci_parse_cap *c, const uint8_t *cfg)
 	return 0;
 }
 
+/* One capability the guest will see: where, how many bytes of the
+ * device's it shows, and the parser's decode. */
+struct pt_cap {
+	const struct pci_parse_cap *c;
+	uint16_t off, len;
+};
+
+/* Which capabilities claim their bytes first: the emulated ones (their
+ * registers are the VMM's), then PCI Express, then vendor-specific (whose
+ * length is whatever its cap_len byte says). */
+static unsigned pt_cap_rank(uint16_t id)
+{
+	return id == PCI_CAP_ID_MSIX || id == PCI_CAP_ID_MSI ? 0 : id == PCI_CAP_ID_EXP ? 1 : 2;
+}
+
+/* Chooses the capabilities the guest sees, in list order, into caps[]:
+ * allowed ones, each within 0x40..0xff and over bytes no other claims.
+ * A vendor-specific capability that runs past 0xff or over another is
+ * clipped to end where the other starts (if its three header bytes still
+ * fit); any other that does is refused; each is said on stderr. */
+static unsigned pt_caps_choose(const struct pt_dev *pt, const struct pci_parse_info *info, struct pt_cap *caps,
+			       unsigned max)
+{
+	const uint8_t *hc = pt->host.config;
+	struct pt_cap cand[PCI_PARSE_MAX_CAPS];
+	bool ok[PCI_PARSE_MAX_CAPS] = { false };
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < info->ncaps && n < PCI_PARSE_MAX_CAPS; i++) {
+		const struct pci_parse_cap *c = &info->caps[i];
+		unsigned len = c->extended ? 0 : pt_cap_len(c, hc);
+		if (!len || c->offset < 0x40 || c->offset >= 256) /* not allowed, or in the header */
+			continue;
+		if (c->id == PCI_CAP_ID_MSIX && (c->kind != PCI_PARSE_CAP_MSIX || c->u.msix.table_bar > 5 ||
+						 c->u.msix.pba_bar > 5)) {
+			fprintf(stderr, "vmm: %s: MSI-X capability at 0x%02x: its table or PBA is in no BAR: refused\n",
+				pt->host.bdf, c->offset);
+			continue;
+		}
+		cand[n++] = (struct pt_cap){ .c = c, .off = c->offset, .len = (uint16_t)len };
+	}
+	for (unsigned rank = 0; rank < 3; rank++) {
+		for (unsigned i = 0; i < n; i++) {
+			struct pt_cap *k = &cand[i];
+			if (pt_cap_rank(k->c->id) != rank)
+				continue;
+			bool vndr = k->c->id == PCI_CAP_ID_VNDR;
+			unsigned end = k->off + k->len, fit = end;
+			const char *why = NULL;
+			const struct pt_cap *other = NULL;
+			if (end > 256) {
+				fit = 256;
+				why = "runs past 0xff";
+			}
+			for (unsigned j = 0; j < n; j++) {
+				const struct pt_cap *o = &cand[j];
+				if (!ok[j] || o->off + o->len <= k->off || o->off >= fit)
+					continue;
+				/* o starts inside k, or k inside o (then nothing fits) */
+				if (!other || o->off < other->off)
+					other = o;
+				fit = o->off > k->off ? o->off : k->off;
+			}
+			/* The same emulated capability twice: the first one is it. */
+			for (unsigned j = 0; j < n && !other && rank == 0; j++)
+				if (ok[j] && cand[j].c->id == k->c->id) {
+					other = &cand[j];
+					fit = k->off;
+				}
+			if (fit == end) {
+				ok[i] = true;
+				continue;
+			}
+			ok[i] = vndr && fit - k->off >= 3;
+			if (other)
+				fprintf(stderr, "vmm: %s: capability 0x%02x at 0x%02x (%u bytes) overlaps capability 0x%02x at 0x%02x: ",
+					pt->host.bdf, k->c->id, k->off, k->len, other->c->id, other->off);
+			else
+				fprintf(stderr, "vmm: %s: capability 0x%02x at 0x%02x (%u bytes) %s: ", pt->host.bdf,
+					k->c->id, k->off, k->len, why);
+			if (ok[i]) {
+				fprintf(stderr, "clipped to %u bytes\n", fit - k->off);
+				k->len = (uint16_t)(fit - k->off);
+			} else {
+				fprintf(stderr, "refused\n");
+			}
+		}
+	}
+	unsigned m = 0;
+	for (unsigned i = 0; i < n && m < max; i++)
+		if (ok[i])
+			caps[m++] = cand[i];
+	return m;
+}
+
 static void pt_cfg_build(struct pt_dev *pt)
 {
 	struct pci_dev *p = &pt->pci;
 	const uint8_t *hc = pt->host.config;
 	static struct pci_parse_info info;
+	struct pt_cap caps[48];
 	uint16_t vendor, device;
 
 	memcpy(&vendor, hc + PCI_VENDOR_ID, 2);
@@ -247,7 +424,6 @@ static void pt_cfg_build(struct pt_dev *pt)
 	uint16_t status;
 	memcpy(&status, p->cfg + PCI_STATUS, 2);
 	status &= (uint16_t)~PCI_STATUS_CAP_LIST;
-	memcpy(p->cfg + PCI_STATUS, &status, 2);
 
 	for (unsigned n = 0; n < 6; n++) {
 		struct pt_bar *hb = &pt->host.bars[n];
@@ -258,25 +434,27 @@ static void pt_cfg_build(struct pt_dev *pt)
 		p->bars[n].moved = pt_bar_moved;
 	}
 
-	/* The allowed capabilities, at their own offsets, relinked. */
+	/* The allowed capabilities, at their own offsets, none over another:
+	 * first every copied byte, then every emulated register on top. */
 	pci_parse_config(hc, pt->host.config_len, &info);
+	unsigned ncaps = pt_caps_choose(pt, &info, caps, sizeof(caps) / sizeof(caps[0]));
+	for (unsigned i = 0; i < ncaps; i++)
+		memcpy(p->cfg + caps[i].off, hc + caps[i].off, caps[i].len);
 	uint16_t last = 0;
-	for (unsigned i = 0; i < info.ncaps; i++) {
-		const struct pci_parse_cap *c = &info.caps[i];
-		unsigned len = c->extended ? 0 : pt_cap_len(c, hc);
-		if (!len || c->offset + len > 256)
-			continue;
-		memcpy(p->cfg + c->offset, hc + c->offset, len);
-		p->cfg[c->offset + 1] = 0;
+	for (unsigned i = 0; i < ncaps; i++) {
+		const struct pci_parse_cap *c = caps[i].c;
+		uint16_t off = caps[i].off;
+		p->cfg[off + PCI_CAP_LIST_NEXT] = 0;
 		if (last)
-			p->cfg[last + 1] = (uint8_t)c->offset;
+			p->cfg[last + PCI_CAP_LIST_NEXT] = (uint8_t)off;
 		else
-			p->cfg[PCI_CAPABILITY_LIST] = (uint8_t)c->offset;
-		last = c->offset;
+			p->cfg[PCI_CAPABILITY_LIST] = (uint8_t)off;
+		last = off;
 		status |= PCI_STATUS_CAP_LIST;
-		if (c->id == PCI_CAP_ID_MSIX && c->kind == PCI_PARSE_CAP_MSIX && c->u.msix.table_bar < 6 &&
-		    c->u.msix.pba_bar < 6) {
-			pt->msix_cap = c->offset;
+		if (c->id == PCI_CAP_ID_VNDR) {
+			p->cfg[off + PCI_CAP_FLAGS] = (uint8_t)caps[i].len; /* cap_len, as clipped */
+		} else if (c->id == PCI_CAP_ID_MSIX) { /* its BIRs checked in pt_caps_choose() */
+			pt->msix_cap = off;
 			pt->msix_bar[0] = c->u.msix.table_bar;
 			pt->msix_bar[1] = c->u.msix.pba_bar;
 			pt->msix_off[0] = c->u.msix.table_offset;
@@ -286,13 +464,13 @@ static void pt_cfg_build(struct pt_dev *pt)
 			 * MSI-X state is not touched. The guest is offered as many
 			 * vectors as we emulate (at most MSIX_MAX_VECTORS). */
 			uint16_t ctl = (uint16_t)(pt->msix.nvec - 1);
-			memcpy(p->cfg + c->offset + PCI_MSIX_FLAGS, &ctl, 2);
-			msix_cap_open(p, c->offset);
+			memcpy(p->cfg + off + PCI_MSIX_FLAGS, &ctl, 2);
+			msix_cap_open(p, off);
 		} else if (c->id == PCI_CAP_ID_MSI) {
 			/* Emulated: the guest may program it, the device never sees it. */
-			memset(p->wmask + c->offset + 4, 0xff, len - 4);
-			p->wmask[c->offset + 2] = 0x71; /* enable, multiple message enable */
-			p->cfg[c->offset + 2] &= (uint8_t)~0x71;
+			memset(p->wmask + off + 4, 0xff, caps[i].len - 4u);
+			p->wmask[off + 2] = 0x71; /* enable, multiple message enable */
+			p->cfg[off + 2] &= (uint8_t)~0x71;
 		}
 	}
 	memcpy(p->cfg + PCI_STATUS, &status, 2);

@@ -14,7 +14,9 @@
  * COMMAND's I/O and memory bits, and if it changed, the old I/O or MMIO
  * range is dropped and the new one registered. A guest may park a BAR
  * anywhere; one that would overlap another range is left undecoded and
- * reported, never mapped over a device.
+ * reported with what it overlaps, never mapped over a device, and tried
+ * again whenever a BAR moves or stops decoding anywhere on the bus, so it
+ * decodes as soon as its registers can be honoured.
  */
 #include "pcibus.h"
 
@@ -113,32 +115,88 @@ static uint64_t pci_bar_decode(const struct pci_dev *d, unsigned n)
 	return a;
 }
 
+/* Where BAR n should decode now: its registers, unless half-programmed
+ * (all-ones while sizing) or wrapping; 0 if nowhere. */
+static uint64_t pci_bar_target(const struct pci_dev *d, unsigned n)
+{
+	const struct pci_bar *b = &d->bars[n];
+	uint64_t a = pci_bar_decode(d, n);
+
+	if (a && (a + b->size < a || a + b->size - 1 > (b->kind == PCI_BAR_IO ? 0xffffu : UINT64_MAX - 1)))
+		a = 0;
+	return a;
+}
+
+/* Moves BAR n to decode at a (0: nowhere). A range that overlaps another
+ * is refused and reported, naming what it overlaps (not again on a
+ * retry), and left for pcibus_retry_refused(). */
+static void pci_bar_place(struct pci_dev *d, unsigned n, uint64_t a, bool retrying)
+{
+	struct pci_bar *b = &d->bars[n];
+	enum io_space space = b->kind == PCI_BAR_IO ? IO_PIO : IO_MMIO;
+
+	if (b->mapped && b->fn)
+		io_unregister(space, b->mapped);
+	b->mapped = 0;
+	b->refused = 0;
+	/* Without fn the device places what the BAR maps itself (moved). */
+	if (a && b->fn && io_register(space, a, b->size, b->name, b->fn, b->opaque)) {
+		uint64_t obase = 0, olen = 0;
+		const char *other = io_overlap_find(space, a, b->size, &obase, &olen);
+		if (!retrying && other)
+			guest_error("%s at [0x%llx, 0x%llx) overlaps %s at [0x%llx, 0x%llx): left undecoded until that moves",
+				    b->name, (unsigned long long)a, (unsigned long long)(a + b->size), other,
+				    (unsigned long long)obase, (unsigned long long)(obase + olen));
+		else if (!retrying)
+			guest_error("%s: BAR%u at 0x%llx: no room in the dispatch table: left undecoded", b->name, n,
+				    (unsigned long long)a);
+		b->refused = a;
+		a = 0;
+	}
+	b->mapped = a;
+	if (b->moved) {
+		b->retrying = retrying;
+		b->moved(d, n, a);
+		b->retrying = false;
+		if (b->refused)
+			b->mapped = 0;
+	}
+}
+
+/* The address map changed: every BAR whose registers say it decodes but
+ * that was refused is tried again (placing one frees nothing, so one pass
+ * does). */
+static void pcibus_retry_refused(void)
+{
+	for (unsigned s = 0; s < PCI_BUS_SLOTS; s++) {
+		struct pci_dev *d = slots[s];
+		for (unsigned n = 0; d && n < 6; n++) {
+			struct pci_bar *b = &d->bars[n];
+			if (b->kind != PCI_BAR_UNUSED && b->refused && pci_bar_target(d, n) == b->refused)
+				pci_bar_place(d, n, b->refused, true);
+		}
+	}
+}
+
 static void pci_bars_update(struct pci_dev *d)
 {
+	bool changed = false;
+
 	for (unsigned n = 0; n < 6; n++) {
 		struct pci_bar *b = &d->bars[n];
 		if (b->kind == PCI_BAR_UNUSED)
 			continue;
-		uint64_t a = pci_bar_decode(d, n);
-		/* Half-programmed (all-ones while sizing) or wrapping: not decoded. */
-		if (a && (a + b->size < a || a + b->size - 1 > (b->kind == PCI_BAR_IO ? 0xffffu : UINT64_MAX - 1)))
-			a = 0;
-		if (a == b->mapped)
+		uint64_t a = pci_bar_target(d, n);
+		if (a == b->mapped) {
+			if (!a) /* not wanted anywhere now, refused or not */
+				b->refused = 0;
 			continue;
-		enum io_space space = b->kind == PCI_BAR_IO ? IO_PIO : IO_MMIO;
-		if (b->mapped && b->fn)
-			io_unregister(space, b->mapped);
-		b->mapped = 0;
-		/* Without fn the device places what the BAR maps itself (moved). */
-		if (a && b->fn && io_register(space, a, b->size, b->name, b->fn, b->opaque)) {
-			guest_error("%s: BAR%u at 0x%llx overlaps another device or is full: left undecoded", b->name,
-				    n, (unsigned long long)a);
-			a = 0;
 		}
-		b->mapped = a;
-		if (b->moved)
-			b->moved(d, n, a);
+		changed |= b->mapped != 0; /* something stops decoding: room */
+		pci_bar_place(d, n, a, a == b->refused);
 	}
+	if (changed)
+		pcibus_retry_refused();
 }
 
 /* --- access ----------------------------------------------------------------- */

@@ -38,6 +38,13 @@ struct pci_bar {
 	uint64_t mapped;       /* where it decodes now, 0 if nowhere */
 	/* Told when the BAR starts decoding elsewhere (0: stops decoding). */
 	void (*moved)(struct pci_dev *d, unsigned bar, uint64_t addr);
+	/* Where its registers say it decodes, if that was refused (it would
+	 * overlap another range), else 0: the bus tries it again whenever any
+	 * BAR moves or stops decoding. A device that maps the BAR itself
+	 * (fn NULL) sets it in moved() when it cannot, and leaves its message
+	 * out when retrying is set (the refusal was said already). */
+	uint64_t refused;
+	bool retrying;
 };
 
 struct pci_dev {

@@ -1,15 +1,22 @@
 /*
  * pt_host.c - find and vet a host PCI device for passthrough (pt_host.h).
  *
- * libpci does the finding: its linux-sysfs method with the sysfs.path
- * parameter set to the parent of --sysfs-root, so the same code reads the
- * real /sys/bus/pci and a fixture tree. libpci reports fatal problems
+ * libpci does the finding: its linux-sysfs method reads the devices/
+ * directory under its sysfs.path parameter. For --sysfs-root .../devices
+ * (the real /sys/bus/pci/devices) that is its parent; any other directory
+ * of DDDD:BB:DD.F entries (a fixture: relative, any name) is reached
+ * through a private temporary directory whose `devices` links to it,
+ * removed before pt_host_open() returns. libpci reports fatal problems
  * through a callback that must not return; we turn that into a refusal
  * with longjmp, since a bad --sysfs-root is the user's mistake, not ours.
  *
  * The checks come in the order a user would fix them: does the device
- * exist, is a host driver using it, is it a plain endpoint (type 0), can
- * we read its config space, are its BARs reachable through resourceN.
+ * exist, is a host driver using it, can we read its config space (a file
+ * of 256 or 4096 bytes), is it a plain endpoint (type 0), does its
+ * resource file describe BARs (power-of-two sizes that neither wrap nor
+ * are empty), are they reachable through resourceN files as long as the
+ * BARs. Every file is opened inside the device directory, never through
+ * a symbolic link: a device's files are its own.
  */
 #include "pt_host.h"
 
@@ -54,58 +61,176 @@ static int parse_bdf(const char *s, unsigned *dom, unsigned *bus, unsigned *dev,
 	return -1;
 }
 
-/* Reads the resource file: one "start end flags" line per region, BARs
- * 0-5 first. */
-static int read_resources(struct pt_host *h, char *err, size_t errlen)
+/* Opens name inside the device directory (dir_fd), never through a
+ * symbolic link (sysfs has none among config, resource and resourceN: one
+ * there would lead out of the device), and only a regular file. Returns
+ * the fd, or -1 with errno (ELOOP: a link; EINVAL: not a regular file). */
+static int pt_open_in_dir(int dir_fd, const char *name, int flags)
 {
-	char path[4200], line[256];
-	snprintf(path, sizeof(path), "%s/resource", h->dir);
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return errmsg(err, errlen, "%s: cannot read %s: %s", h->bdf, path, strerror(errno));
-	for (int i = 0; i < 6 && fgets(line, sizeof(line), f); i++) {
-		unsigned long long start, end, flags;
-		struct pt_bar *b = &h->bars[i];
-		*b = (struct pt_bar){ .fd = -1 };
-		if (sscanf(line, "%llx %llx %llx", &start, &end, &flags) != 3) {
-			fclose(f);
-			return errmsg(err, errlen, "%s: malformed line %d in %s", h->bdf, i + 1, path);
-		}
-		if (start == 0 && end == 0)
-			continue;
-		b->host_addr = start;
-		b->size = end - start + 1;
-		/* Kernel IORESOURCE_IO 0x100, _MEM 0x200, _MEM_64 0x100000, _PREFETCH 0x2000. */
-		b->kind = (flags & 0x100) ? PT_BAR_IO : (flags & 0x100000) ? PT_BAR_MEM64 : PT_BAR_MEM32;
-		b->prefetchable = flags & 0x2000;
-		/* Line i is BAR i: the upper half of a 64-bit BAR has its own line
-		 * of zeroes, which the check above skips. */
+	int fd = openat(dir_fd, name, flags | O_NOFOLLOW | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		close(fd);
+		errno = EINVAL;
+		return -1;
 	}
-	fclose(f);
+	return fd;
+}
+
+/* "DIR/NAME is ...": why pt_open_in_dir() failed, for a message. */
+static int pt_open_failed(const struct pt_host *h, const char *name, int e, char *err, size_t errlen)
+{
+	if (e == ELOOP)
+		return errmsg(err, errlen, "%s: %s/%s is a symbolic link: refused, a device's files are its own, not links out of its directory",
+			      h->bdf, h->dir, name);
+	if (e == EINVAL)
+		return errmsg(err, errlen, "%s: %s/%s is not a regular file", h->bdf, h->dir, name);
+	return errmsg(err, errlen, "%s: cannot open %s/%s: %s", h->bdf, h->dir, name, strerror(e));
+}
+
+/* Kernel IORESOURCE_IO 0x100, _MEM 0x200, _PREFETCH 0x2000, _MEM_64 0x100000. */
+#define PT_IORESOURCE_IO 0x100
+#define PT_IORESOURCE_MEM 0x200
+#define PT_IORESOURCE_PREFETCH 0x2000
+#define PT_IORESOURCE_MEM_64 0x100000
+
+/* One line of the resource file as BAR i; 0 or -1 with a message. prev is
+ * BAR i - 1, whose upper half line i is when it is 64-bit. */
+static int vet_resource_line(struct pt_host *h, int i, const char *line, const struct pt_bar *prev, char *err,
+			     size_t errlen)
+{
+	unsigned long long start, end, flags;
+	struct pt_bar *b = &h->bars[i];
+
+	if (sscanf(line, "%llx %llx %llx", &start, &end, &flags) != 3)
+		return errmsg(err, errlen, "%s: malformed line %d in %s/resource", h->bdf, i + 1, h->dir);
+	if (prev && prev->kind == PT_BAR_MEM64) {
+		if (start || end)
+			return errmsg(err, errlen,
+				      "%s: BAR %d is the upper half of 64-bit BAR %d, but line %d of resource is not zeroes: 0x%llx-0x%llx",
+				      h->bdf, i, i - 1, i + 1, start, end);
+		return 0;
+	}
+	if (start == 0 && end == 0)
+		return 0; /* no BAR i */
+	if (end < start || end - start == UINT64_MAX)
+		return errmsg(err, errlen, "%s: BAR %d: 0x%llx-0x%llx is empty or wraps (resource line %d)", h->bdf, i,
+			      start, end, i + 1);
+	uint64_t size = end - start + 1;
+	if (size & (size - 1))
+		return errmsg(err, errlen, "%s: BAR %d: size 0x%llx is not a power of two, as every BAR's is", h->bdf,
+			      i, (unsigned long long)size);
+	if (flags & PT_IORESOURCE_IO) {
+		if (size < 4 || size > 0x10000 || end > 0xffff)
+			return errmsg(err, errlen,
+				      "%s: BAR %d: %llu bytes of I/O at 0x%llx: an I/O BAR has 4 to 65536 ports below 0x10000",
+				      h->bdf, i, (unsigned long long)size, start);
+		b->kind = PT_BAR_IO;
+	} else if (flags & PT_IORESOURCE_MEM) {
+		if (size < 16)
+			return errmsg(err, errlen, "%s: BAR %d: %llu bytes of memory: a memory BAR has at least 16",
+				      h->bdf, i, (unsigned long long)size);
+		b->kind = (flags & PT_IORESOURCE_MEM_64) ? PT_BAR_MEM64 : PT_BAR_MEM32;
+		if (b->kind == PT_BAR_MEM64 && i == 5)
+			return errmsg(err, errlen, "%s: BAR 5 is 64-bit: there is no BAR 6 for its upper half",
+				      h->bdf);
+		if (b->kind == PT_BAR_MEM32 && (size > 1ull << 31 || end > UINT32_MAX))
+			return errmsg(err, errlen, "%s: BAR %d: 32-bit memory BAR at 0x%llx-0x%llx does not fit below 4 GiB",
+				      h->bdf, i, start, end);
+	} else {
+		return errmsg(err, errlen, "%s: BAR %d: flags 0x%llx say neither I/O (0x100) nor memory (0x200)",
+			      h->bdf, i, flags);
+	}
+	b->host_addr = start;
+	b->size = size;
+	b->prefetchable = flags & PT_IORESOURCE_PREFETCH;
 	return 0;
 }
 
-static int open_bars(struct pt_host *h, char *err, size_t errlen)
+/* Reads the resource file: one "start end flags" line per region, BARs
+ * 0-5 first (then the ROM and, for bridges, windows). Line i is BAR i: the
+ * upper half of a 64-bit BAR has its own line of zeroes. */
+static int read_resources(struct pt_host *h, int dir_fd, char *err, size_t errlen)
+{
+	char line[256];
+	int fd = pt_open_in_dir(dir_fd, "resource", O_RDONLY);
+	FILE *f = fd < 0 ? NULL : fdopen(fd, "r");
+	if (!f) {
+		int e = errno;
+		if (fd >= 0)
+			close(fd);
+		return pt_open_failed(h, "resource", e, err, errlen);
+	}
+	int n = 0;
+	for (; n < 6 && fgets(line, sizeof(line), f); n++)
+		if (vet_resource_line(h, n, line, n ? &h->bars[n - 1] : NULL, err, errlen)) {
+			fclose(f);
+			return -1;
+		}
+	fclose(f);
+	if (n < 6)
+		return errmsg(err, errlen, "%s: %s/resource has %d lines: sysfs writes one per BAR (6), then the ROM",
+			      h->bdf, h->dir, n);
+	return 0;
+}
+
+/* Opens each BAR's resourceN. A memory BAR must have one, as long as the
+ * BAR (sysfs makes it so): a shorter file is not the BAR, and writes past
+ * its end would only grow the file. An I/O BAR may lack one (reads then
+ * return all-ones). */
+static int open_bars(struct pt_host *h, int dir_fd, char *err, size_t errlen)
 {
 	long page = sysconf(_SC_PAGESIZE);
 
 	for (int i = 0; i < 6; i++) {
 		struct pt_bar *b = &h->bars[i];
-		char path[4200];
+		char name[24];
+		struct stat st;
 		if (b->kind == PT_BAR_NONE)
 			continue;
-		snprintf(path, sizeof(path), "%s/resource%d", h->dir, i);
-		b->fd = open(path, O_RDWR | O_CLOEXEC);
-		if (b->fd < 0 && b->kind != PT_BAR_IO)
+		snprintf(name, sizeof(name), "resource%d", i);
+		b->fd = pt_open_in_dir(dir_fd, name, O_RDWR);
+		if (b->fd < 0 && (b->kind != PT_BAR_IO || errno != ENOENT)) {
+			int e = errno;
+			if (e == ELOOP || e == EINVAL)
+				return pt_open_failed(h, name, e, err, errlen);
 			return errmsg(err, errlen,
-				      "%s: memory BAR %d has no usable %s (%s): is this a sysfs PCI device directory, and are you root?",
-				      h->bdf, i, path, strerror(errno));
-		struct stat st;
-		/* A BAR smaller than a page, or a file shorter than the BAR, is
-		 * trapped and forwarded instead of mapped. */
-		b->mappable = b->kind != PT_BAR_IO && b->fd >= 0 && b->size % (uint64_t)page == 0 &&
-			      b->host_addr % (uint64_t)page == 0 && fstat(b->fd, &st) == 0 &&
-			      (uint64_t)st.st_size >= b->size;
+				      "%s: %s BAR %d has no usable %s/%s (%s): is this a sysfs PCI device directory, and are you root?",
+				      h->bdf, b->kind == PT_BAR_IO ? "I/O" : "memory", i, h->dir, name, strerror(e));
+		}
+		if (b->fd < 0)
+			continue;
+		if (fstat(b->fd, &st) || (uint64_t)st.st_size < b->size)
+			return errmsg(err, errlen, "%s: %s is %lld bytes, but BAR %d is %llu: not this BAR's resource file",
+				      h->bdf, name, (long long)st.st_size, i, (unsigned long long)b->size);
+		/* A BAR smaller than a page is trapped and forwarded instead of mapped. */
+		b->mappable = b->kind != PT_BAR_IO && b->size % (uint64_t)page == 0 &&
+			      b->host_addr % (uint64_t)page == 0;
+	}
+	return 0;
+}
+
+/* A private directory, made in $TMPDIR (default /tmp), whose `devices` is
+ * a symbolic link to dir: what libpci's sysfs.path needs for a directory
+ * of devices that is not called devices. parent gets the directory, link
+ * the link's path; the caller removes both. */
+static int pt_sysfs_link(const char *dir, char *parent, size_t parentlen, char *link, size_t linklen, char *err,
+			 size_t errlen)
+{
+	const char *tmpdir = getenv("TMPDIR");
+	snprintf(parent, parentlen, "%s/exitlab-sysfs-XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
+	if (!mkdtemp(parent))
+		return errmsg(err, errlen, "--sysfs-root %s: cannot make a directory %s for libpci: %s", dir, parent,
+			      strerror(errno));
+	snprintf(link, linklen, "%s/devices", parent);
+	if (symlink(dir, link)) {
+		int e = errno;
+		rmdir(parent);
+		link[0] = '\0';
+		return errmsg(err, errlen, "--sysfs-root %s: cannot link %s to it for libpci: %s", dir, parent,
+			      strerror(e));
 	}
 	return 0;
 }
@@ -115,7 +240,7 @@ int pt_host_open(struct pt_host *h, const char *bdf, const char *sysfs_root, boo
 {
 	unsigned dom, bus, dev, fn;
 	struct pci_access *volatile pacc = NULL;
-	volatile int rc = -1;
+	volatile int rc = -1, dir_fd = -1;
 
 	memset(h, 0, sizeof(*h));
 	h->config_fd = -1;
@@ -124,14 +249,24 @@ int pt_host_open(struct pt_host *h, const char *bdf, const char *sysfs_root, boo
 	if (parse_bdf(bdf, &dom, &bus, &dev, &fn))
 		return errmsg(err, errlen, "--passthrough '%s': give the device as DDDD:BB:DD.F (see lspci -D)", bdf);
 	snprintf(h->bdf, sizeof(h->bdf), "%04x:%02x:%02x.%x", dom, bus, dev, fn);
-	snprintf(h->dir, sizeof(h->dir), "%s/%s", sysfs_root, h->bdf);
 
 	/* libpci's sysfs.path is the directory that holds devices/. */
-	char parent[4096];
-	snprintf(parent, sizeof(parent), "%s", sysfs_root);
-	char *slash = strrchr(parent, '/');
-	if (slash && slash != parent && !strcmp(slash, "/devices"))
-		*slash = '\0';
+	char real[PATH_MAX], parent[PATH_MAX], link[PATH_MAX + 16];
+	struct stat st;
+	if (!realpath(sysfs_root, real))
+		return errmsg(err, errlen, "--sysfs-root %s: %s", sysfs_root, strerror(errno));
+	if (stat(real, &st) || !S_ISDIR(st.st_mode))
+		return errmsg(err, errlen, "--sysfs-root %s is not a directory (give one of DDDD:BB:DD.F devices)",
+			      sysfs_root);
+	if ((size_t)snprintf(h->dir, sizeof(h->dir), "%s/%s", real, h->bdf) >= sizeof(h->dir))
+		return errmsg(err, errlen, "--sysfs-root %s: path too long", sysfs_root);
+	link[0] = '\0';
+	char *slash = strrchr(real, '/');
+	if (slash && slash != real && !strcmp(slash, "/devices")) {
+		snprintf(parent, sizeof(parent), "%.*s", (int)(slash - real), real);
+	} else if (pt_sysfs_link(real, parent, sizeof(parent), link, sizeof(link), err, errlen)) {
+		return -1;
+	}
 
 	pacc = pci_alloc();
 	pacc->error = libpci_error;
@@ -162,15 +297,43 @@ int pt_host_open(struct pt_host *h, const char *bdf, const char *sysfs_root, boo
 		       h->bdf, driver, h->bdf, h->dir);
 		goto out;
 	}
-	/* Read as much config space as we may: 64 bytes for non-root users. */
-	for (size_t want = 64; want <= 4096; want = want == 64 ? 256 : 4096) {
-		if (!pci_read_block(d, 0, h->config, (int)want))
-			break;
-		h->config_len = want;
+	dir_fd = open(h->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dir_fd < 0) {
+		errmsg(err, errlen, "%s: cannot open %s: %s", h->bdf, h->dir, strerror(errno));
+		goto out;
 	}
-	if (h->config_len < 256) {
-		errmsg(err, errlen, "%s: only %zu bytes of config space are readable: run as root", h->bdf,
-		       h->config_len);
+	/* config: the device's own file, as long as a config space (sysfs
+	 * gives its size even to those who may read only 64 bytes of it). */
+	struct stat cst;
+	if (fstatat(dir_fd, "config", &cst, AT_SYMLINK_NOFOLLOW)) {
+		pt_open_failed(h, "config", errno, err, errlen);
+		goto out;
+	}
+	if (!S_ISREG(cst.st_mode)) {
+		pt_open_failed(h, "config", S_ISLNK(cst.st_mode) ? ELOOP : EINVAL, err, errlen);
+		goto out;
+	}
+	if (cst.st_size != 256 && cst.st_size != 4096) {
+		errmsg(err, errlen, "%s: config is %lld bytes: a config space is 256 or 4096 bytes", h->bdf,
+		       (long long)cst.st_size);
+		goto out;
+	}
+	/* Read as much config space as we may: 64 bytes for non-root users,
+	 * 256 for conventional PCI, 4096 for PCI Express. One try each. */
+	static const size_t config_sizes[] = { 64, 256, 4096 };
+	for (size_t i = 0; i < sizeof(config_sizes) / sizeof(config_sizes[0]) && config_sizes[i] <= (size_t)cst.st_size;
+	     i++) {
+		if (!pci_read_block(d, 0, h->config, (int)config_sizes[i]))
+			break;
+		h->config_len = config_sizes[i];
+	}
+	if (h->config_len < (size_t)cst.st_size) {
+		if (geteuid() != 0)
+			errmsg(err, errlen, "%s: only %zu bytes of config space are readable: run as root", h->bdf,
+			       h->config_len);
+		else
+			errmsg(err, errlen, "%s: only %zu of the %lld bytes of config could be read, as root", h->bdf,
+			       h->config_len, (long long)cst.st_size);
 		goto out;
 	}
 	if ((h->config[PCI_HEADER_TYPE] & 0x7f) != PCI_HEADER_TYPE_NORMAL) {
@@ -178,18 +341,22 @@ int pt_host_open(struct pt_host *h, const char *bdf, const char *sysfs_root, boo
 		       h->bdf, h->config[PCI_HEADER_TYPE] & 0x7f);
 		goto out;
 	}
-	h->vendor_id = d->vendor_id;
-	h->device_id = d->device_id;
+	memcpy(&h->vendor_id, h->config + PCI_VENDOR_ID, 2);
+	memcpy(&h->device_id, h->config + PCI_DEVICE_ID, 2);
 	h->class_code = (uint32_t)h->config[PCI_CLASS_REVISION + 3] << 16 |
 			(uint32_t)h->config[PCI_CLASS_REVISION + 2] << 8 | h->config[PCI_CLASS_REVISION + 1];
-	if (read_resources(h, err, errlen) || open_bars(h, err, errlen))
+	if (read_resources(h, dir_fd, err, errlen) || open_bars(h, dir_fd, err, errlen))
 		goto out;
-	char path[4200];
-	snprintf(path, sizeof(path), "%s/config", h->dir);
-	h->config_fd = open(path, O_RDWR | O_CLOEXEC);
+	h->config_fd = pt_open_in_dir(dir_fd, "config", O_RDWR); /* -1: COMMAND stays as it is */
 	rc = 0;
 out:
+	if (dir_fd >= 0)
+		close(dir_fd);
 	pci_cleanup(pacc);
+	if (link[0]) { /* the private sysfs.path: devices -> real */
+		unlink(link);
+		rmdir(parent);
+	}
 	if (rc)
 		pt_host_close(h);
 	return rc;

@@ -40,10 +40,14 @@ struct pt_host {
 
 /*
  * Opens the device named by bdf ("DDDD:BB:DD.F" or "BB:DD.F") under
- * sysfs_root. Refuses, with a message that says what to do: an unknown
- * device; one bound to a host driver (unless force); a header other than
- * type 0; a config space that cannot be read past the 64-byte header (not
- * root); a memory BAR without its resourceN file. Returns 0 or -1.
+ * sysfs_root (any directory of DDDD:BB:DD.F entries). Refuses, with a
+ * message that says what to do: an unknown device; one bound to a host
+ * driver (unless force); a config file not of 256 or 4096 bytes, or one
+ * that cannot be read past the 64-byte header (not root); a header other
+ * than type 0; a resource file whose BARs are empty, wrap, or are not
+ * powers of two; a memory BAR without its resourceN file, or with one
+ * shorter than the BAR; any of those files a symbolic link. Returns 0 or
+ * -1.
  */
 int pt_host_open(struct pt_host *h, const char *bdf, const char *sysfs_root, bool force, char *err,
 		 size_t errlen);

@@ -3,8 +3,9 @@
  * same entry points the guest's config accesses reach: BAR sizing through
  * the writable mask (type bits kept, 64-bit halves), relocation moving the
  * decoded range, byte/word/dword accesses at every offset, absent functions
- * reading all-ones, read-only and write-1-to-clear registers, and the
- * capability-list builder.
+ * reading all-ones, read-only and write-1-to-clear registers, the
+ * capability-list builder, and a BAR refused for overlapping another
+ * device that decodes once the other moves away.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,7 +13,11 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "pci_regs.h"
 #include "pcibus.h"
@@ -152,6 +157,86 @@ static void test_capability_list(void **state)
 	assert_int_equal(RD(0x41, 1), 0x48);
 }
 
+/* Two more devices, A at slot 4 and B at slot 5, one 4 KiB BAR each. */
+static struct pci_dev dev_a, dev_b;
+static unsigned hits_a, hits_b;
+
+static void bar_io_a(struct vm *v, void *opaque, uint64_t off, uint8_t *data, unsigned size, bool is_write)
+{
+	hits_a++;
+}
+
+static void bar_io_b(struct vm *v, void *opaque, uint64_t off, uint8_t *data, unsigned size, bool is_write)
+{
+	hits_b++;
+}
+
+/* Runs a config write with stderr in buf (what guest_error() said). */
+static void write_capturing(unsigned slot, unsigned off, unsigned size, uint32_t v, char *buf, size_t len)
+{
+	char path[] = "/tmp/exitlab-pcibus-XXXXXX";
+	int fd = mkstemp(path), saved = dup(2);
+	assert_true(fd >= 0 && saved >= 0);
+	fflush(stderr);
+	dup2(fd, 2);
+	pcibus_cfg_write(0, slot, 0, off, size, v);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	ssize_t n = pread(fd, buf, len - 1, 0);
+	buf[n > 0 ? n : 0] = '\0';
+	close(fd);
+	unlink(path);
+	fputs(buf, stderr);
+}
+
+static void test_refused_bar_decodes_once_the_other_moves(void **state)
+{
+	char said[1024];
+	uint8_t d[4];
+
+	pci_dev_init(&dev_a, "a", 0x1234, 0x000a, 0xff0000, 0);
+	pci_dev_bar(&dev_a, 0, PCI_BAR_MEM32, false, 0x1000, bar_io_a, NULL);
+	pci_dev_init(&dev_b, "b", 0x1234, 0x000b, 0xff0000, 0);
+	pci_dev_bar(&dev_b, 0, PCI_BAR_MEM32, false, 0x1000, bar_io_b, NULL);
+	assert_int_equal(pcibus_add(&dev_a, 4), 0);
+	assert_int_equal(pcibus_add(&dev_b, 5), 0);
+	pcibus_cfg_write(0, 4, 0, PCI_BASE_ADDRESS_0, 4, 0xc8000000);
+	pcibus_cfg_write(0, 4, 0, PCI_COMMAND, 2, PCI_COMMAND_MEMORY);
+	assert_int_equal(dev_a.bars[0].mapped, 0xc8000000);
+
+	/* B over A: refused, and the message says over what. */
+	pcibus_cfg_write(0, 5, 0, PCI_BASE_ADDRESS_0, 4, 0xc8000000);
+	write_capturing(5, PCI_COMMAND, 2, PCI_COMMAND_MEMORY, said, sizeof(said));
+	assert_int_equal(dev_b.bars[0].mapped, 0);
+	assert_non_null(strstr(said, "00:05.0 b BAR0"));
+	assert_non_null(strstr(said, "overlaps 00:04.0 a BAR0 at [0xc8000000, 0xc8001000)"));
+	hits_a = hits_b = 0;
+	io_mmio(&vm, 0xc8000010, d, 4, false);
+	assert_int_equal(hits_a, 1);
+	assert_int_equal(hits_b, 0);
+
+	/* A moves away: B's registers said all along that it decodes there. */
+	pcibus_cfg_write(0, 4, 0, PCI_BASE_ADDRESS_0, 4, 0xc9000000);
+	assert_int_equal(dev_a.bars[0].mapped, 0xc9000000);
+	assert_int_equal(dev_b.bars[0].mapped, 0xc8000000);
+	io_mmio(&vm, 0xc8000010, d, 4, false);
+	assert_int_equal(hits_b, 1);
+	io_mmio(&vm, 0xc9000010, d, 4, false);
+	assert_int_equal(hits_a, 2);
+
+	/* Refused again when A comes back over it, and decoding again when A
+	 * stops decoding (COMMAND.MEM off): an unmap changes the map too. */
+	pcibus_cfg_write(0, 5, 0, PCI_COMMAND, 2, 0);
+	pcibus_cfg_write(0, 4, 0, PCI_BASE_ADDRESS_0, 4, 0xc8000000);
+	pcibus_cfg_write(0, 5, 0, PCI_COMMAND, 2, PCI_COMMAND_MEMORY);
+	assert_int_equal(dev_b.bars[0].mapped, 0);
+	pcibus_cfg_write(0, 4, 0, PCI_COMMAND, 2, 0);
+	assert_int_equal(dev_a.bars[0].mapped, 0);
+	assert_int_equal(dev_b.bars[0].mapped, 0xc8000000);
+	pcibus_cfg_write(0, 5, 0, PCI_COMMAND, 2, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -162,6 +247,7 @@ int main(void)
 		cmocka_unit_test(test_bar_relocation_follows_command),
 		cmocka_unit_test(test_status_write_one_to_clear),
 		cmocka_unit_test(test_capability_list),
+		cmocka_unit_test(test_refused_bar_decodes_once_the_other_moves),
 	};
 	return cmocka_run_group_tests(tests, setup_once, NULL);
 }
