@@ -103,6 +103,12 @@ fuzz-smoke: $(FUZZERS)
 			$(B)/fuzz/corpus-$$(basename $$f) tests/fuzz/seeds; \
 	done
 
+# The guest-side fuzzer (guest/chaos.c) against the ASan VMM, seed after
+# seed, for SECONDS (make test runs three seeds).
+SECONDS ?= 300
+fuzz-chaos: all
+	CHAOS_SECONDS=$(SECONDS) CHAOS_COUNT=$${CHAOS_COUNT:-50000} prove -v tests/chaos-vmm.t
+
 # --- running ----------------------------------------------------------------
 deps:
 	@scripts/ensure-deps
@@ -121,6 +127,6 @@ bench: deps all
 clean:
 	rm -rf $(B)
 
-.PHONY: all deps run run-qemu test bench clean fuzz-smoke
+.PHONY: all deps run run-qemu test bench clean fuzz-smoke fuzz-chaos
 .DELETE_ON_ERROR:
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

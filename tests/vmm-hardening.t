@@ -10,7 +10,7 @@
 # refusals also run with /dev/kvm hidden (a private, empty /dev), so that
 # "checked before KVM is opened" is tested here too, not only claimed.
 source "$(dirname "$0")/lib/tap.sh"
-plan 40
+plan 41
 
 run() { out=$(timeout 20 "$VMM" "$@" 2>&1); rc=$?; }
 lines_are_at_most() { [ "$(wc -l <<<"$out")" -le "$1" ] || { diag "$(wc -l <<<"$out") lines"; return 1; }; }
@@ -93,15 +93,18 @@ if [ "$(id -u)" = 0 ] && unshare -m true 2>/dev/null; then
 		eval 'rc_is 125 && has "command line is 9000 bytes; at most 8191 fit"'
 	nokvm --disk "$TMP/missing.img" "$GUEST"
 	check "no /dev/kvm: a missing --disk is refused as such" eval 'rc_is 125 && has "^vmm: --disk .*/missing\.img: No such file"'
+	nokvm --passthrough 0000:00:09.0 --sysfs-root "$TMP/no-such-dir" "$GUEST"
+	check "no /dev/kvm: a --passthrough device that is not there is refused as such" \
+		eval 'rc_is 125 && lacks "/dev/kvm" && has "no-such-dir"'
 	nokvm --append exit=0 "$GUEST"
 	check "no /dev/kvm: a good command line ends at KVM, saying so" eval 'rc_is 125 && has "cannot open /dev/kvm"'
 else
-	for i in 1 2 3; do skip "cannot hide /dev/kvm here (needs root and unshare -m)"; done
+	for i in 1 2 3 4; do skip "cannot hide /dev/kvm here (needs root and unshare -m)"; done
 fi
 
 # --- with KVM -------------------------------------------------------------------
 if ! kvm_usable; then
-	for i in $(seq $((40 - _n))); do skip "/dev/kvm is missing or not usable: these boot the guest"; done
+	for i in $(seq $((41 - _n))); do skip "/dev/kvm is missing or not usable: these boot the guest"; done
 	exit 0
 fi
 

@@ -93,8 +93,9 @@ static void usage(FILE *f)
 		"                        (repeatable): config space mediated, memory BARs\n"
 		"                        mapped into the guest (no exits) but for the MSI-X\n"
 		"                        pages; unbind its host driver first; needs root\n"
-		"      --sysfs-root DIR  where devices are (default /sys/bus/pci/devices;\n"
-		"                        scripts/mkfixture makes fixture devices)\n"
+		"      --sysfs-root DIR  a directory of DDDD:BB:DD.F device directories\n"
+		"                        (default /sys/bus/pci/devices; any name, relative or\n"
+		"                        not; scripts/mkfixture makes fixture devices)\n"
 		"      --force           pass through a device still bound to a host driver\n"
 		"      --unsafe-dma      let the passed-through device master the bus: with\n"
 		"                        no IOMMU its DMA reaches all host memory\n"
@@ -357,11 +358,12 @@ static struct pci_testdev testdev;
 static struct pci_dev rawdevs[MAX_RAW];
 
 static struct blk_disk disks[MAX_DISKS];
+static struct pt_host pt_hosts[4]; /* --passthrough, vetted before KVM */
 static FILE *dump_file; /* --dump-pci */
 
-/* Everything the options name that lives in files, opened and checked
- * before KVM is touched: a bad file is refused the same with or without
- * /dev/kvm. */
+/* Everything the options name that lives in files (disks, --pci-raw,
+ * passed-through devices, --dump-pci), opened and checked before KVM is
+ * touched: a bad file is refused the same with or without /dev/kvm. */
 static void files_open(const struct options *o)
 {
 	char err[PATH_MAX + 256];
@@ -371,6 +373,10 @@ static void files_open(const struct options *o)
 			die("%s", err);
 	for (unsigned i = 0; i < o->nraw; i++)
 		if (rawdev_load(&rawdevs[i], o->raw[i], err, sizeof(err)))
+			die("%s", err);
+	for (unsigned i = 0; i < o->npassthrough; i++)
+		if (pt_host_open(&pt_hosts[i], o->passthrough[i], o->sysfs_root ? o->sysfs_root : PT_SYSFS_ROOT_DEFAULT,
+				 o->force, err, sizeof(err)))
 			die("%s", err);
 	if (o->dump_pci) { /* written at the end, opened now (the sandbox opens nothing) */
 		struct stat st;
@@ -403,8 +409,7 @@ static void devices_create(struct vm *vm, const struct options *o)
 		die("pci-testdev: %s", strerror(errno));
 	unsigned slot = 1 + nvdevs + (o->pci_testdev ? 1 : 0);
 	for (unsigned i = 0; i < o->npassthrough; i++)
-		if (passthrough_add(vm, o->passthrough[i], o->sysfs_root ? o->sysfs_root : PT_SYSFS_ROOT_DEFAULT,
-				    o->force, o->unsafe_dma, slot + i, err, sizeof(err)))
+		if (passthrough_add(vm, &pt_hosts[i], o->unsafe_dma, slot + i, err, sizeof(err)))
 			die("%s", err);
 	slot += o->npassthrough;
 	for (unsigned i = 0; i < o->nraw; i++) {

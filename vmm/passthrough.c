@@ -506,15 +506,14 @@ static void pt_traps_plan(struct pt_dev *pt, unsigned n, unsigned pci_slot)
 		pt->traps[n][1].len = 0;
 }
 
-int passthrough_add(struct vm *vm, const char *bdf, const char *sysfs_root, bool force, bool unsafe_dma,
-		    unsigned slot, char *err, size_t errlen)
+int passthrough_add(struct vm *vm, const struct pt_host *host, bool unsafe_dma, unsigned slot, char *err,
+		    size_t errlen)
 {
 	if (npts == PT_MAX)
 		return errmsg(err, errlen, "--passthrough: at most %d devices", PT_MAX);
 	struct pt_dev *pt = &pts[npts];
 	memset(pt, 0, sizeof(*pt));
-	if (pt_host_open(&pt->host, bdf, sysfs_root, force, err, errlen))
-		return -1;
+	pt->host = *host;
 	pt->vm = vm;
 	pt->unsafe_dma = unsafe_dma;
 	pt->slot_base = PT_FIRST_SLOT + 18 * npts;
@@ -537,7 +536,7 @@ int passthrough_add(struct vm *vm, const char *bdf, const char *sysfs_root, bool
 		fprintf(stderr, "vmm: --unsafe-dma: %s may master the bus: with no IOMMU on this path its DMA can read and write any host memory\n",
 			pt->host.bdf);
 	if (pcibus_add(&pt->pci, slot))
-		return errmsg(err, errlen, "--passthrough %s: no free PCI slot %u", bdf, slot);
+		return errmsg(err, errlen, "--passthrough %s: no free PCI slot %u", pt->host.bdf, slot);
 	pt->pci.vm = vm;
 	npts++;
 	return 0;

@@ -24,10 +24,14 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "pt_host.h"
+
 struct vm;
 
-int passthrough_add(struct vm *vm, const char *bdf, const char *sysfs_root, bool force, bool unsafe_dma,
-		    unsigned slot, char *err, size_t errlen);
+/* Puts a host device, found and vetted by pt_host_open() (before KVM is
+ * touched), on the bus in `slot`; takes over `host`. 0, or -1 with err. */
+int passthrough_add(struct vm *vm, const struct pt_host *host, bool unsafe_dma, unsigned slot, char *err,
+		    size_t errlen);
 void passthrough_stats(void);
 
 #endif

@@ -140,7 +140,10 @@ static int setup_once(void **state)
 	fflush(stderr);
 	int saved = dup(2), fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 	dup2(fd, 2);
-	int rc = passthrough_add(&vm, BDF, root, false, false, SLOT, err, sizeof(err));
+	static struct pt_host host;
+	int rc = pt_host_open(&host, BDF, root, false, err, sizeof(err));
+	if (!rc)
+		rc = passthrough_add(&vm, &host, false, SLOT, err, sizeof(err));
 	fflush(stderr);
 	dup2(saved, 2);
 	close(saved);
