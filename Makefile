@@ -100,7 +100,7 @@ fuzz-smoke: $(FUZZERS)
 		echo "fuzz: $$f for $(FUZZ_SECONDS)s"; \
 		mkdir -p $(B)/fuzz/corpus-$$(basename $$f); \
 		$$f -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
-			$(B)/fuzz/corpus-$$(basename $$f) tests/fuzz/seeds; \
+			$(B)/fuzz/corpus-$$(basename $$f) tests/fuzz/corpus/$$(basename $$f); \
 	done
 
 # The guest-side fuzzer (guest/chaos.c) against the ASan VMM, seed after

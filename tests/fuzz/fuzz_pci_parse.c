@@ -8,7 +8,7 @@
  * result must be self-consistent: counts within their arrays, every
  * capability inside the space it belongs to and listed once, helpers only
  * returning usable capabilities. A violation traps, which libFuzzer reports.
- * Seeds: tests/fuzz/seeds/pci-* (the recorded corpus and synthetic devices).
+ * Corpus: tests/fuzz/corpus/fuzz_pci_parse/ (recorded and synthetic devices).
  */
 #include <stdint.h>
 #include <stdlib.h>

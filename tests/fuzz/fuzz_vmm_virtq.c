@@ -3,8 +3,8 @@
  * guest's virtqueue: vmm/virtq.c walking rings whose every byte the input
  * chooses, and vmm/virtio_blk.c serving the chains against a scratch disk.
  *
- * The input's first bytes set the queue size and where the three rings lie;
- * the rest fills guest RAM (a 64 KiB heap block of exactly that size, so
+ * The input's first bytes set the queue size and where the three rings lie
+ * (aligned, or as given: misaligned rings too); the rest fills guest RAM (a 64 KiB heap block of exactly that size, so
  * ASan flags any access outside it). Every buffer a chain hands to the
  * device must lie inside guest RAM; a violation traps.
  */
@@ -50,10 +50,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	vm.ram = malloc(RAM);
 	for (size_t i = 0; i < RAM; i++)
 		vm.ram[i] = size > sizeof(hdr) ? data[sizeof(hdr) + i % (size - sizeof(hdr))] : 0;
-	q.size = hdr[0];
-	q.desc_gpa = hdr[1] * 16u;
-	q.avail_gpa = hdr[2] * 2u;
-	q.used_gpa = hdr[3] * 4u;
+	/* The top bit of the size word: ring addresses as given, misaligned
+	 * too (virtq_enable must refuse them), instead of scaled to alignment. */
+	bool raw = hdr[0] & 0x8000;
+	q.size = hdr[0] & 0x7fff;
+	q.desc_gpa = raw ? hdr[1] : hdr[1] * 16u;
+	q.avail_gpa = raw ? hdr[2] : hdr[2] * 2u;
+	q.used_gpa = raw ? hdr[3] : hdr[3] * 4u;
 	q.max_size = 256;
 	if (virtq_enable(&q, &vm) == 0) {
 		for (int round = 0; round < 64; round++) {
