@@ -178,8 +178,8 @@ static bool blk_in_range(struct blk_disk *d, uint64_t sector, uint64_t len)
 {
 	uint64_t n = (len + VIRTIO_BLK_SECTOR_SIZE - 1) / VIRTIO_BLK_SECTOR_SIZE, now;
 
-	if (sector > d->sectors || n > d->sectors - sector)
-		return false;
+	if (len > UINT32_MAX || sector > d->sectors || n > d->sectors - sector)
+		return false; /* (a used element's length is 32 bits) */
 	uint64_t end = sector * VIRTIO_BLK_SECTOR_SIZE + len;
 	if (blk_file_size(d->fd, &now) < 0 || now < end) {
 		if (!d->shrink_reported) {
