@@ -3,7 +3,7 @@
 # image is checked before KVM is opened, so none of this needs /dev/kvm.
 # Broken images are made from the real guest by tests/lib/mutate_elf.py.
 source "$(dirname "$0")/lib/tap.sh"
-plan 38
+plan 42
 
 run() { out=$("$VMM" "$@" 2>&1); rc=$?; }
 
@@ -52,6 +52,8 @@ refuse empty "the image is empty \(0 bytes\)"
 refuse not-elf "not an ELF file"
 refuse elf32 "wrong ELF class ELF32: exitlab needs ELF64"
 refuse big-endian "not a little-endian ELF"
+refuse ident-version-0 "ELF identification version 0 \(EI_VERSION\) is not EV_CURRENT \(1\)"
+refuse e-version-2 "ELF header version 2 \(e_version\) is not EV_CURRENT \(1\)"
 refuse wrong-machine "wrong machine 183: exitlab needs x86-64"
 refuse truncated-header "truncated ELF header: 40 of 64 bytes"
 refuse truncated-phdrs "truncated program headers"

@@ -80,9 +80,15 @@ int elf_load(const void *img, size_t size, void *ram, const struct elf_limits *l
 			    b[EI_CLASS] == ELFCLASS32 ? "ELF32" : "(invalid)");
 	if (b[EI_DATA] != ELFDATA2LSB)
 		return errmsg(err, errlen, "not a little-endian ELF (EI_DATA=%u)", b[EI_DATA]);
+	if (b[EI_VERSION] != EV_CURRENT)
+		return errmsg(err, errlen, "ELF identification version %u (EI_VERSION) is not EV_CURRENT (%u): the file is corrupt or not a standard ELF; rebuild the image",
+			    b[EI_VERSION], EV_CURRENT);
 	if (size < sizeof(eh))
 		return errmsg(err, errlen, "truncated ELF header: %zu of %zu bytes", size, sizeof(eh));
 	memcpy(&eh, b, sizeof(eh));
+	if (eh.e_version != EV_CURRENT)
+		return errmsg(err, errlen, "ELF header version %u (e_version) is not EV_CURRENT (%u): the header is corrupt; rebuild the image",
+			    eh.e_version, EV_CURRENT);
 	if (eh.e_machine != EM_X86_64)
 		return errmsg(err, errlen, "wrong machine %u: exitlab needs x86-64 (EM_X86_64 = %u)", eh.e_machine,
 			    EM_X86_64);

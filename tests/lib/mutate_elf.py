@@ -29,6 +29,8 @@ write("empty", b"")
 write("not-elf", b"#!/bin/sh\necho this is not an ELF image\n")
 write("elf32", patched("<B", 4, 1))
 write("big-endian", patched("<B", 5, 2))
+write("ident-version-0", patched("<B", 6, 0))  # e_ident[EI_VERSION]
+write("e-version-2", patched("<I", 0x14, 2))  # e_version
 write("wrong-machine", patched("<H", 0x12, 183))  # EM_AARCH64
 write("truncated-header", good[:40])
 write("truncated-phdrs", good[:e_phoff + 20])

@@ -496,6 +496,34 @@ static void test_refuse_big_endian(void **state)
 	image_free(&im);
 }
 
+static void test_refuse_ident_version(void **state)
+{
+	(void)state;
+	struct image im = good_image();
+
+	im.b[EI_VERSION] = EV_NONE;
+	refused(&im, "ELF identification version 0 (EI_VERSION) is not EV_CURRENT (1)", NULL);
+	im.b[EI_VERSION] = 2;
+	refused(&im, "ELF identification version 2 (EI_VERSION) is not EV_CURRENT (1)", NULL);
+	im.b[EI_VERSION] = 0xff;
+	refused(&im, "ELF identification version 255 (EI_VERSION)", NULL);
+	image_free(&im);
+}
+
+static void test_refuse_e_version(void **state)
+{
+	(void)state;
+	struct image im = good_image();
+
+	image_ehdr(&im)->e_version = EV_NONE;
+	refused(&im, "ELF header version 0 (e_version) is not EV_CURRENT (1)", NULL);
+	image_ehdr(&im)->e_version = 2;
+	refused(&im, "ELF header version 2 (e_version) is not EV_CURRENT (1)", NULL);
+	image_ehdr(&im)->e_version = UINT32_MAX;
+	refused(&im, "ELF header version 4294967295 (e_version)", NULL);
+	image_free(&im);
+}
+
 static void test_refuse_truncated_header(void **state)
 {
 	(void)state;
@@ -873,6 +901,8 @@ int main(void)
 		cmocka_unit_test(test_refuse_truncated_ident),
 		cmocka_unit_test(test_refuse_elf32),
 		cmocka_unit_test(test_refuse_big_endian),
+		cmocka_unit_test(test_refuse_ident_version),
+		cmocka_unit_test(test_refuse_e_version),
 		cmocka_unit_test(test_refuse_truncated_header),
 		cmocka_unit_test(test_refuse_machine_i386),
 		cmocka_unit_test(test_refuse_machine_aarch64),
