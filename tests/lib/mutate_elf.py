@@ -47,3 +47,17 @@ nolo = bytearray(good)
 for p in loads:
     struct.pack_into("<I", nolo, p, 6)  # PT_LOAD -> PT_PHDR
 write("no-load-segments", bytes(nolo))
+# Second PT_LOAD moved to start 4 KiB into the first (the code).
+p0, = struct.unpack_from("<Q", good, loads[0] + 24)
+write("overlapping-segments", patched("<Q", loads[1] + 24, p0 + 0x1000))
+# The entry's segment (the first) loses PF_X (p_flags at +4, PF_X = 1).
+flags0, = struct.unpack_from("<I", good, loads[0] + 4)
+write("entry-not-executable", patched("<I", loads[0] + 4, flags0 & ~1))
+# The entry (the PVH note's desc, after its 12-byte header and "Xen\0")
+# moved to the first BSS byte of the second PT_LOAD, made executable.
+p1, f1, m1 = (struct.unpack_from("<Q", good, loads[1] + o)[0] for o in (24, 32, 40))
+assert m1 > f1, "the guest's second PT_LOAD has no BSS"
+bss = bytearray(good)
+struct.pack_into("<I", bss, loads[1] + 4, struct.unpack_from("<I", good, loads[1] + 4)[0] | 1)
+struct.pack_into("<I", bss, note_off + 16, p1 + f1)
+write("entry-in-bss", bytes(bss))
