@@ -6,6 +6,7 @@
 #   make test       everything, then every test through prove (TAP)
 #   make bench      exit-latency table, exitlab VMM vs QEMU, and start-up time
 #   make fuzz-smoke bounded libFuzzer runs under ASan/UBSan (clang)
+#   make fuzz-long  long runs: thousands of mutated guest images (fuzz-long-images)
 #
 # Two worlds: the guest is freestanding (GUEST_CFLAGS, linker/guest.ld); the
 # VMM, tools and tests are ordinary hosted programs (CFLAGS). Code in common/
@@ -102,6 +103,19 @@ fuzz-smoke: $(FUZZERS)
 		$$f -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
 			$(B)/fuzz/corpus-$$(basename $$f) tests/fuzz/seeds; \
 	done
+
+# --- long runs (not in make test): make fuzz-long runs every part ----------
+fuzz-long: fuzz-long-images
+# Random mutants of the guest image against build/vmm-asan (tests/mutate-images.t;
+# make test runs 400 with seed 1). A new seed each run unless given; a failure
+# names its seed and index. The whole TAP stream is kept in the log.
+FUZZ_LONG_MUTANTS ?= 5000
+FUZZ_LONG_SEED ?= $(shell date +%s)
+fuzz-long-images: all
+	@MUTANTS=$(FUZZ_LONG_MUTANTS) MUTATE_SEED=$(FUZZ_LONG_SEED) prove -v tests/mutate-images.t \
+		>$(B)/fuzz-long-images.log 2>&1; rc=$$?; grep -v '^ok ' $(B)/fuzz-long-images.log; \
+		echo "fuzz-long-images: full log in $(B)/fuzz-long-images.log"; exit $$rc
+.PHONY: fuzz-long fuzz-long-images
 
 # --- running ----------------------------------------------------------------
 deps:
