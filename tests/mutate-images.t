@@ -26,6 +26,7 @@ SANITIZER='Sanitizer|runtime error:|Segmentation|Aborted|core dumped'
 [ -x "$ASAN_VMM" ] || { echo "Bail out! $ASAN_VMM is missing: run make first"; exit 1; }
 plan $((N + 1))
 
+diag "$N mutants, seed $SEED"
 if kvm_usable; then kvm=1; else kvm=0; diag "no usable /dev/kvm: accepted mutants must fail to open it"; fi
 refused=0 booted=0 nokvm=0 failed=0
 declare -A rcs

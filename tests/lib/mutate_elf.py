@@ -213,7 +213,7 @@ def m_overlap(rng, b):
     pi, pj = loads[i], loads[j]  # i starts lower
     paddr, memsz = u("Q", b, pi + 24), u("Q", b, pi + 40)
     if rng.random() < 0.5:  # j starts inside i
-        v = paddr + rng.choice([0, memsz - 1, rng.randrange(max(memsz, 1))])
+        v = (paddr + rng.choice([0, memsz - 1, rng.randrange(max(memsz, 1))])) & (2**64 - 1)
         struct.pack_into("<Q", b, pj + 24, v)
         return f"overlap:load{j}.p_paddr={v:#x}"
     grow = u("Q", b, pj + 24) - paddr + rng.choice([1, 0x1000])  # i grows into j
