@@ -6,6 +6,7 @@
 #   make test       everything, then every test through prove (TAP)
 #   make bench      exit-latency table, exitlab VMM vs QEMU, and start-up time
 #   make fuzz-smoke bounded libFuzzer runs under ASan/UBSan (clang)
+#   make fuzz-long  long runs: thousands of mutated guest images (fuzz-long-images)
 #
 # Two worlds: the guest is freestanding (GUEST_CFLAGS, linker/guest.ld); the
 # VMM, tools and tests are ordinary hosted programs (CFLAGS). Code in common/
@@ -108,6 +109,34 @@ fuzz-smoke: $(FUZZERS)
 SECONDS ?= 300
 fuzz-chaos: all
 	CHAOS_SECONDS=$(SECONDS) CHAOS_COUNT=$${CHAOS_COUNT:-50000} prove -v tests/chaos-vmm.t
+
+# --- long runs (not in make test): make fuzz-long runs every part ----------
+fuzz-long: fuzz-long-images fuzz-long-libfuzzer
+# Random mutants of the guest image against build/vmm-asan (tests/mutate-images.t;
+# make test runs 400 with seed 1). A new seed each run unless given; a failure
+# names its seed and index. The whole TAP stream is kept in the log.
+FUZZ_LONG_MUTANTS ?= 5000
+FUZZ_LONG_SEED ?= $(shell date +%s)
+fuzz-long-images: all
+	@MUTANTS=$(FUZZ_LONG_MUTANTS) MUTATE_SEED=$(FUZZ_LONG_SEED) prove -v tests/mutate-images.t \
+		>$(B)/fuzz-long-images.log 2>&1; rc=$$?; grep -v '^ok ' $(B)/fuzz-long-images.log; \
+		echo "fuzz-long-images: full log in $(B)/fuzz-long-images.log"; exit $$rc
+# Each libFuzzer target for FUZZ_LONG_SECONDS (default 30 min of one
+# core) from its corpus in the tree; what it finds that adds coverage is
+# merged back into tests/fuzz/corpus/NAME (commit it), and the final
+# stats are kept in build/fuzz/NAME.long.log.
+FUZZ_LONG_SECONDS ?= 1800
+fuzz-long-libfuzzer: $(FUZZERS)
+	@set -e; for f in $(FUZZERS); do n=$$(basename $$f); \
+		echo "fuzz-long: $$n for $(FUZZ_LONG_SECONDS)s"; \
+		mkdir -p $(B)/fuzz/long-$$n; \
+		$$f -max_total_time=$(FUZZ_LONG_SECONDS) -max_len=4096 -print_final_stats=1 \
+			-artifact_prefix=$(B)/fuzz/crash-$$n- $(B)/fuzz/long-$$n tests/fuzz/corpus/$$n \
+			>$(B)/fuzz/$$n.long.log 2>&1 || { tail -n 30 $(B)/fuzz/$$n.long.log; exit 1; }; \
+		grep -E '^(#[0-9]+ +DONE|stat::)' $(B)/fuzz/$$n.long.log; \
+		$$f -merge=1 tests/fuzz/corpus/$$n $(B)/fuzz/long-$$n >/dev/null 2>&1; \
+	done
+.PHONY: fuzz-long fuzz-long-images fuzz-long-libfuzzer
 
 # --- running ----------------------------------------------------------------
 deps:

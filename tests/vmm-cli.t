@@ -3,7 +3,7 @@
 # image is checked before KVM is opened, so none of this needs /dev/kvm.
 # Broken images are made from the real guest by tests/lib/mutate_elf.py.
 source "$(dirname "$0")/lib/tap.sh"
-plan 38
+plan 48
 
 run() { out=$("$VMM" "$@" 2>&1); rc=$?; }
 
@@ -42,9 +42,10 @@ run --pci-raw "$TMP/none.bin" "$GUEST"
 check "--pci-raw refuses a missing file" eval 'rc_is 125 && has "^vmm: --pci-raw .*/none\.bin: cannot open: No such file"'
 
 python3 "$ROOT/tests/lib/mutate_elf.py" "$GUEST" "$TMP" || echo "Bail out! mutate_elf.py failed"
-refuse() { # NAME PATTERN
+refuse() { # NAME PATTERN (bounded: an image wrongly accepted would boot)
 	pat=$2
-	run "$TMP/$1"
+	out=$(timeout --kill-after=5 "$BOOT_TIMEOUT" "$VMM" --timeout 10 --append exit=0 "$TMP/$1" 2>&1)
+	rc=$?
 	check "refuses $1: $2" eval 'rc_is 125 && has "$pat"'
 	check "refusal of $1 is a message, not a crash" lacks 'Segmentation|Aborted|core dumped|sanitizer'
 }
@@ -52,6 +53,8 @@ refuse empty "the image is empty \(0 bytes\)"
 refuse not-elf "not an ELF file"
 refuse elf32 "wrong ELF class ELF32: exitlab needs ELF64"
 refuse big-endian "not a little-endian ELF"
+refuse ident-version-0 "ELF identification version 0 \(EI_VERSION\) is not EV_CURRENT \(1\)"
+refuse e-version-2 "ELF header version 2 \(e_version\) is not EV_CURRENT \(1\)"
 refuse wrong-machine "wrong machine 183: exitlab needs x86-64"
 refuse truncated-header "truncated ELF header: 40 of 64 bytes"
 refuse truncated-phdrs "truncated program headers"
@@ -60,3 +63,6 @@ refuse no-pvh-note "no PVH entry note"
 refuse outside-ram "segment [0-9]+ at \[0x7ff00000, .* is outside guest RAM"
 refuse overlaps-boot-info "segment [0-9]+ at \[0x2000, .* overlaps the boot information"
 refuse no-load-segments "no loadable \(PT_LOAD\) segments"
+refuse overlapping-segments "segments [0-9]+ at \[0x[0-9a-f]+, 0x[0-9a-f]+\) and [0-9]+ at \[0x101000, .* overlap in guest memory"
+refuse entry-not-executable "PVH entry 0x[0-9a-f]+ is in segment [0-9]+ at .* which is not executable \(no PF_X\)"
+refuse entry-in-bss "PVH entry 0x[0-9a-f]+ is in the BSS of segment [0-9]+"

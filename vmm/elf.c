@@ -5,14 +5,16 @@
  * size before use, with additions done so that they cannot wrap; guest
  * addresses likewise against the limits. The order of the checks is the
  * order a reader would ask: is it an ELF at all, is it ours (class, data,
- * machine, type), are its headers all there, do its segments fit, is there a
- * PVH entry.
+ * machine, type, version), are its headers all there, do its segments fit
+ * (alone, then against each other), is there a PVH entry and is it code.
+ * Nothing is written to guest RAM until every check has passed.
  */
 #include "elf.h"
 
 #include <elf.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "errmsg.h"
@@ -63,6 +65,80 @@ static int find_pvh_note(const uint8_t *p, uint64_t len, uint32_t *entry, char *
 	return 0;
 }
 
+/* One PT_LOAD's guest-physical range, for the overlap and entry checks. */
+struct load_range {
+	uint64_t start, end, file_end; /* [start, end), file bytes [start, file_end) */
+	unsigned idx;                  /* its program header */
+	bool exec;                     /* PF_X */
+};
+
+static int load_range_cmp(const void *pa, const void *pb)
+{
+	const struct load_range *a = pa, *b = pb;
+
+	if (a->start != b->start)
+		return a->start < b->start ? -1 : 1;
+	return a->idx < b->idx ? -1 : a->idx > b->idx;
+}
+
+/*
+ * The checks that need all the PT_LOADs at once (their headers are already
+ * known to be sound): no two overlap, and the entry lies in the file bytes
+ * of an executable one. Sorted by address, two segments overlap only if two
+ * neighbours do (the one right after the lower of them starts inside it),
+ * so e_phnum up to 65535 costs a sort, not 2^31 comparisons.
+ */
+static int check_loads(const uint8_t *b, const Elf64_Ehdr *eh, unsigned nr_loads, uint32_t entry, char *err,
+		       size_t errlen)
+{
+	struct load_range *r = malloc(nr_loads * sizeof(*r));
+	unsigned n = 0;
+	int ret = -1;
+
+	if (!r)
+		return errmsg(err, errlen, "out of memory checking %u PT_LOAD segments", nr_loads);
+	for (unsigned i = 0; i < eh->e_phnum && n < nr_loads; i++) {
+		Elf64_Phdr ph;
+		memcpy(&ph, b + eh->e_phoff + i * sizeof(ph), sizeof(ph));
+		if (ph.p_type != PT_LOAD || ph.p_memsz == 0)
+			continue;
+		r[n++] = (struct load_range){ .start = ph.p_paddr, .end = ph.p_paddr + ph.p_memsz,
+					      .file_end = ph.p_paddr + ph.p_filesz, .idx = i,
+					      .exec = ph.p_flags & PF_X };
+	}
+	qsort(r, n, sizeof(*r), load_range_cmp);
+	for (unsigned k = 0; k + 1 < n; k++) {
+		if (r[k + 1].start >= r[k].end)
+			continue;
+		const struct load_range *x = &r[k], *y = &r[k + 1];
+		if (x->idx > y->idx)
+			x = &r[k + 1], y = &r[k];
+		errmsg(err, errlen, "segments %u at [0x%llx, 0x%llx) and %u at [0x%llx, 0x%llx) overlap in guest memory: each byte may belong to one segment only; fix the linker script",
+		       x->idx, (unsigned long long)x->start, (unsigned long long)x->end, y->idx,
+		       (unsigned long long)y->start, (unsigned long long)y->end);
+		goto out;
+	}
+	for (unsigned k = 0; k < n; k++) {
+		const struct load_range *x = &r[k];
+		if (entry < x->start || entry >= x->end)
+			continue;
+		if (!x->exec)
+			errmsg(err, errlen, "PVH entry 0x%x is in segment %u at [0x%llx, 0x%llx), which is not executable (no PF_X): point the PVH note at code",
+			       entry, x->idx, (unsigned long long)x->start, (unsigned long long)x->end);
+		else if (entry >= x->file_end)
+			errmsg(err, errlen, "PVH entry 0x%x is in the BSS of segment %u (its file bytes are [0x%llx, 0x%llx)): there is no code there; point the PVH note at code",
+			       entry, x->idx, (unsigned long long)x->start, (unsigned long long)x->file_end);
+		else
+			ret = 0;
+		goto out;
+	}
+	errmsg(err, errlen, "PVH entry 0x%x is not inside any loaded segment: point the PVH note at code in a PT_LOAD segment",
+	       entry);
+out:
+	free(r);
+	return ret;
+}
+
 int elf_load(const void *img, size_t size, void *ram, const struct elf_limits *lim, struct elf_image *out,
 	     char *err, size_t errlen)
 {
@@ -80,9 +156,15 @@ int elf_load(const void *img, size_t size, void *ram, const struct elf_limits *l
 			    b[EI_CLASS] == ELFCLASS32 ? "ELF32" : "(invalid)");
 	if (b[EI_DATA] != ELFDATA2LSB)
 		return errmsg(err, errlen, "not a little-endian ELF (EI_DATA=%u)", b[EI_DATA]);
+	if (b[EI_VERSION] != EV_CURRENT)
+		return errmsg(err, errlen, "ELF identification version %u (EI_VERSION) is not EV_CURRENT (%u): the file is corrupt or not a standard ELF; rebuild the image",
+			    b[EI_VERSION], EV_CURRENT);
 	if (size < sizeof(eh))
 		return errmsg(err, errlen, "truncated ELF header: %zu of %zu bytes", size, sizeof(eh));
 	memcpy(&eh, b, sizeof(eh));
+	if (eh.e_version != EV_CURRENT)
+		return errmsg(err, errlen, "ELF header version %u (e_version) is not EV_CURRENT (%u): the header is corrupt; rebuild the image",
+			    eh.e_version, EV_CURRENT);
 	if (eh.e_machine != EM_X86_64)
 		return errmsg(err, errlen, "wrong machine %u: exitlab needs x86-64 (EM_X86_64 = %u)", eh.e_machine,
 			    EM_X86_64);
@@ -141,9 +223,10 @@ int elf_load(const void *img, size_t size, void *ram, const struct elf_limits *l
 	if (!have_entry)
 		return errmsg(err, errlen, "no PVH entry note (owner \"Xen\", type %d, in a PT_NOTE segment): is this a PVH image?",
 			    XEN_ELFNOTE_PHYS32_ENTRY);
+	if (check_loads(b, &eh, out->nr_loads, entry, err, errlen))
+		return -1;
 
-	/* Pass 2: copy, zero the BSS part, and check the entry lands in code. */
-	bool entry_loaded = false;
+	/* Pass 2: every check passed; copy and zero the BSS part. */
 	for (unsigned i = 0; i < eh.e_phnum; i++) {
 		Elf64_Phdr ph;
 		memcpy(&ph, b + eh.e_phoff + i * sizeof(ph), sizeof(ph));
@@ -152,10 +235,7 @@ int elf_load(const void *img, size_t size, void *ram, const struct elf_limits *l
 		uint8_t *dst = (uint8_t *)ram + ph.p_paddr;
 		memcpy(dst, b + ph.p_offset, ph.p_filesz);
 		memset(dst + ph.p_filesz, 0, ph.p_memsz - ph.p_filesz);
-		entry_loaded |= entry >= ph.p_paddr && entry - ph.p_paddr < ph.p_memsz;
 	}
-	if (!entry_loaded)
-		return errmsg(err, errlen, "PVH entry 0x%x is not inside any loaded segment", entry);
 	out->entry = entry;
 	return 0;
 }

@@ -4,9 +4,10 @@
  * A pure function over the image bytes and a host buffer standing for guest
  * RAM, so the unit tests can feed it every kind of broken image without a
  * VM. It refuses, with one sentence saying what is wrong and where, anything
- * that is not a little-endian x86-64 ELF64 executable whose PT_LOAD segments
- * lie inside guest RAM, clear of the boot information, with a PVH note
- * (XEN_ELFNOTE_PHYS32_ENTRY) pointing into one of them.
+ * that is not a little-endian x86-64 ELF64 (EV_CURRENT) executable whose
+ * PT_LOAD segments lie inside guest RAM, clear of the boot information and
+ * of each other, with a PVH note (XEN_ELFNOTE_PHYS32_ENTRY) pointing into
+ * the file bytes of an executable (PF_X) one.
  */
 #ifndef VMM_ELF_H
 #define VMM_ELF_H
@@ -30,8 +31,8 @@ struct elf_image {
 /*
  * Copies the PT_LOAD segments of img[0..size) into ram (ram_size bytes,
  * guest-physical address 0 at ram[0]) and finds the PVH entry. Returns 0,
- * or -1 with a message in err (always NUL-terminated). RAM may have been
- * partly written when it fails.
+ * or -1 with a message in err (always NUL-terminated). RAM is untouched
+ * when it fails: every check comes before the first byte is copied.
  */
 int elf_load(const void *img, size_t size, void *ram, const struct elf_limits *lim, struct elf_image *out,
 	     char *err, size_t errlen);

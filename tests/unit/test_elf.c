@@ -203,7 +203,18 @@ static int run(const struct image *im, struct elf_image *out)
 	return elf_load(im->b, im->size, ram, &lim, out, err, sizeof(err));
 }
 
-/* Asserts a refusal whose message contains want (and also2 unless NULL). */
+/* A refused image leaves guest RAM as run() filled it: every check comes
+ * before the first byte is copied. */
+static void assert_ram_untouched(void)
+{
+	for (size_t i = 0; i < RAM_SIZE; i++)
+		if (ram[i] != 0xAA)
+			fail_msg("refused, but RAM at 0x%zx was written (0x%02x): a check came after the copy", i,
+				 ram[i]);
+}
+
+/* Asserts a refusal whose message contains want (and also2 unless NULL),
+ * with RAM untouched. */
 static void refused(const struct image *im, const char *want, const char *also2)
 {
 	struct elf_image out;
@@ -217,6 +228,7 @@ static void refused(const struct image *im, const char *want, const char *also2)
 		fail_msg("error \"%s\" lacks \"%s\"", err, want);
 	if (also2 && !strstr(err, also2))
 		fail_msg("error \"%s\" lacks \"%s\"", err, also2);
+	assert_ram_untouched();
 }
 
 /* Asserts a successful load. */
@@ -493,6 +505,34 @@ static void test_refuse_big_endian(void **state)
 
 	im.b[EI_DATA] = ELFDATA2MSB;
 	refused(&im, "not a little-endian ELF (EI_DATA=2)", NULL);
+	image_free(&im);
+}
+
+static void test_refuse_ident_version(void **state)
+{
+	(void)state;
+	struct image im = good_image();
+
+	im.b[EI_VERSION] = EV_NONE;
+	refused(&im, "ELF identification version 0 (EI_VERSION) is not EV_CURRENT (1)", NULL);
+	im.b[EI_VERSION] = 2;
+	refused(&im, "ELF identification version 2 (EI_VERSION) is not EV_CURRENT (1)", NULL);
+	im.b[EI_VERSION] = 0xff;
+	refused(&im, "ELF identification version 255 (EI_VERSION)", NULL);
+	image_free(&im);
+}
+
+static void test_refuse_e_version(void **state)
+{
+	(void)state;
+	struct image im = good_image();
+
+	image_ehdr(&im)->e_version = EV_NONE;
+	refused(&im, "ELF header version 0 (e_version) is not EV_CURRENT (1)", NULL);
+	image_ehdr(&im)->e_version = 2;
+	refused(&im, "ELF header version 2 (e_version) is not EV_CURRENT (1)", NULL);
+	image_ehdr(&im)->e_version = UINT32_MAX;
+	refused(&im, "ELF header version 4294967295 (e_version)", NULL);
 	image_free(&im);
 }
 
@@ -810,6 +850,131 @@ static void test_refuse_entry_outside_segments(void **state)
 	image_free(&im);
 }
 
+/* Two PT_LOADs, [LOAD_ADDR, +0x100) and [LOAD_ADDR + off2, +0x100). */
+static struct image two_loads(uint64_t off2)
+{
+	static uint8_t note[32], text[0x100], data[0x100];
+	fill_pattern(text, sizeof(text), 13);
+	fill_pattern(data, sizeof(data), 14);
+	size_t nl = note_put(note, XEN_ELFNOTE_OWNER, 4, XEN_ELFNOTE_PHYS32_ENTRY, LOAD_ADDR, 4);
+	struct ph_spec ph[] = {
+		{ PT_NOTE, LOAD_ADDR, note, nl, 0 },
+		{ PT_LOAD, LOAD_ADDR, text, sizeof(text), 0 },
+		{ PT_LOAD, LOAD_ADDR + off2, data, sizeof(data), 0 },
+	};
+	return image_build(ph, 3, LOAD_ADDR);
+}
+
+/* Segments that touch but do not overlap load, both of them. */
+static void test_load_adjacent_segments(void **state)
+{
+	(void)state;
+	struct image im = two_loads(0x100);
+	struct elf_image out;
+
+	loaded(&im, &out);
+	assert_int_equal(out.nr_loads, 2);
+	assert_int_equal(out.lo, LOAD_ADDR);
+	assert_int_equal(out.hi, LOAD_ADDR + 0x200);
+	assert_memory_equal(ram + LOAD_ADDR, im.b + im.data_off[1], 0x100);
+	assert_memory_equal(ram + LOAD_ADDR + 0x100, im.b + im.data_off[2], 0x100);
+	image_free(&im);
+}
+
+static void test_refuse_overlapping_segments(void **state)
+{
+	(void)state;
+	struct image im = two_loads(0xff); /* one byte in common */
+
+	refused(&im, "segments 1 at [0x100000, 0x100100) and 2 at [0x1000ff, 0x1001ff) overlap", "linker script");
+	image_free(&im);
+
+	im = two_loads(0); /* the same range twice */
+	refused(&im, "segments 1 at [0x100000, 0x100100) and 2 at [0x100000, 0x100100) overlap", NULL);
+	image_free(&im);
+
+	im = two_loads(0x200); /* segment 2 lands in segment 1's BSS */
+	image_phdr(&im, 1)->p_memsz = 0x201;
+	refused(&im, "segments 1 at [0x100000, 0x100201) and 2 at [0x100200, 0x100300) overlap", NULL);
+	image_free(&im);
+
+	im = two_loads(0xf80); /* segment 2 below segment 1, reaching into it */
+	uint32_t e = LOAD_ADDR + 0x1000;
+	memcpy(im.b + im.data_off[0] + sizeof(Elf64_Nhdr) + 4, &e, 4);
+	image_phdr(&im, 1)->p_paddr = e;
+	refused(&im, "segments 1 at [0x101000, 0x101100) and 2 at [0x100f80, 0x101080) overlap", NULL);
+	image_phdr(&im, 2)->p_paddr = LOAD_ADDR + 0xf00; /* now touching, not overlapping */
+	struct elf_image out;
+	loaded(&im, &out);
+	assert_int_equal(out.lo, LOAD_ADDR + 0xf00);
+	image_free(&im);
+}
+
+/* Three PT_LOADs where only the first and the third overlap, the third
+ * inside the first: not neighbours in header order nor by address. */
+static void test_refuse_overlap_not_neighbours(void **state)
+{
+	(void)state;
+	uint8_t note[32], a[0x40], b[0x40], c[0x10];
+	fill_pattern(a, sizeof(a), 15);
+	fill_pattern(b, sizeof(b), 16);
+	fill_pattern(c, sizeof(c), 17);
+	size_t nl = note_put(note, XEN_ELFNOTE_OWNER, 4, XEN_ELFNOTE_PHYS32_ENTRY, LOAD_ADDR, 4);
+	struct ph_spec ph[] = {
+		{ PT_LOAD, LOAD_ADDR, a, sizeof(a), 0x3000 },
+		{ PT_LOAD, LOAD_ADDR + 0x3000, b, sizeof(b), 0 },
+		{ PT_LOAD, LOAD_ADDR + 0x2000, c, sizeof(c), 0 },
+		{ PT_NOTE, LOAD_ADDR, note, nl, 0 },
+	};
+	struct image im = image_build(ph, 4, LOAD_ADDR);
+
+	refused(&im, "segments 0 at [0x100000, 0x103000) and 2 at [0x102000, 0x102010) overlap", NULL);
+	/* moved clear of the first, the third loads */
+	image_phdr(&im, 2)->p_paddr = LOAD_ADDR + 0x4000;
+	struct elf_image out;
+	loaded(&im, &out);
+	assert_int_equal(out.nr_loads, 3);
+	image_free(&im);
+}
+
+/* The entry must be in code: a PT_LOAD with PF_X, in its file bytes. */
+static void test_refuse_entry_not_executable(void **state)
+{
+	(void)state;
+	struct image im = good_image();
+
+	image_phdr(&im, 1)->p_flags = PF_R | PF_W;
+	refused(&im, "PVH entry 0x100010 is in segment 1 at [0x100000, 0x100300), which is not executable (no PF_X)", NULL);
+	image_phdr(&im, 1)->p_flags = PF_R;
+	refused(&im, "which is not executable (no PF_X)", NULL);
+	image_phdr(&im, 1)->p_flags = PF_X;
+	struct elf_image out;
+	loaded(&im, &out);
+	assert_int_equal(out.entry, LOAD_ADDR + 0x10);
+	image_free(&im);
+}
+
+static void test_refuse_entry_in_bss(void **state)
+{
+	(void)state;
+	struct image im = good_image(); /* file bytes [0x100000, 0x1000c8), BSS to 0x100300 */
+	uint8_t *desc = im.b + im.data_off[0] + sizeof(Elf64_Nhdr) + 4;
+	struct elf_image out;
+	uint32_t e;
+
+	e = LOAD_ADDR + sizeof(good_text); /* the first byte of the BSS */
+	memcpy(desc, &e, 4);
+	refused(&im, "PVH entry 0x1000c8 is in the BSS of segment 1 (its file bytes are [0x100000, 0x1000c8))", NULL);
+	e = LOAD_ADDR + 0x2ff; /* the last */
+	memcpy(desc, &e, 4);
+	refused(&im, "PVH entry 0x1002ff is in the BSS of segment 1", NULL);
+	e = LOAD_ADDR + sizeof(good_text) - 1; /* the last file byte is code */
+	memcpy(desc, &e, 4);
+	loaded(&im, &out);
+	assert_int_equal(out.entry, e);
+	image_free(&im);
+}
+
 /* Every strict prefix of a good image is refused, without reading past it. */
 static void test_refuse_every_prefix(void **state)
 {
@@ -873,6 +1038,8 @@ int main(void)
 		cmocka_unit_test(test_refuse_truncated_ident),
 		cmocka_unit_test(test_refuse_elf32),
 		cmocka_unit_test(test_refuse_big_endian),
+		cmocka_unit_test(test_refuse_ident_version),
+		cmocka_unit_test(test_refuse_e_version),
 		cmocka_unit_test(test_refuse_truncated_header),
 		cmocka_unit_test(test_refuse_machine_i386),
 		cmocka_unit_test(test_refuse_machine_aarch64),
@@ -896,6 +1063,11 @@ int main(void)
 		cmocka_unit_test(test_refuse_note_truncated),
 		cmocka_unit_test(test_refuse_entry_above_4g),
 		cmocka_unit_test(test_refuse_entry_outside_segments),
+		cmocka_unit_test(test_load_adjacent_segments),
+		cmocka_unit_test(test_refuse_overlapping_segments),
+		cmocka_unit_test(test_refuse_overlap_not_neighbours),
+		cmocka_unit_test(test_refuse_entry_not_executable),
+		cmocka_unit_test(test_refuse_entry_in_bss),
 		cmocka_unit_test(test_refuse_every_prefix),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
