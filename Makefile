@@ -21,7 +21,7 @@ FUZZCC ?= clang
 B := build
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
-	-Wno-unused-parameter -Wformat=2 -Wvla
+	-Wno-unused-parameter -Wformat=2 -Wvla -Wcast-qual -Wpointer-arith -Wwrite-strings
 DEPFLAGS = -MMD -MP
 
 # Freestanding flags for the guest, in one place.
@@ -33,10 +33,25 @@ GUEST_LDFLAGS := -nostdlib -static -no-pie -z max-page-size=4096 \
 	-z noexecstack --no-warn-rwx-segments -T linker/guest.ld
 
 CFLAGS ?= -O2 -g
-HOST_CFLAGS := -std=gnu11 $(CFLAGS) $(WARN) -D_GNU_SOURCE -iquote common -iquote vmm
+# Hardening for everything that runs on the host (not the guest: it has no
+# libc to check buffers or a canary to keep).
+HOST_HARDEN := -fstack-protector-strong -D_FORTIFY_SOURCE=2
+HOST_CFLAGS := -std=gnu11 $(CFLAGS) $(HOST_HARDEN) $(WARN) -D_GNU_SOURCE -iquote common -iquote vmm
 HOST_LDLIBS := -lpci -lpthread -lseccomp
 
+# Quiet: one "CC file" line per step; make V=1 prints the commands.
+ifeq ($(V),1)
+Q :=
+say = @true
+else
+Q := @
+say = @printf '  %-6s %s\n' $(1) $(2)
+endif
+
 COMMON_SRC := $(wildcard common/*.c)
+# Host programs built from sources in one step (the ASan VMM, the fuzzers)
+# depend on every header too, so a header edit rebuilds them.
+HOST_HEADERS := $(wildcard common/*.h vmm/*.h)
 GUEST_SRC := $(wildcard guest/*.c) $(wildcard guest/*.S)
 VMM_SRC := $(wildcard vmm/*.c)
 TOOL_SRC := $(wildcard tools/*.c)
@@ -58,43 +73,53 @@ all: $(B)/vmm $(B)/vmm-asan $(B)/guest.elf $(TOOLS) $(UNIT_TESTS)
 # --- guest ------------------------------------------------------------------
 $(B)/guest-obj/%.c.o: %.c
 	@mkdir -p $(@D)
-	$(GUEST_CC) $(GUEST_CFLAGS) $(DEPFLAGS) -c $< -o $@
+	$(call say,CC,$<)
+	$(Q)$(GUEST_CC) $(GUEST_CFLAGS) $(DEPFLAGS) -c $< -o $@
 $(B)/guest-obj/%.S.o: %.S
 	@mkdir -p $(@D)
-	$(GUEST_CC) $(GUEST_CFLAGS) $(DEPFLAGS) -c $< -o $@
+	$(call say,AS,$<)
+	$(Q)$(GUEST_CC) $(GUEST_CFLAGS) $(DEPFLAGS) -c $< -o $@
 $(B)/guest.elf: $(GUEST_OBJ) linker/guest.ld
-	$(GUEST_LD) $(GUEST_LDFLAGS) -o $@ $(GUEST_OBJ)
+	$(call say,LD,$@)
+	$(Q)$(GUEST_LD) $(GUEST_LDFLAGS) -o $@ $(GUEST_OBJ)
 
 # --- host: VMM, tools, unit tests -------------------------------------------
 $(B)/host-obj/%.o: %.c
 	@mkdir -p $(@D)
-	$(HOSTCC) $(HOST_CFLAGS) $(DEPFLAGS) -c $< -o $@
+	$(call say,CC,$<)
+	$(Q)$(HOSTCC) $(HOST_CFLAGS) $(DEPFLAGS) -c $< -o $@
 $(B)/vmm: $(VMM_MAIN_OBJ) $(VMM_LIB_OBJ) $(COMMON_OBJ)
-	$(HOSTCC) $(HOST_CFLAGS) -o $@ $^ $(HOST_LDLIBS)
+	$(call say,LINK,$@)
+	$(Q)$(HOSTCC) $(HOST_CFLAGS) -o $@ $^ $(HOST_LDLIBS)
 $(B)/%: $(B)/host-obj/tools/%.o $(COMMON_OBJ)
-	$(HOSTCC) $(HOST_CFLAGS) -o $@ $^ $(HOST_LDLIBS)
+	$(call say,LINK,$@)
+	$(Q)$(HOSTCC) $(HOST_CFLAGS) -o $@ $^ $(HOST_LDLIBS)
 $(B)/tests/%: $(B)/host-obj/tests/unit/%.o $(VMM_LIB_OBJ) $(COMMON_OBJ) $(TESTLIB_OBJ)
 	@mkdir -p $(@D)
-	$(HOSTCC) $(HOST_CFLAGS) -o $@ $^ $(HOST_LDLIBS) -lcmocka
+	$(call say,LINK,$@)
+	$(Q)$(HOSTCC) $(HOST_CFLAGS) -o $@ $^ $(HOST_LDLIBS) -lcmocka
 # The guest driver writes 0 to the high halves of ring addresses (identity
 # map below 4 GiB): its host test must keep its ring pages there too.
 $(B)/tests/test_guest_virtio_drv: HOST_LDLIBS += -no-pie
 
 # The VMM under AddressSanitizer and UBSan, for the hostile-guest tests.
-$(B)/vmm-asan: $(VMM_SRC) $(COMMON_SRC)
-	$(HOSTCC) -std=gnu11 -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
-		-fno-omit-frame-pointer $(WARN) -D_GNU_SOURCE -iquote common -iquote vmm -o $@ $^ $(HOST_LDLIBS)
+$(B)/vmm-asan: $(VMM_SRC) $(COMMON_SRC) $(HOST_HEADERS)
+	$(call say,ASAN,$@)
+	$(Q)$(HOSTCC) -std=gnu11 -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
+		-fno-omit-frame-pointer $(WARN) -D_GNU_SOURCE -iquote common -iquote vmm -o $@ $(filter %.c,$^) $(HOST_LDLIBS)
 
 # --- fuzzing (clang, libFuzzer + ASan/UBSan) --------------------------------
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	-D_GNU_SOURCE -iquote common -iquote vmm
-$(B)/fuzz/%: tests/fuzz/%.c $(COMMON_SRC)
+$(B)/fuzz/%: tests/fuzz/%.c $(COMMON_SRC) $(HOST_HEADERS)
 	@mkdir -p $(@D)
-	$(FUZZCC) $(FUZZ_FLAGS) -o $@ $^
+	$(call say,FUZZ,$@)
+	$(Q)$(FUZZCC) $(FUZZ_FLAGS) -o $@ $(filter %.c,$^)
 # fuzz_vmm_*: targets inside the VMM (everything but its main).
-$(B)/fuzz/fuzz_vmm_%: tests/fuzz/fuzz_vmm_%.c $(COMMON_SRC) $(filter-out vmm/main.c,$(VMM_SRC))
+$(B)/fuzz/fuzz_vmm_%: tests/fuzz/fuzz_vmm_%.c $(COMMON_SRC) $(filter-out vmm/main.c,$(VMM_SRC)) $(HOST_HEADERS)
 	@mkdir -p $(@D)
-	$(FUZZCC) $(FUZZ_FLAGS) -o $@ $^ $(HOST_LDLIBS)
+	$(call say,FUZZ,$@)
+	$(Q)$(FUZZCC) $(FUZZ_FLAGS) -o $@ $(filter %.c,$^) $(HOST_LDLIBS)
 FUZZ_SECONDS ?= 20
 fuzz-smoke: $(FUZZERS)
 	@set -e; for f in $(FUZZERS); do \
@@ -158,4 +183,7 @@ clean:
 
 .PHONY: all deps run run-qemu test bench clean fuzz-smoke fuzz-chaos
 .DELETE_ON_ERROR:
+# Keep the objects of pattern-built programs (tools, unit tests): without
+# this make deletes them as intermediates and relinks on the next run.
+.SECONDARY:
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -277,7 +277,8 @@ int pt_host_open(struct pt_host *h, const char *bdf, const char *sysfs_root, boo
 		errmsg(err, errlen, "%s: libpci: %s (is --sysfs-root %s right?)", h->bdf, libpci_msg, sysfs_root);
 		goto out;
 	}
-	pci_set_param(pacc, "sysfs.path", parent);
+	char param[] = "sysfs.path"; /* libpci takes a char *, not a const one */
+	pci_set_param(pacc, param, parent);
 	pci_init(pacc);
 	pci_scan_bus(pacc);
 
