@@ -110,8 +110,15 @@ ARGS ?= pci=list virtio=list rng.read=16 bench=all
 run: deps all
 	@test -e $(B)/disk.img || truncate -s 1M $(B)/disk.img
 	$(B)/vmm --stats --disk $(B)/disk.img --rng --pci-testdev --append "$(ARGS)" $(B)/guest.elf
+# The same actions and kinds of device as make run, under QEMU: modern-only
+# virtio (the guest drives virtio 1.x devices), QEMU's own pci-testdev.
+# QEMU_ARGS: more scripts/run-qemu options (e.g. --accel tcg --timeout 60).
+QEMU_DEVICES := -drive if=none,id=d0,file=$(B)/disk.img,format=raw \
+	-device virtio-blk-pci,drive=d0,disable-legacy=on \
+	-device virtio-rng-pci,disable-legacy=on -device pci-testdev
 run-qemu: deps all
-	scripts/run-qemu $(QEMU_ARGS) $(B)/guest.elf
+	@test -e $(B)/disk.img || truncate -s 1M $(B)/disk.img
+	scripts/run-qemu --append "$(ARGS)" $(QEMU_ARGS) $(B)/guest.elf -- $(QEMU_DEVICES)
 test: deps
 	@$(MAKE) --no-print-directory all
 	CMOCKA_MESSAGE_OUTPUT=TAP prove $(PROVE_FLAGS) $(UNIT_TESTS) tests/*.t
