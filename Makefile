@@ -4,6 +4,7 @@
 #   make run        boot the guest under the VMM (installs missing packages)
 #   make run-qemu   boot the same image under QEMU (q35, KVM or TCG)
 #   make test       everything, then every test through prove (TAP)
+#   make test-nokvm the same tests where /dev/kvm does not exist
 #   make bench      exit-latency table, exitlab VMM vs QEMU, and start-up time
 #   make fuzz-smoke bounded libFuzzer runs under ASan/UBSan (clang)
 #
@@ -122,12 +123,18 @@ run-qemu: deps all
 test: deps
 	@$(MAKE) --no-print-directory all
 	CMOCKA_MESSAGE_OUTPUT=TAP prove $(PROVE_FLAGS) $(UNIT_TESTS) tests/*.t
+# The same suite again where /dev/kvm does not exist (scripts/without-kvm:
+# a mount namespace whose /dev has no kvm node), so the path of a machine
+# without KVM is tested too: the skips, QEMU-TCG, the VMM's refusal.
+test-nokvm: deps
+	@$(MAKE) --no-print-directory all
+	CMOCKA_MESSAGE_OUTPUT=TAP scripts/without-kvm prove $(PROVE_FLAGS) $(UNIT_TESTS) tests/*.t
 bench: deps all
 	scripts/bench
 
 clean:
 	rm -rf $(B)
 
-.PHONY: all deps run run-qemu test bench clean fuzz-smoke
+.PHONY: all deps run run-qemu test test-nokvm bench clean fuzz-smoke
 .DELETE_ON_ERROR:
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

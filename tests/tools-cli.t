@@ -19,6 +19,7 @@ PROGS=(
 	"scripts/bench|"
 	"scripts/mkfixture|a b c"
 	"scripts/ensure-deps|"
+	"scripts/without-kvm|true"
 )
 plan $((${#PROGS[@]} * 3))
 
