@@ -38,8 +38,10 @@ check "TCG: ring0_call works (INT3 gate, IRETQ back to CPL 3)" has '^bench ring0
 check "TCG: QEMU's 8259 and local APIC answer the in-kernel tests" \
 	eval 'has "^bench pio_kernel iters=2560 " && has "^bench mmio_kernel iters=2560 "'
 
-out=$("$ROOT/scripts/run-qemu" --accel tcg -- -no-such-qemu-option "$GUEST" 2>&1); rc=$?
-check "QEMU's own failure is 125, not the guest's status 0" rc_is 125
+# The image before --: after it, it would be a QEMU argument and the
+# missing IMAGE alone would give 125.
+out=$("$ROOT/scripts/run-qemu" --accel tcg --timeout "$BOOT_TIMEOUT" "$GUEST" -- -no-such-qemu-option 2>&1); rc=$?
+check "QEMU's own failure is 125, not the guest's status 0" eval 'rc_is 125 && has "no-such-qemu-option"'
 
 if kvm_usable; then
 	boot_qemu kvm

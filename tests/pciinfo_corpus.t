@@ -17,7 +17,7 @@ CORPUS=$ROOT/../shared/corpus/pci-config
 PCIINFO=$ROOT/build/pciinfo
 command -v lspci >/dev/null || skip_all "lspci not installed (apt-get install pciutils)"
 command -v perl >/dev/null || skip_all "perl not installed"
-[ -d "$CORPUS" ] || skip_all "no corpus at $CORPUS"
+[ -d "$CORPUS" ] || skip_all "no corpus at $CORPUS (../shared is the project's shared folder beside the checkout)"
 [ -x "$PCIINFO" ] || { echo "Bail out! $PCIINFO missing: run make build/pciinfo"; exit 1; }
 
 # lspci -vvv [-nn] text of one device -> normalised lines.

@@ -4,7 +4,8 @@
  * 0xf4), and exit. scripts/bench times build/vmm booting the full guest
  * against this program, in the same sitting.
  *
- * usage: bare-vm [--help]    exit 0 on success, 1 if KVM is unusable
+ * usage: bare-vm [--help|--version]    exit 0 on success, 1 if KVM is
+ * unusable, 2 for a bad argument
  */
 #include <fcntl.h>
 #include <linux/kvm.h>
@@ -14,14 +15,25 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "vmm.h" /* VMM_VERSION: one version for all of exitlab */
+
 int main(int argc, char **argv)
 {
 	/* out %al, $0xf4 ; hlt */
 	static const unsigned char code[] = { 0xe6, 0xf4, 0xf4 };
 
+	if (argc > 1 && !strcmp(argv[1], "--help")) {
+		printf("usage: bare-vm [--help|--version]\n"
+		       "Creates a KVM VM, runs it to its first exit, exits 0 (1 if KVM is unusable).\n");
+		return 0;
+	}
+	if (argc > 1 && !strcmp(argv[1], "--version")) {
+		printf("exitlab bare-vm %s\n", VMM_VERSION);
+		return 0;
+	}
 	if (argc > 1) {
-		printf("usage: bare-vm\nCreates a KVM VM, runs it to its first exit, exits 0.\n");
-		return strcmp(argv[1], "--help") ? 1 : 0;
+		fprintf(stderr, "bare-vm: unknown argument '%s' (see --help)\n", argv[1]);
+		return 2;
 	}
 	int kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	int vm = kvm < 0 ? -1 : ioctl(kvm, KVM_CREATE_VM, 0);

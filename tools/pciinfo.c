@@ -23,6 +23,7 @@
 #include "pci_parse.h"
 #include "pci_regs.h"
 #include "virtio_pci.h"
+#include "vmm.h" /* VMM_VERSION: one version for all of exitlab */
 
 #define FILE_MAX (1 << 24) /* refuse to slurp anything bigger */
 #define RESOURCE_MAX 17 /* sysfs: 6 BARs, ROM, bridge windows, IOV BARs */
@@ -45,7 +46,7 @@ static int exit_status;
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: pciinfo [--json] [--resource FILE] [--help] FILE...\n"
+		"usage: pciinfo [--json] [--resource FILE] [--help] [--version] FILE...\n"
 		"  FILE             raw config space (e.g. /sys/bus/pci/devices/*/config)\n"
 		"                   or the output of lspci -x, -xxx or -xxxx\n"
 		"  --json           print a JSON array, one object per device\n"
@@ -585,6 +586,7 @@ int main(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "resource", required_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static struct pci_parse_info info; /* a few KiB: not on the stack */
@@ -593,7 +595,8 @@ int main(int argc, char **argv)
 	bool json = false;
 	int nres = 0, opt;
 
-	while ((opt = getopt_long(argc, argv, "jr:h", options, NULL)) != -1) {
+	opterr = 0; /* one line of our own for a bad option, below */
+	while ((opt = getopt_long(argc, argv, ":jr:hV", options, NULL)) != -1) {
 		switch (opt) {
 		case 'j':
 			json = true;
@@ -604,8 +607,17 @@ int main(int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			return 0;
+		case 'V':
+			printf("exitlab pciinfo %s\n", VMM_VERSION);
+			return 0;
+		case ':':
+			fprintf(stderr, "pciinfo: option '%s' needs a value (see --help)\n", argv[optind - 1]);
+			return 2;
 		default:
-			usage(stderr);
+			if (optopt)
+				fprintf(stderr, "pciinfo: unknown option '-%c' (see --help)\n", optopt);
+			else
+				fprintf(stderr, "pciinfo: unknown option '%s' (see --help)\n", argv[optind - 1]);
 			return 2;
 		}
 	}
