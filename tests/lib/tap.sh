@@ -62,18 +62,3 @@ guest_ram_bytes() {
 	done
 	echo "$sum"
 }
-
-# todo_check WHY DESCRIPTION COMMAND...: a check known to fail for WHY (work
-# owned elsewhere): TAP's "# TODO WHY", which prove reports but does not fail
-# on, and reports as "TODO passed" once it passes.
-todo_check() {
-	local why=$1 desc=$2
-	shift 2
-	_n=$((_n + 1))
-	if "$@"; then
-		echo "ok $_n - $desc # TODO $why"
-	else
-		echo "not ok $_n - $desc # TODO $why"
-		diag "failed: $*"
-	fi
-}
