@@ -10,7 +10,7 @@
 # refusals also run with /dev/kvm hidden (a private, empty /dev), so that
 # "checked before KVM is opened" is tested here too, not only claimed.
 source "$(dirname "$0")/lib/tap.sh"
-plan 41
+plan 49
 
 run() { out=$(timeout 20 "$VMM" "$@" 2>&1); rc=$?; }
 lines_are_at_most() { [ "$(wc -l <<<"$out")" -le "$1" ] || { diag "$(wc -l <<<"$out") lines"; return 1; }; }
@@ -104,7 +104,7 @@ fi
 
 # --- with KVM -------------------------------------------------------------------
 if ! kvm_usable; then
-	for i in $(seq $((41 - _n))); do skip "/dev/kvm is missing or not usable: these boot the guest"; done
+	for i in $(seq $((49 - _n))); do skip "/dev/kvm is missing or not usable: these boot the guest"; done
 	exit 0
 fi
 
@@ -179,3 +179,50 @@ check "--show-sandbox lists the calls: KVM_RUN yes, openat and execve no" \
 boot_vmm --stats --dump-pci "$TMP/dump" --disk "$TMP/sb.img" --rng --pci-testdev --append "pci=list virtio=list irq=msix blk.read=1 rng.read=8 testdev=run" "$GUEST"
 check "sandbox on: virtio, MSI-X, pci-testdev, --stats and --dump-pci all work" \
 	eval 'rc_is 0 && has "stats: vmm peak RSS [0-9]+ KiB" && grep -q "^00:01.0 virtio-blk" "$TMP/dump"'
+
+# --timeout holds when stdout is a pipe that is full and never read.
+python3 - "$VMM" "$GUEST" >"$TMP/full.rc" <<'EOF'
+import os, subprocess, sys, time
+vmm, guest = sys.argv[1:3]
+r, w = os.pipe()  # kept open and never read: the VMM's writes block once it is full
+t = time.monotonic()
+try:
+    p = subprocess.run([vmm, "--timeout", "2", "--append", "help " * 300, guest], stdout=w,
+                       stderr=subprocess.DEVNULL, timeout=20)
+    print(p.returncode, round(time.monotonic() - t))
+except subprocess.TimeoutExpired:
+    print("hung", 20)
+EOF
+read -r full_rc full_s <"$TMP/full.rc"
+check "stdout full and unread: --timeout 2 still ends the VMM with 124 (got $full_rc after ${full_s} s)" \
+	eval '[ "$full_rc" = 124 ] && [ "$full_s" -le 6 ]'
+
+# A host device whose own MSI-X table is larger than what is emulated (2048
+# entries, the guest is offered 64): no entry of it is reached, trapped
+# page or mapped page.
+python3 "$ROOT/tests/lib/fixture_device.py" --msix-entries 2048 --pba 0xc000 "$TMP/big.bin" "$TMP/big.txt"
+"$ROOT/scripts/mkfixture" --bdf 0000:00:09.0 "$TMP/big.bin" "$TMP/big.txt" "$TMP/fxbig" >/dev/null
+res0=$TMP/fxbig/0000:00:09.0/resource0
+boot_vmm --passthrough 0000:00:09.0 --sysfs-root "$TMP/fxbig" --append \
+	"pci=list bar.write=00:01.0,0,0x2400,ENTRY64 bar.write=00:01.0,0,0x4000,ENTRY512 bar.write=00:01.0,0,0xc010,PBA bar.read=00:01.0,0,0x2400,8" "$GUEST"
+check "2048-entry host table: the guest is offered 64" has "MSI-X table_size=64 table=bar0\+0x2000"
+check "... an entry past 64 in the trapped page reads as ones" has "bar 00:01.0 bar0\+0x2400: ffffffffffffffff"
+check "... and neither it, nor entry 512, nor the PBA's far end reached the device" \
+	eval '! grep -qa -e ENTRY64 -e ENTRY512 -e PBA "$res0"'
+
+# Two passthrough BARs, BAR1 moved onto BAR0's memory slot: refused with a
+# message, and it decodes once BAR0 moves away.
+python3 "$ROOT/tests/lib/fixture_device.py" --two-bars "$TMP/two.bin" "$TMP/two.txt"
+"$ROOT/scripts/mkfixture" --bdf 0000:00:09.0 "$TMP/two.bin" "$TMP/two.txt" "$TMP/fxtwo" >/dev/null
+boot_vmm --stats --passthrough 0000:00:09.0 --sysfs-root "$TMP/fxtwo" --append \
+	"pci=list cfg.write=00:01.0,0x14,4,0xc0000000 cfg.write=00:01.0,0x10,4,0xd0000000 bar.write=00:01.0,0,0x100,HELLO" "$GUEST"
+check "BAR1 onto BAR0's memory slot: refused, saying so" has "BAR1: cannot map .* at 0xc0000000: File exists"
+check "... BAR0 moved away: BAR1 decodes there, the store lands in resource1" \
+	eval 'dd if="$TMP/fxtwo/0000:00:09.0/resource1" bs=1 skip=256 count=5 status=none | grep -q HELLO'
+check "... and --stats agrees: BAR1 mapped at 0xc0000000, BAR0 at 0xd0000000" \
+	eval 'has "BAR1: 64 KiB at 0xc0000000, 64 KiB mapped" && has "BAR0: 64 KiB at 0xd0000000, 64 KiB mapped"'
+boot_vmm --passthrough 0000:00:09.0 --sysfs-root "$TMP/fxtwo" --append \
+	"pci=list cfg.write=00:01.0,0x14,4,0xc0000000 bar.write=00:01.0,0,0x200,STILL0" "$GUEST"
+check "BAR1 refused while BAR0 stays: the store goes to BAR0, not to BAR1" \
+	eval 'dd if="$TMP/fxtwo/0000:00:09.0/resource0" bs=1 skip=512 count=6 status=none | grep -q STILL0 &&
+	      ! dd if="$TMP/fxtwo/0000:00:09.0/resource1" bs=1 skip=512 count=6 status=none | grep -q STILL0'

@@ -16,5 +16,9 @@ int abi_ports_init(struct vm *vm);
 
 /* Guest console output goes to stdout, whole writes, in order. */
 void console_output(const char *buf, size_t len);
+/* Flushes what it can (a write blocked by a reader that reads nothing is
+ * cut short by the next signal) and drops all console output from then on:
+ * for the end of a timed-out VM. */
+void console_abandon(void);
 
 #endif

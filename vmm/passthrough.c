@@ -62,6 +62,7 @@ struct pt_dev {
 	uint16_t msix_cap;       /* 0: none */
 	uint8_t msix_bar[2];     /* table BIR, PBA BIR */
 	uint32_t msix_off[2];    /* table and PBA offsets */
+	uint32_t msix_host_n;    /* entries in the device's own table (>= msix.nvec) */
 	uint64_t forwarded_cfg;  /* config writes that reached the device */
 };
 
@@ -133,10 +134,19 @@ static void pt_forward(struct pt_dev *pt, unsigned bar, uint64_t off, uint8_t *d
 		pt_refuse(data, size, is_write);
 }
 
+/* Bytes of the device's own MSI-X table (i = 0) and PBA (i = 1): all of
+ * its entries, not only the ones we emulate, so that none is reached. */
+static uint64_t pt_msix_len(const struct pt_dev *pt, unsigned i)
+{
+	return i == 0 ? (uint64_t)pt->msix_host_n * PCI_MSIX_ENTRY_SIZE : (pt->msix_host_n + 63) / 64 * 8;
+}
+
 /* An access in a trapped piece: MSI-X table or PBA from the emulation,
- * everything else forwarded to the device. One that starts outside the
- * table or PBA and runs into it is refused, so that no byte of the
- * device's own table is reached. */
+ * everything else forwarded to the device. The device's whole table and
+ * PBA are covered: entries past the ones the guest was offered read as
+ * ones and drop writes. One that starts outside the table or PBA and runs
+ * into it is refused, so that no byte of the device's own table is
+ * reached. */
 static void pt_trap_io(struct vm *vm, void *opaque, uint64_t off, uint8_t *data, unsigned size, bool is_write)
 {
 	struct pt_trap *t = opaque;
@@ -145,7 +155,8 @@ static void pt_trap_io(struct vm *vm, void *opaque, uint64_t off, uint8_t *data,
 
 	if (pt->msix_cap) {
 		const uint64_t start[2] = { pt->msix_off[0], pt->msix_off[1] };
-		const uint64_t len[2] = { (uint64_t)pt->msix.nvec * PCI_MSIX_ENTRY_SIZE, (pt->msix.nvec + 63) / 64 * 8 };
+		const uint64_t len[2] = { pt_msix_len(pt, 0), pt_msix_len(pt, 1) };
+		const uint64_t emulated[2] = { (uint64_t)pt->msix.nvec * PCI_MSIX_ENTRY_SIZE, (pt->msix.nvec + 63) / 64 * 8 };
 		for (unsigned i = 0; i < 2; i++) {
 			if (t->bar != pt->msix_bar[i] || bar_off + size <= start[i] || bar_off >= start[i] + len[i])
 				continue;
@@ -154,6 +165,8 @@ static void pt_trap_io(struct vm *vm, void *opaque, uint64_t off, uint8_t *data,
 					    t->bar, size, is_write ? "write" : "read", (unsigned long long)bar_off,
 					    i ? "PBA" : "table");
 				pt_refuse(data, size, is_write);
+			} else if (bar_off - start[i] >= emulated[i]) {
+				pt_refuse(data, size, is_write); /* an entry the guest was not offered */
 			} else if (i == 0) {
 				msix_table_access(&pt->msix, bar_off - start[i], data, size, is_write);
 			} else {
@@ -257,10 +270,22 @@ static void pt_bar_moved(struct pci_dev *p, unsigned n, uint64_t addr)
 	for (unsigned i = 0; i <= ncuts; i += 2) {
 		uint64_t end = i < ncuts ? cuts[i] : hb->size;
 		if (end > start && kvm_memslot_set(pt->vm, slot + i / 2, addr + start, end - start,
-						   (uint8_t *)pt->map[n] + start))
-			guest_error("%s BAR%u: cannot map [0x%llx, 0x%llx) at 0x%llx: %s (left unmapped)", pt->host.bdf,
-				    n, (unsigned long long)start, (unsigned long long)end, (unsigned long long)addr,
-				    strerror(errno));
+						   (uint8_t *)pt->map[n] + start)) {
+			/* Another memory slot is there (a passthrough BAR the io
+			 * table does not see): none of this BAR decodes, and the bus
+			 * tries again when the map changes. */
+			if (!pt->pci.bars[n].retrying)
+				guest_error("%s BAR%u: cannot map [0x%llx, 0x%llx) at 0x%llx: %s (another memory slot there?): left unmapped until the map changes",
+					    pt->host.bdf, n, (unsigned long long)start, (unsigned long long)end,
+					    (unsigned long long)addr, strerror(errno));
+			for (unsigned k = 0; k < 3; k++)
+				kvm_memslot_set(pt->vm, slot + k, 0, 0, NULL);
+			for (unsigned k = 0; k < 2; k++)
+				pt_trap_place(&pt->traps[n][k], 0, space);
+			pt->placed[n] = 0;
+			pt->pci.bars[n].refused = addr;
+			return;
+		}
 		if (i < ncuts)
 			start = cuts[i + 1];
 	}
@@ -459,6 +484,7 @@ static void pt_cfg_build(struct pt_dev *pt)
 			pt->msix_bar[1] = c->u.msix.pba_bar;
 			pt->msix_off[0] = c->u.msix.table_offset;
 			pt->msix_off[1] = c->u.msix.pba_offset;
+			pt->msix_host_n = c->u.msix.table_size;
 			msix_init(&pt->msix, c->u.msix.table_size, pt_msix_fire, NULL, pt);
 			/* Enable and function mask are the guest's; the device's own
 			 * MSI-X state is not touched. The guest is offered as many
@@ -493,17 +519,23 @@ static void pt_traps_plan(struct pt_dev *pt, unsigned n, unsigned pci_slot)
 		if (!pt->msix_cap || pt->msix_bar[i] != n)
 			continue;
 		uint64_t start = pt->msix_off[i] & ~(PT_PAGE - 1);
-		uint64_t len = i == 0 ? (uint64_t)pt->msix.nvec * PCI_MSIX_ENTRY_SIZE : (pt->msix.nvec + 63) / 64 * 8;
-		uint64_t end = (pt->msix_off[i] + len + PT_PAGE - 1) & ~(PT_PAGE - 1);
+		uint64_t end = (pt->msix_off[i] + pt_msix_len(pt, i) + PT_PAGE - 1) & ~(PT_PAGE - 1);
 		if (end > hb->size)
 			end = hb->size;
 		t->off = start;
 		t->len = end > start ? end - start : 0;
 		snprintf(t->name, sizeof(t->name), "00:%02x.0 passthrough BAR%u (%s)", pci_slot, n, what[i]);
 	}
-	/* Table and PBA in the same page: one trap serves both. */
-	if (pt->traps[n][1].len && pt->traps[n][0].len && pt->traps[n][1].off == pt->traps[n][0].off)
-		pt->traps[n][1].len = 0;
+	/* Table and PBA pages that meet (the same page, or a large table
+	 * running into the PBA's): one trap over both. */
+	struct pt_trap *a = &pt->traps[n][0], *b = &pt->traps[n][1];
+	if (a->len && b->len && a->off <= b->off + b->len && b->off <= a->off + a->len) {
+		uint64_t lo = a->off < b->off ? a->off : b->off;
+		uint64_t hi = a->off + a->len > b->off + b->len ? a->off + a->len : b->off + b->len;
+		a->off = lo;
+		a->len = hi - lo;
+		b->len = 0;
+	}
 }
 
 int passthrough_add(struct vm *vm, const struct pt_host *host, bool unsafe_dma, unsigned slot, char *err,

@@ -38,23 +38,30 @@ static struct {
 	size_t len;
 } uart;
 
+static bool console_gone;
+
 void console_output(const char *buf, size_t len)
 {
-	static bool gone;
-
-	while (len && !gone) {
+	while (len && !console_gone) {
 		ssize_t n = write(STDOUT_FILENO, buf, len);
 		if (n < 0 && errno == EINTR)
-			continue;
+			return; /* the timeout's alarm: a reader that reads nothing must not hold us */
 		if (n <= 0) {
 			/* Nobody reads stdout any more (EPIPE: main() ignores
 			 * SIGPIPE): the guest's output is lost, the VM is not. */
-			gone = true;
+			console_gone = true;
 			return;
 		}
 		buf += n;
 		len -= (size_t)n;
 	}
+}
+
+void console_abandon(void)
+{
+	uart_flush();
+	uart.len = 0;
+	console_gone = true;
 }
 
 void uart_flush(void)

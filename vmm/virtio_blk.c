@@ -176,10 +176,10 @@ static int blk_span_io(struct blk_disk *d, const struct blk_span *s, uint64_t sk
  * as it is now? The host may have shrunk the file while the VM runs. */
 static bool blk_in_range(struct blk_disk *d, uint64_t sector, uint64_t len)
 {
-	uint64_t n = (len + VIRTIO_BLK_SECTOR_SIZE - 1) / VIRTIO_BLK_SECTOR_SIZE, now;
+	uint64_t n = (len + VIRTIO_BLK_SECTOR_SIZE - 1) / VIRTIO_BLK_SECTOR_SIZE, now = 0;
 
-	if (len > UINT32_MAX || sector > d->sectors || n > d->sectors - sector)
-		return false; /* (a used element's length is 32 bits) */
+	if (len > UINT32_MAX - 1 || sector > d->sectors || n > d->sectors - sector)
+		return false; /* data and status byte: a used element's length is 32 bits */
 	uint64_t end = sector * VIRTIO_BLK_SECTOR_SIZE + len;
 	if (blk_file_size(d->fd, &now) < 0 || now < end) {
 		if (!d->shrink_reported) {

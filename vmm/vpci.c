@@ -64,7 +64,11 @@ static void vpci_needs_reset(struct vpci_dev *d)
 {
 	d->status |= VIRTIO_CONFIG_S_NEEDS_RESET;
 	d->isr |= VIRTIO_PCI_ISR_CONFIG;
-	msix_notify(&d->msix, d->msix_config);
+	/* An MSI is a memory write: without bus mastering it waits. */
+	if (d->bus_master)
+		msix_notify(&d->msix, d->msix_config);
+	else
+		d->config_irq_held = true;
 }
 
 /* --- queues ----------------------------------------------------------------- */
@@ -147,6 +151,7 @@ static void vpci_reset_locked(struct vpci_dev *d)
 	d->dfselect = d->gfselect = 0;
 	d->status = 0;
 	d->isr = 0;
+	d->config_irq_held = false;
 	d->queue_select = 0;
 	d->msix_config = VIRTIO_MSI_NO_VECTOR;
 }
@@ -415,8 +420,12 @@ static void vpci_cfg_written(struct pci_dev *p, unsigned off, unsigned size)
 		pthread_mutex_lock(&d->lock);
 		bool was = d->bus_master;
 		d->bus_master = p->cfg[PCI_COMMAND] & PCI_COMMAND_MASTER;
+		if (d->bus_master && !was && d->config_irq_held) { /* what waited for it */
+			d->config_irq_held = false;
+			msix_notify(&d->msix, d->msix_config);
+		}
 		for (unsigned i = 0; d->bus_master && !was && i < d->nqueues; i++)
-			vpci_queue_service_locked(d, i); /* what waited for it */
+			vpci_queue_service_locked(d, i);
 		pthread_mutex_unlock(&d->lock);
 	}
 	msix_cfg_written(&d->msix, p, d->msix_cap, off, size);

@@ -72,6 +72,7 @@ struct vpci_dev {
 	uint16_t msix_cap, cfg_cap; /* config offsets of two capabilities */
 	bool use_ioeventfd;
 	bool bus_master;         /* COMMAND.MASTER: the device may touch guest memory */
+	bool config_irq_held;    /* a config interrupt waits for bus mastering */
 	pthread_mutex_t lock;    /* vCPU thread (registers) vs I/O thread (queues) */
 };
 

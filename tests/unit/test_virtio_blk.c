@@ -372,6 +372,36 @@ static void test_spec_options(void **state)
 	assert_non_null(strstr(err, "--disk: the file name is 4999 bytes"));
 }
 
+/* 4 GiB - 1 bytes of data: with the status byte, more than a used
+ * element's 32-bit length can say. Refused before any I/O (the data
+ * buffers here are not even real). */
+static void test_data_beyond_a_used_length(void **state)
+{
+	static uint8_t st;
+	struct blk_disk big;
+	char p[] = "/tmp/exitlab-blk-big-XXXXXX";
+	int fd = mkstemp(p);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, 5ll << 30), 0); /* sparse */
+	close(fd);
+	assert_int_equal(blk_disk_open(&big, p, err, sizeof(err)), 0);
+	unlink(p);
+	struct virtq_chain c = { .nbufs = 0 };
+	hdr = (struct virtio_blk_req_hdr){ .type = VIRTIO_BLK_T_IN, .sector = 0 };
+	c.bufs[c.nbufs++] = (struct virtq_buf){ &hdr, sizeof(hdr), false };
+	uint64_t left = UINT32_MAX; /* data bytes */
+	while (left) {
+		uint32_t n = left > (1u << 28) ? 1u << 28 : (uint32_t)left; /* 16 of them */
+		c.bufs[c.nbufs++] = (struct virtq_buf){ (void *)(uintptr_t)0x1000, n, true };
+		left -= n;
+	}
+	c.bufs[c.nbufs++] = (struct virtq_buf){ &st, 1, true };
+	st = 0xee;
+	assert_int_equal(blk_disk_request(&big, &c), 1);
+	assert_int_equal(st, VIRTIO_BLK_S_IOERR);
+	blk_disk_close(&big);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -390,6 +420,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_fifo_refused_without_blocking, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_long_path_stays_read_only, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_spec_options, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_data_beyond_a_used_length, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
