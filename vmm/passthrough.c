@@ -271,11 +271,17 @@ static void pt_bar_moved(struct pci_dev *p, unsigned n, uint64_t addr)
 		uint64_t end = i < ncuts ? cuts[i] : hb->size;
 		if (end > start && kvm_memslot_set(pt->vm, slot + i / 2, addr + start, end - start,
 						   (uint8_t *)pt->map[n] + start)) {
+			if (errno != EEXIST) { /* KVM's own trouble: said, the rest goes on */
+				guest_error("%s BAR%u: cannot map [0x%llx, 0x%llx) at 0x%llx: %s (left unmapped)",
+					    pt->host.bdf, n, (unsigned long long)start, (unsigned long long)end,
+					    (unsigned long long)addr, strerror(errno));
+				goto next;
+			}
 			/* Another memory slot is there (a passthrough BAR the io
 			 * table does not see): none of this BAR decodes, and the bus
 			 * tries again when the map changes. */
 			if (!pt->pci.bars[n].retrying)
-				guest_error("%s BAR%u: cannot map [0x%llx, 0x%llx) at 0x%llx: %s (another memory slot there?): left unmapped until the map changes",
+				guest_error("%s BAR%u: cannot map [0x%llx, 0x%llx) at 0x%llx: %s (another memory slot is there): left unmapped until the map changes",
 					    pt->host.bdf, n, (unsigned long long)start, (unsigned long long)end,
 					    (unsigned long long)addr, strerror(errno));
 			for (unsigned k = 0; k < 3; k++)
@@ -286,6 +292,7 @@ static void pt_bar_moved(struct pci_dev *p, unsigned n, uint64_t addr)
 			pt->pci.bars[n].refused = addr;
 			return;
 		}
+next:
 		if (i < ncuts)
 			start = cuts[i + 1];
 	}
