@@ -28,6 +28,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "unit_sh.h"
+
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -54,15 +56,6 @@ static char tmp[64], res0[256], vmm_stderr[8192];
 #define RD(off, size) pcibus_cfg_read(0, SLOT, 0, (off), (size))
 #define WR(off, size, v) pcibus_cfg_write(0, SLOT, 0, (off), (size), (v))
 
-static void sh(const char *fmt, ...)
-{
-	char cmd[1024];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	assert_int_equal(system(cmd), 0);
-}
 
 static void put16(uint8_t *p, uint16_t v) { memcpy(p, &v, 2); }
 static void put32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }

@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "tap_skip.h"
+#include "unit_sh.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,15 +41,6 @@ static bool have_corpus;
  * harness reports it as failed. */
 #define TEST_SECONDS 20
 
-static void sh(const char *fmt, ...)
-{
-	char cmd[1024];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	assert_int_equal(system(cmd), 0);
-}
 
 static void write_file(const char *path, const void *data, size_t len)
 {
@@ -83,14 +75,17 @@ static int teardown(void **state)
 
 /* One BAR: 16 KiB of 32-bit memory (IORESOURCE_MEM), then five absent
  * BARs and the ROM, the seven lines sysfs writes for a type-0 function. */
-#define RES_ONE_BAR \
-	"0x00000000fe000000 0x00000000fe003fff 0x0000000000040200\n" \
+/* The seven lines of a resource file: BAR0 as given, the rest absent. */
+#define RES_BAR0(line0) \
+	line0 "\n" \
 	"0x0000000000000000 0x0000000000000000 0x0000000000000000\n" \
 	"0x0000000000000000 0x0000000000000000 0x0000000000000000\n" \
 	"0x0000000000000000 0x0000000000000000 0x0000000000000000\n" \
 	"0x0000000000000000 0x0000000000000000 0x0000000000000000\n" \
 	"0x0000000000000000 0x0000000000000000 0x0000000000000000\n" \
 	"0x0000000000000000 0x0000000000000000 0x0000000000000000\n"
+
+#define RES_ONE_BAR RES_BAR0("0x00000000fe000000 0x00000000fe003fff 0x0000000000040200")
 
 /* A device of our own, 0000:00:06.0 under dir (made if need be): a
  * config space of cfg_len bytes (64, 256 or 4096) with IDs 1234:5678,
@@ -332,16 +327,6 @@ static void refused_with(const char *want)
 	assert_int_equal(rc, -1);
 	assert_non_null(strstr(err, want));
 }
-
-/* The seven lines of a resource file: BAR0 as given, the rest absent. */
-#define RES_BAR0(line0) \
-	line0 "\n" \
-	"0x0000000000000000 0x0000000000000000 0x0000000000000000\n" \
-	"0x0000000000000000 0x0000000000000000 0x0000000000000000\n" \
-	"0x0000000000000000 0x0000000000000000 0x0000000000000000\n" \
-	"0x0000000000000000 0x0000000000000000 0x0000000000000000\n" \
-	"0x0000000000000000 0x0000000000000000 0x0000000000000000\n" \
-	"0x0000000000000000 0x0000000000000000 0x0000000000000000\n"
 
 #define RES_ZERO_LINES \
 	"0x0000000000000000 0x0000000000000000 0x0000000000000000\n" \
