@@ -127,27 +127,28 @@ const char *__asan_default_options(void);
 const char *__asan_default_options(void) { return "detect_leaks=0"; }
 #endif
 
+/* "vmm: " + the message on stderr, then the end (EXITLAB_RC_ERROR); a
+ * mistake on the command line also says where to read more. */
+__attribute__((noreturn, format(printf, 2, 0))) static void fail(const char *hint, const char *fmt, va_list ap)
+{
+	fprintf(stderr, "vmm: ");
+	vfprintf(stderr, fmt, ap);
+	fprintf(stderr, "\n%s", hint);
+	exit(EXITLAB_RC_ERROR);
+}
+
 __attribute__((noreturn, format(printf, 1, 2))) static void die(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	fprintf(stderr, "vmm: ");
-	vfprintf(stderr, fmt, ap);
-	fprintf(stderr, "\n");
-	va_end(ap);
-	exit(EXITLAB_RC_ERROR);
+	fail("", fmt, ap);
 }
 
-/* A mistake on the command line: one line, and where to read more. */
 __attribute__((noreturn, format(printf, 1, 2))) static void usage_error(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	fprintf(stderr, "vmm: ");
-	vfprintf(stderr, fmt, ap);
-	fprintf(stderr, "\ntry 'vmm --help'\n");
-	va_end(ap);
-	exit(EXITLAB_RC_ERROR);
+	fail("try 'vmm --help'\n", fmt, ap);
 }
 
 /* Decimal digits, nothing else, as a number; false if none or too big.
