@@ -78,7 +78,7 @@ static bool chaos_port_forbidden(uint32_t port, unsigned size)
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
 		if (bad[i] >= port && bad[i] < port + size)
 			return true;
-	return port + size > 0x10000;
+	return false;
 }
 
 /* What the VMM handles: fixed ports, the ECAM window, every BAR found. */
@@ -148,7 +148,8 @@ static void chaos_access(const struct chaos_range *g, uint64_t *counts)
 
 	if (g->kind == CHAOS_PIO) {
 		uint16_t port = (uint16_t)a;
-		if (write && chaos_port_forbidden(port, size))
+		/* Past port 0xffff the TSS's I/O bitmap ends: a #GP at CPL 3. */
+		if ((uint32_t)port + size > 0x10000 || (write && chaos_port_forbidden(port, size)))
 			return;
 		if (write && port == EXITLAB_PORT_CONSOLE)
 			v &= 0x3fffffff; /* a buffer somewhere in RAM, aligned or not */
