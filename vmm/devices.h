@@ -6,6 +6,7 @@
 #ifndef VMM_DEVICES_H
 #define VMM_DEVICES_H
 
+#include <signal.h>
 #include <stddef.h>
 
 struct vm;
@@ -20,5 +21,7 @@ void console_output(const char *buf, size_t len);
  * cut short by the next signal) and drops all console output from then on:
  * for the end of a timed-out VM. */
 void console_abandon(void);
+/* Set by the timeout's signal handler: console writes stop blocking. */
+extern volatile sig_atomic_t console_cut;
 
 #endif

@@ -163,6 +163,7 @@ static void on_alarm(int sig)
 {
 	static const char msg[] = "vmm: timed out before the guest started (--timeout)\n";
 	timed_out = 1;
+	console_cut = 1;
 	if (alarm_run) {
 		alarm_run->immediate_exit = 1;
 		return;
@@ -208,6 +209,7 @@ int kvm_run_loop(struct vm *vm)
 		if (timed_out) {
 			/* Stdout may be a pipe nobody reads: give the last line one
 			 * second, then drop the console, so the timeout holds. */
+			console_cut = 0;
 			alarm(1);
 			console_abandon();
 			alarm(0);

@@ -39,13 +39,16 @@ static struct {
 } uart;
 
 static bool console_gone;
+volatile sig_atomic_t console_cut;
 
 void console_output(const char *buf, size_t len)
 {
-	while (len && !console_gone) {
+	/* console_cut: the timeout's alarm came (kvm.c): a reader that reads
+	 * nothing must not hold us, not even after a partial write. */
+	while (len && !console_gone && !console_cut) {
 		ssize_t n = write(STDOUT_FILENO, buf, len);
 		if (n < 0 && errno == EINTR)
-			return; /* the timeout's alarm: a reader that reads nothing must not hold us */
+			continue;
 		if (n <= 0) {
 			/* Nobody reads stdout any more (EPIPE: main() ignores
 			 * SIGPIPE): the guest's output is lost, the VM is not. */
