@@ -24,6 +24,7 @@
 #define VIRTIO_PCI_DEVICE_ID_MIN 0x1000
 #define VIRTIO_PCI_DEVICE_ID_MAX 0x107f
 #define VIRTIO_PCI_DEVICE_ID_MODERN_BASE 0x1040
+#define VIRTIO_PCI_DEVICE_ID_TRANSITIONAL_MAX 0x103f /* 0x1000-0x103f: type in the subsystem ID */
 
 /* §4.1.4 "Virtio Structure PCI Capabilities": values of cfg_type. */
 #define VIRTIO_PCI_CAP_COMMON_CFG 1 /* struct virtio_pci_common_cfg */

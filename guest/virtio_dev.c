@@ -174,6 +174,17 @@ static void vdev_attach(struct vdev *d, const struct pci_func *f)
 		memcpy(cfg_bytes + off, &v, 4);
 	}
 	pci_parse_config(cfg_bytes, sizeof(cfg_bytes), &cfg_info);
+	/* A transitional device is driven like a modern one, through its
+	 * virtio capabilities (as Linux's virtio-pci modern driver does), with
+	 * VIRTIO_F_VERSION_1; its legacy I/O BAR is left alone. One with no
+	 * capabilities at all is legacy-only: said, and not driven. */
+	if (f->device_id < VIRTIO_PCI_DEVICE_ID_MODERN_BASE && !pci_parse_virtio_find(&cfg_info, VIRTIO_PCI_CAP_COMMON_CFG)) {
+		printf("error: %s: %02x:%02x.%x (%04x) is a legacy-only virtio device (no virtio-pci capabilities): "
+		       "not driven; this driver speaks virtio 1.x\n", d->v.name, PCI_BDF_BUS(f->bdf), PCI_BDF_DEV(f->bdf),
+		       PCI_BDF_FN(f->bdf), f->device_id);
+		d->broken = true;
+		return;
+	}
 	d->v.common = vdev_struct_addr(d, f, VIRTIO_PCI_CAP_COMMON_CFG);
 	d->v.notify_base = vdev_struct_addr(d, f, VIRTIO_PCI_CAP_NOTIFY_CFG);
 	d->v.isr = vdev_struct_addr(d, f, VIRTIO_PCI_CAP_ISR_CFG);
@@ -181,6 +192,21 @@ static void vdev_attach(struct vdev *d, const struct pci_func *f)
 	d->found = d->v.common && d->v.notify_base && d->v.isr && (d->v.type != VIRTIO_ID_BLOCK || d->v.device_cfg);
 	d->broken = !d->found;
 	vdev_msix_find(d, f);
+}
+
+/* The virtio device type of f (VIRTIO_ID_*), 0 if it is not one. A
+ * modern device says it in its device ID (0x1040 + type, §4.1.2.1); a
+ * transitional one (0x1000-0x103f) in its subsystem device ID. */
+static uint16_t vdev_type(const struct pci_func *f)
+{
+	if (f->vendor_id != VIRTIO_PCI_VENDOR_ID || f->device_id < VIRTIO_PCI_DEVICE_ID_MIN ||
+	    f->device_id > VIRTIO_PCI_DEVICE_ID_MAX)
+		return 0;
+	if (f->device_id >= VIRTIO_PCI_DEVICE_ID_MODERN_BASE)
+		return (uint16_t)(f->device_id - VIRTIO_PCI_DEVICE_ID_MODERN_BASE);
+	if (f->device_id > VIRTIO_PCI_DEVICE_ID_TRANSITIONAL_MAX)
+		return 0;
+	return pci_cfg_read16(f->bdf, PCI_SUBSYSTEM_ID);
 }
 
 /* Finds the devices, once. */
@@ -193,13 +219,9 @@ void virtio_dev_probe(void)
 		return;
 	for (unsigned i = 0; pci_func_get(i); i++) {
 		const struct pci_func *f = pci_func_get(i);
-		if (f->vendor_id == VIRTIO_PCI_VENDOR_ID && f->device_id < VIRTIO_PCI_DEVICE_ID_MODERN_BASE)
-			printf("virtio: %02x:%02x.%x is a transitional device (%04x), not driven: "
-			       "give QEMU disable-legacy=on\n",
-			       PCI_BDF_BUS(f->bdf), PCI_BDF_DEV(f->bdf), PCI_BDF_FN(f->bdf), f->device_id);
+		uint16_t type = vdev_type(f);
 		for (size_t k = 0; k < ARRAY_SIZE(devs); k++)
-			if (!devs[k]->found && f->vendor_id == VIRTIO_PCI_VENDOR_ID &&
-			    f->device_id == VIRTIO_PCI_DEVICE_ID_MODERN_BASE + devs[k]->v.type)
+			if (!devs[k]->found && type == devs[k]->v.type)
 				vdev_attach(devs[k], f);
 	}
 }

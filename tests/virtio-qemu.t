@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # virtio-qemu.t - the guest's virtio driver against QEMU's own
-# virtio-blk-pci and virtio-rng-pci (modern only: disable-legacy=on): reads
+# virtio-blk-pci and virtio-rng-pci (modern only: disable-legacy=on; and
+# QEMU's default transitional ones, and a legacy-only one refused): reads
 # of a marker, writes that reach the disk file, errors, random bytes, with
 # polling and with MSI-X. TCG always; KVM (MSI-X) when /dev/kvm is usable.
 source "$(dirname "$0")/lib/tap.sh"
 source "$(dirname "$0")/lib/virtio_checks.sh"
 command -v qemu-system-x86_64 >/dev/null || skip_all "qemu-system-x86_64 is not installed"
 command -v xxd >/dev/null || skip_all "xxd is not installed (apt-get install xxd)"
-plan $((3 * 8 + 2))
+plan $((3 * 8 + 5))
 
 ACCEL=tcg
 boot_disk() {
@@ -28,6 +29,21 @@ check "TCG: virtio=list shows both devices with their notify addresses" \
 
 boot_qemu tcg --append "blk.read=0" -- -device virtio-rng-pci,disable-legacy=on
 check "TCG: no virtio-blk: said so, status 1" eval 'rc_is 1 && has "^error: no virtio-blk device found"'
+
+# QEMU's defaults: transitional devices (0x1001, 0x1005) that also carry
+# the modern capabilities, driven through them; a legacy-only one refused.
+marker="transitional-$RANDOM$RANDOM"
+truncate -s 64K "$TMP/trans.img"
+printf '%s' "$marker" | dd of="$TMP/trans.img" bs=512 seek=3 conv=notrunc status=none
+boot_qemu tcg --append "virtio=list blk.read=3 rng.read=8" -- \
+	-drive "if=none,id=d0,file=$TMP/trans.img,format=raw" -device virtio-blk-pci,drive=d0 -device virtio-rng-pci
+check "TCG, QEMU's default (transitional) devices: both driven, status 0" \
+	eval 'rc_is 0 && has "^virtio [0-9a-f:.]+ virtio-blk features=0x1" && has "^virtio [0-9a-f:.]+ virtio-rng features=0x1"'
+check "... and the sector read is the file's ($marker)" \
+	cmp -s <(sector_from_output 3) <(dd if="$TMP/trans.img" bs=512 skip=3 count=1 status=none)
+boot_qemu tcg --append "virtio=list" -- -device virtio-rng-pci,disable-modern=on
+check "TCG: a legacy-only device is named as such and not driven (status 1)" \
+	eval 'rc_is 1 && has "virtio-rng: .* \(1005\) is a legacy-only virtio device"'
 
 if kvm_usable; then
 	ACCEL=kvm
