@@ -7,7 +7,7 @@
 # timeout(1), so a wrapper that hangs fails its check instead of the suite.
 source "$(dirname "$0")/lib/tap.sh"
 command -v qemu-system-x86_64 >/dev/null || skip_all "qemu-system-x86_64 is not installed (apt-get install qemu-system-x86)"
-plan 31
+plan 32
 
 RQ=$ROOT/scripts/run-qemu
 # rq ARGS...: run-qemu with a 60 s bound; $rc, $out (stdout+stderr), $err (stderr).
@@ -97,6 +97,9 @@ fake() {
 }
 fake 'kill -SEGV $$'
 check "QEMU killed by SIGSEGV (shell status 139) is 125, not guest status 69" eval 'rc_is 125 && has "signal"'
+fake 'kill -s RTMIN+6 $$'
+check "QEMU killed by a real-time signal (no name in Python) is 125, said, no traceback" \
+	eval 'rc_is 125 && has "killed by signal [0-9]+ \(unnamed\)" && lacks Traceback'
 fake 'exit 2'
 check "QEMU exiting 2 (even, not 0) is 125" rc_is 125
 fake 'exit 0'
