@@ -14,16 +14,24 @@
 #include "pvh.h"
 #include "vmm.h"
 
+int boot_cmdline_check(const char *cmdline, char *err, size_t errlen)
+{
+	size_t cmdlen = strlen(cmdline);
+
+	if (cmdlen < LAYOUT_CMDLINE_MAX)
+		return 0;
+	snprintf(err, errlen, "command line is %zu bytes; at most %llu fit", cmdlen,
+		 (unsigned long long)LAYOUT_CMDLINE_MAX - 1);
+	return -1;
+}
+
 uint64_t boot_info_write(uint8_t *ram, uint64_t ram_size, const struct boot_params *p, char *err, size_t errlen)
 {
 	const char *cmdline = p->cmdline ? p->cmdline : "";
 	size_t cmdlen = strlen(cmdline);
 
-	if (cmdlen >= LAYOUT_CMDLINE_MAX) {
-		snprintf(err, errlen, "command line is %zu bytes; at most %llu fit", cmdlen,
-			 (unsigned long long)LAYOUT_CMDLINE_MAX - 1);
+	if (boot_cmdline_check(cmdline, err, errlen))
 		return 0;
-	}
 	memcpy(ram + LAYOUT_CMDLINE, cmdline, cmdlen + 1);
 
 	struct hvm_memmap_table_entry map[] = {

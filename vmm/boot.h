@@ -14,6 +14,9 @@ struct boot_params {
 	uint64_t rsdp_paddr;   /* 0: no ACPI */
 };
 
+/* Does the command line fit where the guest finds it? 0, or -1 with err
+ * (checked again by boot_info_write; main() asks first, before KVM). */
+int boot_cmdline_check(const char *cmdline, char *err, size_t errlen);
 /* Fills hvm_start_info, the memory map, the exitlab boot module and the
  * command line. Returns the start-info address, or 0 with err set. */
 uint64_t boot_info_write(uint8_t *ram, uint64_t ram_size, const struct boot_params *p, char *err, size_t errlen);

@@ -42,15 +42,20 @@ static struct {
 } unclaimed[IO_MAX_UNCLAIMED];
 static unsigned nr_unclaimed;
 
+/* The registered range that [base, base + len) overlaps, or NULL. */
+static const struct io_range *io_overlap(enum io_space space, uint64_t base, uint64_t len)
+{
+	for (unsigned i = 0; i < nr_ranges; i++)
+		if (ranges[i].space == space && base < ranges[i].base + ranges[i].len && ranges[i].base < base + len)
+			return &ranges[i];
+	return NULL;
+}
+
 int io_register(enum io_space space, uint64_t base, uint64_t len, const char *name, io_handler_fn *fn,
 		void *opaque)
 {
-	if (nr_ranges == IO_MAX_RANGES || len == 0 || base + len < base)
+	if (nr_ranges == IO_MAX_RANGES || len == 0 || base + len < base || io_overlap(space, base, len))
 		return -1;
-	for (unsigned i = 0; i < nr_ranges; i++)
-		if (ranges[i].space == space && base < ranges[i].base + ranges[i].len &&
-		    ranges[i].base < base + len)
-			return -1; /* overlaps an existing range */
 	struct io_range r = { space, base, len, name, fn, opaque, 0, 0 };
 	for (unsigned i = 0; i < nr_retired; i++) {
 		if (retired[i].space == space && !strcmp(retired[i].name, name)) {
@@ -79,21 +84,17 @@ int io_unregister(enum io_space space, uint64_t base)
 
 bool io_overlaps(enum io_space space, uint64_t base, uint64_t len)
 {
-	for (unsigned i = 0; i < nr_ranges; i++)
-		if (ranges[i].space == space && base < ranges[i].base + ranges[i].len && ranges[i].base < base + len)
-			return true;
-	return false;
+	return io_overlap(space, base, len) != NULL;
 }
 
 const char *io_overlap_find(enum io_space space, uint64_t base, uint64_t len, uint64_t *obase, uint64_t *olen)
 {
-	for (unsigned i = 0; i < nr_ranges; i++)
-		if (ranges[i].space == space && base < ranges[i].base + ranges[i].len && ranges[i].base < base + len) {
-			*obase = ranges[i].base;
-			*olen = ranges[i].len;
-			return ranges[i].name;
-		}
-	return NULL;
+	const struct io_range *r = io_overlap(space, base, len);
+	if (!r)
+		return NULL;
+	*obase = r->base;
+	*olen = r->len;
+	return r->name;
 }
 
 static struct io_range *io_find(enum io_space space, uint64_t addr, unsigned size)

@@ -47,6 +47,7 @@
 
 #define MAX_DISKS 8
 #define MAX_RAW 8
+#define MAX_PASSTHROUGH 4
 #define SYSFS_ROOT_MAX 4000 /* room for "/DDDD:BB:DD.F/resourceN" after it */
 
 struct options {
@@ -59,7 +60,7 @@ struct options {
 	unsigned ndisks;
 	bool rng, no_ioeventfd, pci_testdev;
 	const char *dump_pci;
-	const char *passthrough[4];
+	const char *passthrough[MAX_PASSTHROUGH];
 	unsigned npassthrough;
 	const char *sysfs_root;
 	bool force, unsafe_dma, no_sandbox;
@@ -258,8 +259,8 @@ static void parse_options(int argc, char **argv, struct options *o)
 		case 'P': o->dump_pci = parse_path("--dump-pci", optarg, PATH_MAX - 1); break;
 		case 'X': o->pci_testdev = true; break;
 		case 'p':
-			if (o->npassthrough == 4)
-				usage_error("--passthrough: at most 4 devices");
+			if (o->npassthrough == MAX_PASSTHROUGH)
+				usage_error("--passthrough: at most %d devices", MAX_PASSTHROUGH);
 			o->passthrough[o->npassthrough++] = optarg;
 			break;
 		case 'S': o->sysfs_root = parse_path("--sysfs-root", optarg, SYSFS_ROOT_MAX); break;
@@ -292,10 +293,9 @@ static void parse_options(int argc, char **argv, struct options *o)
 	if (optind != argc - 1)
 		usage_error("%s", optind == argc ? "no IMAGE given" : "more than one IMAGE given");
 	o->image = argv[optind];
-	size_t cmdlen = strlen(o->append);
-	if (cmdlen >= LAYOUT_CMDLINE_MAX) /* the guest's copy lives at LAYOUT_CMDLINE */
-		usage_error("--append: the command line is %zu bytes; at most %llu fit", cmdlen,
-			    LAYOUT_CMDLINE_MAX - 1);
+	char err[128];
+	if (boot_cmdline_check(o->append, err, sizeof(err)))
+		usage_error("--append: %s", err);
 
 	long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
 	uint64_t host = pages > 0 && page > 0 ? (uint64_t)pages * (uint64_t)page : UINT64_MAX;
@@ -359,7 +359,7 @@ static struct pci_testdev testdev;
 static struct pci_dev rawdevs[MAX_RAW];
 
 static struct blk_disk disks[MAX_DISKS];
-static struct pt_host pt_hosts[4]; /* --passthrough, vetted before KVM */
+static struct pt_host pt_hosts[MAX_PASSTHROUGH]; /* --passthrough, vetted before KVM */
 static FILE *dump_file; /* --dump-pci */
 
 /* Everything the options name that lives in files (disks, --pci-raw,

@@ -63,7 +63,6 @@ void console_output(const char *buf, size_t len)
 void console_abandon(void)
 {
 	uart_flush();
-	uart.len = 0;
 	console_gone = true;
 }
 
