@@ -54,23 +54,19 @@ static const int sandbox_calls[] = {
 #endif
 };
 
-/* The ioctls a running guest can cause. */
-static const unsigned long sandbox_ioctls[] = {
-	KVM_RUN,                    /* the run loop */
-	KVM_GET_REGS,               /* rip for a report */
-	KVM_SET_USER_MEMORY_REGION, /* a passthrough BAR moved */
-	KVM_IOEVENTFD,              /* a virtio or pci-testdev BAR moved */
-	KVM_SET_GSI_ROUTING,        /* an MSI-X entry written */
-	BLKGETSIZE64,               /* a block device's size, per request */
+/* The ioctls a running guest can cause, each with its name. */
+#define SANDBOX_IOCTL(req) { req, #req }
+static const struct {
+	unsigned long req;
+	const char *name;
+} sandbox_ioctls[] = {
+	SANDBOX_IOCTL(KVM_RUN),                    /* the run loop */
+	SANDBOX_IOCTL(KVM_GET_REGS),               /* rip for a report */
+	SANDBOX_IOCTL(KVM_SET_USER_MEMORY_REGION), /* a passthrough BAR moved */
+	SANDBOX_IOCTL(KVM_IOEVENTFD),              /* a virtio or pci-testdev BAR moved */
+	SANDBOX_IOCTL(KVM_SET_GSI_ROUTING),        /* an MSI-X entry written */
+	SANDBOX_IOCTL(BLKGETSIZE64),               /* a block device's size, per request */
 };
-
-const char *const sandbox_ioctl_names[] = {
-	"KVM_RUN", "KVM_GET_REGS", "KVM_SET_USER_MEMORY_REGION", "KVM_IOEVENTFD", "KVM_SET_GSI_ROUTING",
-	"BLKGETSIZE64", NULL,
-};
-_Static_assert(sizeof(sandbox_ioctl_names) / sizeof(sandbox_ioctl_names[0]) ==
-		       sizeof(sandbox_ioctls) / sizeof(sandbox_ioctls[0]) + 1,
-	       "one name per ioctl");
 
 /* A call off the list traps here first: say which, once, then die of
  * SIGSYS all the same (SA_RESETHAND made the next one fatal; SA_NODEFER
@@ -114,7 +110,7 @@ int sandbox_enter(char *err, size_t errlen)
 		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, sandbox_calls[i], 0);
 	for (size_t i = 0; !r && i < sizeof(sandbox_ioctls) / sizeof(sandbox_ioctls[0]); i++)
 		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
-				     SCMP_A1(SCMP_CMP_EQ, sandbox_ioctls[i]));
+				     SCMP_A1(SCMP_CMP_EQ, sandbox_ioctls[i].req));
 	/* Memory, but never executable memory. */
 	if (!r)
 		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 1,
@@ -139,7 +135,7 @@ void sandbox_print(FILE *f)
 		free(name);
 	}
 	fprintf(f, " mmap mprotect (not PROT_EXEC) ioctl (");
-	for (size_t i = 0; sandbox_ioctl_names[i]; i++)
-		fprintf(f, "%s%s", i ? " " : "", sandbox_ioctl_names[i]);
+	for (size_t i = 0; i < sizeof(sandbox_ioctls) / sizeof(sandbox_ioctls[0]); i++)
+		fprintf(f, "%s%s", i ? " " : "", sandbox_ioctls[i].name);
 	fprintf(f, "); anything else kills the process (SIGSYS)\n");
 }
