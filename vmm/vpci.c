@@ -420,12 +420,13 @@ static void vpci_cfg_written(struct pci_dev *p, unsigned off, unsigned size)
 		pthread_mutex_lock(&d->lock);
 		bool was = d->bus_master;
 		d->bus_master = p->cfg[PCI_COMMAND] & PCI_COMMAND_MASTER;
-		if (d->bus_master && !was && d->config_irq_held) { /* what waited for it */
+		if (d->bus_master && !was) { /* what waited for it */
+			if (d->config_irq_held)
+				msix_notify(&d->msix, d->msix_config);
 			d->config_irq_held = false;
-			msix_notify(&d->msix, d->msix_config);
+			for (unsigned i = 0; i < d->nqueues; i++)
+				vpci_queue_service_locked(d, i);
 		}
-		for (unsigned i = 0; d->bus_master && !was && i < d->nqueues; i++)
-			vpci_queue_service_locked(d, i);
 		pthread_mutex_unlock(&d->lock);
 	}
 	msix_cfg_written(&d->msix, p, d->msix_cap, off, size);
