@@ -356,7 +356,7 @@ static long peak_rss_kib(void)
 static struct vpci_dev vdevs[MAX_DISKS + 1];
 static unsigned nvdevs;
 static struct pci_testdev testdev;
-static struct pci_dev rawdevs[MAX_RAW];
+static struct pci_fn rawdevs[MAX_RAW];
 
 static struct blk_disk disks[MAX_DISKS];
 static struct pt_host pt_hosts[MAX_PASSTHROUGH]; /* --passthrough, vetted before KVM */

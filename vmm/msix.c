@@ -94,13 +94,13 @@ void msix_control_write(struct msix *m, uint16_t control)
 	pthread_mutex_unlock(&m->lock);
 }
 
-void msix_cap_open(struct pci_dev *p, uint16_t cap)
+void msix_cap_open(struct pci_fn *p, uint16_t cap)
 {
 	uint16_t mask = PCI_MSIX_FLAGS_ENABLE | PCI_MSIX_FLAGS_MASKALL;
 	memcpy(p->wmask + cap + PCI_MSIX_FLAGS, &mask, 2);
 }
 
-void msix_cfg_written(struct msix *m, const struct pci_dev *p, uint16_t cap, unsigned off, unsigned size)
+void msix_cfg_written(struct msix *m, const struct pci_fn *p, uint16_t cap, unsigned off, unsigned size)
 {
 	unsigned ctl_off = cap + PCI_MSIX_FLAGS;
 	uint16_t ctl;

@@ -18,7 +18,7 @@
 
 #define MSIX_MAX_VECTORS 64
 
-struct pci_dev;
+struct pci_fn;
 
 struct msix;
 typedef void msix_fire_fn(struct msix *m, unsigned vector);
@@ -53,8 +53,8 @@ void msix_control_write(struct msix *m, uint16_t control);
  * msix_cap_open() makes Message Control's enable and function-mask bits
  * the guest's to write; msix_cfg_written(), called after every config
  * write, passes a write that touched Message Control on to the emulation. */
-void msix_cap_open(struct pci_dev *p, uint16_t cap);
-void msix_cfg_written(struct msix *m, const struct pci_dev *p, uint16_t cap, unsigned off, unsigned size);
+void msix_cap_open(struct pci_fn *p, uint16_t cap);
+void msix_cfg_written(struct msix *m, const struct pci_fn *p, uint16_t cap, unsigned off, unsigned size);
 /* The device wants vector v delivered. */
 void msix_notify(struct msix *m, unsigned vector);
 

@@ -50,7 +50,7 @@ struct pt_trap { /* one trapped piece of a memory BAR */
 
 struct pt_dev {
 	struct pt_host host;
-	struct pci_dev pci;
+	struct pci_fn pci;
 	struct vm *vm;
 	bool unsafe_dma, warned_master;
 	void *map[6];            /* resourceN, mmapped whole */
@@ -221,7 +221,7 @@ static void pt_bar_refuse(struct pt_dev *pt, unsigned n, uint64_t addr, enum io_
 			    (unsigned long long)(obase + olen));
 }
 
-static void pt_bar_moved(struct pci_dev *p, unsigned n, uint64_t addr)
+static void pt_bar_moved(struct pci_fn *p, unsigned n, uint64_t addr)
 {
 	struct pt_dev *pt = p->opaque;
 	struct pt_bar *hb = &pt->host.bars[n];
@@ -302,7 +302,7 @@ next:
 
 /* COMMAND: I/O and memory enable reach the device; bus master only with
  * --unsafe-dma. STATUS writes go nowhere. */
-static void pt_cfg_written(struct pci_dev *p, unsigned off, unsigned size)
+static void pt_cfg_written(struct pci_fn *p, unsigned off, unsigned size)
 {
 	struct pt_dev *pt = p->opaque;
 
@@ -438,7 +438,7 @@ static unsigned pt_caps_choose(const struct pt_dev *pt, const struct pci_parse_i
 
 static void pt_cfg_build(struct pt_dev *pt)
 {
-	struct pci_dev *p = &pt->pci;
+	struct pci_fn *p = &pt->pci;
 	const uint8_t *hc = pt->host.config;
 	static struct pci_parse_info info;
 	struct pt_cap caps[48];
@@ -446,7 +446,7 @@ static void pt_cfg_build(struct pt_dev *pt)
 
 	memcpy(&vendor, hc + PCI_VENDOR_ID, 2);
 	memcpy(&device, hc + PCI_DEVICE_ID, 2);
-	pci_dev_init(p, "passthrough", vendor, device, pt->host.class_code, hc[PCI_CLASS_REVISION]);
+	pci_fn_init(p, "passthrough", vendor, device, pt->host.class_code, hc[PCI_CLASS_REVISION]);
 	memcpy(p->cfg, hc, 0x40);                       /* the header as the device has it */
 	memset(p->cfg + PCI_BASE_ADDRESS_0, 0, 24);     /* BARs: virtual, set below */
 	memset(p->cfg + PCI_ROM_ADDRESS, 0, 4);         /* expansion ROM: hidden */
@@ -462,7 +462,7 @@ static void pt_cfg_build(struct pt_dev *pt)
 		if (hb->kind == PT_BAR_NONE)
 			continue;
 		enum pci_bar_kind k = hb->kind == PT_BAR_IO ? PCI_BAR_IO : hb->kind == PT_BAR_MEM64 ? PCI_BAR_MEM64 : PCI_BAR_MEM32;
-		pci_dev_bar(p, n, k, hb->prefetchable, hb->size, NULL, NULL);
+		pci_fn_bar(p, n, k, hb->prefetchable, hb->size, NULL, NULL);
 		p->bars[n].moved = pt_bar_moved;
 	}
 

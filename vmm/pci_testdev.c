@@ -164,7 +164,7 @@ static void pci_testdev_pio(struct vm *vm, void *opaque, uint64_t off, uint8_t *
 
 /* The bus moved BAR `bar` (addr 0: it stopped decoding): so does the
  * selected test's ioeventfd, if it lives there. */
-static void pci_testdev_bar_moved(struct pci_dev *p, unsigned bar, uint64_t addr)
+static void pci_testdev_bar_moved(struct pci_fn *p, unsigned bar, uint64_t addr)
 {
 	struct pci_testdev *t = p->opaque;
 
@@ -177,7 +177,7 @@ static void pci_testdev_bar_moved(struct pci_dev *p, unsigned bar, uint64_t addr
 
 int pci_testdev_create(struct pci_testdev *t, struct vm *vm, unsigned slot, bool use_ioeventfd)
 {
-	struct pci_dev *p = &t->pci;
+	struct pci_fn *p = &t->pci;
 
 	memset(t, 0, sizeof(*t));
 	t->current = -1;
@@ -189,12 +189,12 @@ int pci_testdev_create(struct pci_testdev *t, struct vm *vm, unsigned slot, bool
 				return -1;
 		}
 	}
-	pci_dev_init(p, "pci-testdev", PCI_TESTDEV_VENDOR_ID, PCI_TESTDEV_DEVICE_ID, PCI_TESTDEV_CLASS, 0);
+	pci_fn_init(p, "pci-testdev", PCI_TESTDEV_VENDOR_ID, PCI_TESTDEV_DEVICE_ID, PCI_TESTDEV_CLASS, 0);
 	p->vm = vm;
 	p->opaque = t;
 	p->cfg[PCI_INTERRUPT_PIN] = 0; /* no interrupt */
-	pci_dev_bar(p, 0, PCI_BAR_MEM32, false, PCI_TESTDEV_MEM_SIZE, pci_testdev_mmio, t);
-	pci_dev_bar(p, 1, PCI_BAR_IO, false, PCI_TESTDEV_IO_SIZE, pci_testdev_pio, t);
+	pci_fn_bar(p, 0, PCI_BAR_MEM32, false, PCI_TESTDEV_MEM_SIZE, pci_testdev_mmio, t);
+	pci_fn_bar(p, 1, PCI_BAR_IO, false, PCI_TESTDEV_IO_SIZE, pci_testdev_pio, t);
 	p->bars[0].moved = pci_testdev_bar_moved;
 	p->bars[1].moved = pci_testdev_bar_moved;
 	if (pcibus_add(p, slot)) {

@@ -43,7 +43,7 @@ _Static_assert(sizeof(struct pci_testdev_hdr) == 16, "pci-testdev header layout"
 enum { PCI_TESTDEV_TESTS_PER_BAR = 3, PCI_TESTDEV_TESTS = 2 * PCI_TESTDEV_TESTS_PER_BAR };
 
 struct pci_testdev {
-	struct pci_dev pci;
+	struct pci_fn pci;
 	int current;             /* the selected test, -1 if none */
 	struct {
 		uint32_t count;      /* the header's count */

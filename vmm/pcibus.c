@@ -28,8 +28,8 @@
 #include "pci_regs.h"
 #include "vmm.h"
 
-static struct pci_dev *slots[PCI_BUS_SLOTS];
-static struct pci_dev host_bridge;
+static struct pci_fn *slots[PCI_BUS_SLOTS];
+static struct pci_fn host_bridge;
 static uint32_t cf8_address; /* mechanism #1's address register */
 
 static void put16(uint8_t *p, uint16_t v) { memcpy(p, &v, 2); }
@@ -37,7 +37,7 @@ static void put32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
 static uint16_t get16(const uint8_t *p) { uint16_t v; memcpy(&v, p, 2); return v; }
 static uint32_t get32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
 
-void pci_dev_init(struct pci_dev *d, const char *name, uint16_t vendor, uint16_t device, uint32_t class_code,
+void pci_fn_init(struct pci_fn *d, const char *name, uint16_t vendor, uint16_t device, uint32_t class_code,
 		  uint8_t revision)
 {
 	memset(d, 0, sizeof(*d));
@@ -59,7 +59,7 @@ void pci_dev_init(struct pci_dev *d, const char *name, uint16_t vendor, uint16_t
 	d->cap_end = 0x40;
 }
 
-void pci_dev_bar(struct pci_dev *d, unsigned n, enum pci_bar_kind kind, bool prefetchable, uint64_t size,
+void pci_fn_bar(struct pci_fn *d, unsigned n, enum pci_bar_kind kind, bool prefetchable, uint64_t size,
 		 io_handler_fn *fn, void *opaque)
 {
 	struct pci_bar *b = &d->bars[n];
@@ -81,7 +81,7 @@ void pci_dev_bar(struct pci_dev *d, unsigned n, enum pci_bar_kind kind, bool pre
 		put32(mask + 4, (uint32_t)(~(size - 1) >> 32));
 }
 
-uint16_t pci_dev_cap(struct pci_dev *d, uint8_t id, const void *body, unsigned len)
+uint16_t pci_fn_cap(struct pci_fn *d, uint8_t id, const void *body, unsigned len)
 {
 	uint16_t off = d->cap_end;
 
@@ -99,7 +99,7 @@ uint16_t pci_dev_cap(struct pci_dev *d, uint8_t id, const void *body, unsigned l
 }
 
 /* Where BAR n decodes now, per its registers and COMMAND; 0 if nowhere. */
-static uint64_t pci_bar_decode(const struct pci_dev *d, unsigned n)
+static uint64_t pci_bar_decode(const struct pci_fn *d, unsigned n)
 {
 	const struct pci_bar *b = &d->bars[n];
 	uint16_t cmd = get16(d->cfg + PCI_COMMAND);
@@ -117,7 +117,7 @@ static uint64_t pci_bar_decode(const struct pci_dev *d, unsigned n)
 
 /* Where BAR n should decode now: its registers, unless half-programmed
  * (all-ones while sizing) or wrapping; 0 if nowhere. */
-static uint64_t pci_bar_target(const struct pci_dev *d, unsigned n)
+static uint64_t pci_bar_target(const struct pci_fn *d, unsigned n)
 {
 	const struct pci_bar *b = &d->bars[n];
 	uint64_t a = pci_bar_decode(d, n);
@@ -130,7 +130,7 @@ static uint64_t pci_bar_target(const struct pci_dev *d, unsigned n)
 /* Moves BAR n to decode at a (0: nowhere). A range that overlaps another
  * is refused and reported, naming what it overlaps (not again on a
  * retry), and left for pcibus_retry_refused(). */
-static void pci_bar_place(struct pci_dev *d, unsigned n, uint64_t a, bool retrying)
+static void pci_bar_place(struct pci_fn *d, unsigned n, uint64_t a, bool retrying)
 {
 	struct pci_bar *b = &d->bars[n];
 	enum io_space space = b->kind == PCI_BAR_IO ? IO_PIO : IO_MMIO;
@@ -169,7 +169,7 @@ static void pci_bar_place(struct pci_dev *d, unsigned n, uint64_t a, bool retryi
 static void pcibus_retry_refused(void)
 {
 	for (unsigned s = 0; s < PCI_BUS_SLOTS; s++) {
-		struct pci_dev *d = slots[s];
+		struct pci_fn *d = slots[s];
 		for (unsigned n = 0; d && n < 6; n++) {
 			struct pci_bar *b = &d->bars[n];
 			if (b->kind != PCI_BAR_UNUSED && b->refused && pci_bar_target(d, n) == b->refused)
@@ -178,7 +178,7 @@ static void pcibus_retry_refused(void)
 	}
 }
 
-static void pci_bars_update(struct pci_dev *d)
+static void pci_bars_update(struct pci_fn *d)
 {
 	bool changed = false;
 
@@ -201,7 +201,7 @@ static void pci_bars_update(struct pci_dev *d)
 
 /* --- access ----------------------------------------------------------------- */
 
-static struct pci_dev *pci_find(unsigned bus, unsigned slot, unsigned fn)
+static struct pci_fn *pci_find(unsigned bus, unsigned slot, unsigned fn)
 {
 	return bus == 0 && fn == 0 && slot < PCI_BUS_SLOTS ? slots[slot] : NULL;
 }
@@ -213,7 +213,7 @@ static bool pci_access_ok(unsigned off, unsigned size)
 
 uint32_t pcibus_cfg_read(unsigned bus, unsigned slot, unsigned fn, unsigned off, unsigned size)
 {
-	struct pci_dev *d = pci_find(bus, slot, fn);
+	struct pci_fn *d = pci_find(bus, slot, fn);
 	uint32_t v = 0;
 
 	if (!d || !pci_access_ok(off, size))
@@ -227,7 +227,7 @@ uint32_t pcibus_cfg_read(unsigned bus, unsigned slot, unsigned fn, unsigned off,
 
 void pcibus_cfg_write(unsigned bus, unsigned slot, unsigned fn, unsigned off, unsigned size, uint32_t v)
 {
-	struct pci_dev *d = pci_find(bus, slot, fn);
+	struct pci_fn *d = pci_find(bus, slot, fn);
 
 	if (!d || !pci_access_ok(off, size))
 		return;
@@ -297,7 +297,7 @@ static void ecam_io(struct vm *vm, void *opaque, uint64_t off, uint8_t *data, un
 int pcibus_init(struct vm *vm)
 {
 	/* 00:00.0, a host bridge (Red Hat's "QEMU PCIe host bridge" ID). */
-	pci_dev_init(&host_bridge, "host bridge", 0x1b36, 0x0008, 0x060000, 0);
+	pci_fn_init(&host_bridge, "host bridge", 0x1b36, 0x0008, 0x060000, 0);
 	host_bridge.vm = vm;
 	slots[0] = &host_bridge;
 	if (io_register(IO_PIO, 0xcf8, 4, "PCI config address (0xcf8)", cf8_io, NULL) ||
@@ -307,7 +307,7 @@ int pcibus_init(struct vm *vm)
 	return 0;
 }
 
-int pcibus_add(struct pci_dev *d, unsigned slot)
+int pcibus_add(struct pci_fn *d, unsigned slot)
 {
 	if (slot == 0 || slot >= PCI_BUS_SLOTS || slots[slot])
 		return -1;
@@ -332,7 +332,7 @@ void pcibus_stats_print(void)
 int pcibus_dump(FILE *f)
 {
 	for (unsigned s = 0; s < PCI_BUS_SLOTS; s++) {
-		struct pci_dev *d = slots[s];
+		struct pci_fn *d = slots[s];
 		if (!d)
 			continue;
 		/* lspci -F reads the BDF and ignores the rest of the line. */

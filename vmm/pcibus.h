@@ -21,7 +21,7 @@
 #include "io.h"
 
 struct vm;
-struct pci_dev;
+struct pci_fn;
 
 #define PCI_BUS_SLOTS 32
 
@@ -37,7 +37,7 @@ struct pci_bar {
 	char name[40];         /* for --stats: "00:03.0 virtio-blk BAR0" */
 	uint64_t mapped;       /* where it decodes now, 0 if nowhere */
 	/* Told when the BAR starts decoding elsewhere (0: stops decoding). */
-	void (*moved)(struct pci_dev *d, unsigned bar, uint64_t addr);
+	void (*moved)(struct pci_fn *d, unsigned bar, uint64_t addr);
 	/* Where its registers say it decodes, if that was refused (it would
 	 * overlap another range), else 0: the bus tries it again whenever any
 	 * BAR moves or stops decoding. A device that maps the BAR itself
@@ -47,7 +47,9 @@ struct pci_bar {
 	bool retrying;
 };
 
-struct pci_dev {
+/* One function on the bus (named apart from libpci's struct pci_dev, which
+ * pt_host.c uses for the host's devices). */
+struct pci_fn {
 	uint8_t slot;          /* device number on bus 0, function 0 */
 	const char *name;
 	uint8_t cfg[4096];
@@ -57,30 +59,30 @@ struct pci_dev {
 	uint16_t cap_end;      /* where the next capability goes */
 	uint16_t cap_last;     /* the last capability's offset, 0 if none */
 	/* After a guest write of `size` bytes at `off` (already applied). */
-	void (*cfg_written)(struct pci_dev *d, unsigned off, unsigned size);
+	void (*cfg_written)(struct pci_fn *d, unsigned off, unsigned size);
 	/* Before a guest read, to refresh registers that mirror something. */
-	void (*cfg_reading)(struct pci_dev *d, unsigned off, unsigned size);
+	void (*cfg_reading)(struct pci_fn *d, unsigned off, unsigned size);
 	void *opaque;
 	struct vm *vm;
 	uint64_t cfg_reads, cfg_writes; /* guest config accesses, for --stats */
 };
 
 /* Fills the header of a type-0 function. */
-void pci_dev_init(struct pci_dev *d, const char *name, uint16_t vendor, uint16_t device, uint32_t class_code,
+void pci_fn_init(struct pci_fn *d, const char *name, uint16_t vendor, uint16_t device, uint32_t class_code,
 		  uint8_t revision);
 /* Declares BAR n (for MEM64, n and n + 1). size: a power of two, >= 16
  * (memory) or 4 (I/O). */
-void pci_dev_bar(struct pci_dev *d, unsigned n, enum pci_bar_kind kind, bool prefetchable, uint64_t size,
+void pci_fn_bar(struct pci_fn *d, unsigned n, enum pci_bar_kind kind, bool prefetchable, uint64_t size,
 		 io_handler_fn *fn, void *opaque);
 /* Appends a capability: id, then len - 2 bytes of body (after the next
  * pointer), and links it. Returns its offset; body bytes are read-only
  * unless the device opens them in wmask. */
-uint16_t pci_dev_cap(struct pci_dev *d, uint8_t id, const void *body, unsigned len);
+uint16_t pci_fn_cap(struct pci_fn *d, uint8_t id, const void *body, unsigned len);
 
 /* Sets up the bus with its host bridge and config mechanisms. */
 int pcibus_init(struct vm *vm);
 /* Puts d in `slot` (1..31) on bus 0. */
-int pcibus_add(struct pci_dev *d, unsigned slot);
+int pcibus_add(struct pci_fn *d, unsigned slot);
 /* Config access as the guest sees it (also the unit tests' entry point). */
 uint32_t pcibus_cfg_read(unsigned bus, unsigned slot, unsigned fn, unsigned off, unsigned size);
 void pcibus_cfg_write(unsigned bus, unsigned slot, unsigned fn, unsigned off, unsigned size, uint32_t v);

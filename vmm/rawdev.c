@@ -51,7 +51,7 @@ static ssize_t rawdev_read(int fd, uint8_t *buf, size_t len)
 	return (ssize_t)n;
 }
 
-int rawdev_load(struct pci_dev *d, const char *path, char *err, size_t errlen)
+int rawdev_load(struct pci_fn *d, const char *path, char *err, size_t errlen)
 {
 	/* O_NONBLOCK: opening a FIFO must not wait for a writer. */
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);

@@ -19,6 +19,6 @@
 /* Reads FILE (256 or 4096 bytes; anything else is refused) into d, ready
  * for pcibus_add(). Needs no VM, so main() calls it before touching KVM.
  * Returns 0, or -1 with one sentence in err naming the file. */
-int rawdev_load(struct pci_dev *d, const char *path, char *err, size_t errlen);
+int rawdev_load(struct pci_fn *d, const char *path, char *err, size_t errlen);
 
 #endif

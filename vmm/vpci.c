@@ -386,7 +386,7 @@ static void vpci_bar_io(struct vm *vm, void *opaque, uint64_t off, uint8_t *data
 	vpci_bar_access(opaque, off, data, size, is_write);
 }
 
-static void vpci_bar_relocated(struct pci_dev *p, unsigned bar, uint64_t addr)
+static void vpci_bar_relocated(struct pci_fn *p, unsigned bar, uint64_t addr)
 {
 	struct vpci_dev *d = p->opaque;
 	if (vpci_bar_moved(d, addr))
@@ -412,7 +412,7 @@ static void vpci_cfg_window(struct vpci_dev *d, unsigned off, bool is_write)
 
 /* Config writes with side effects: COMMAND's bus master bit, MSI-X
  * Message Control, the window. */
-static void vpci_cfg_written(struct pci_dev *p, unsigned off, unsigned size)
+static void vpci_cfg_written(struct pci_fn *p, unsigned off, unsigned size)
 {
 	struct vpci_dev *d = p->opaque;
 
@@ -433,23 +433,23 @@ static void vpci_cfg_written(struct pci_dev *p, unsigned off, unsigned size)
 	vpci_cfg_window(d, off, true);
 }
 
-static void vpci_cfg_reading(struct pci_dev *p, unsigned off, unsigned size)
+static void vpci_cfg_reading(struct pci_fn *p, unsigned off, unsigned size)
 {
 	vpci_cfg_window((struct vpci_dev *)p->opaque, off, false);
 }
 
 int vpci_attach(struct vpci_dev *d, unsigned slot)
 {
-	struct pci_dev *p = &d->pci;
+	struct pci_fn *p = &d->pci;
 
-	pci_dev_init(p, d->name, VIRTIO_PCI_VENDOR_ID, vpci_device_id(d), vpci_class_code(d), 1);
+	pci_fn_init(p, d->name, VIRTIO_PCI_VENDOR_ID, vpci_device_id(d), vpci_class_code(d), 1);
 	/* §4.1.2.1: a non-transitional device's subsystem ID is 0x40 or above. */
 	p->cfg[PCI_SUBSYSTEM_ID] = 0x40 + (uint8_t)d->type;
 	p->opaque = d;
 	p->vm = d->vm;
 	p->cfg_written = vpci_cfg_written;
 	p->cfg_reading = vpci_cfg_reading;
-	pci_dev_bar(p, 0, PCI_BAR_MEM64, false, VPCI_BAR_SIZE, vpci_bar_io, d);
+	pci_fn_bar(p, 0, PCI_BAR_MEM64, false, VPCI_BAR_SIZE, vpci_bar_io, d);
 	p->bars[0].moved = vpci_bar_relocated;
 
 	struct { uint8_t id; uint32_t off, len; } structs[] = {
@@ -467,10 +467,10 @@ int vpci_attach(struct vpci_dev *d, unsigned slot)
 				 .length = structs[i].len },
 			.notify_off_multiplier = VPCI_NOTIFY_MULT,
 		};
-		pci_dev_cap(p, PCI_CAP_ID_VNDR, (uint8_t *)&c + 2, c.cap.cap_len);
+		pci_fn_cap(p, PCI_CAP_ID_VNDR, (uint8_t *)&c + 2, c.cap.cap_len);
 	}
 	struct virtio_pci_cfg_cap cc = { .cap = { .cap_len = sizeof(cc), .cfg_type = VIRTIO_PCI_CAP_PCI_CFG } };
-	d->cfg_cap = pci_dev_cap(p, PCI_CAP_ID_VNDR, (uint8_t *)&cc + 2, sizeof(cc));
+	d->cfg_cap = pci_fn_cap(p, PCI_CAP_ID_VNDR, (uint8_t *)&cc + 2, sizeof(cc));
 	/* The driver picks bar, offset and length, and moves data. */
 	memset(p->wmask + d->cfg_cap + __builtin_offsetof(struct virtio_pci_cap, bar), 0xff, 1);
 	memset(p->wmask + d->cfg_cap + __builtin_offsetof(struct virtio_pci_cap, offset), 0xff, 8);
@@ -483,7 +483,7 @@ int vpci_attach(struct vpci_dev *d, unsigned slot)
 	memcpy(msix, &flags, 2);
 	memcpy(msix + 2, &table, 4);
 	memcpy(msix + 6, &pba, 4);
-	d->msix_cap = pci_dev_cap(p, PCI_CAP_ID_MSIX, msix, 12);
+	d->msix_cap = pci_fn_cap(p, PCI_CAP_ID_MSIX, msix, 12);
 	msix_cap_open(p, d->msix_cap);
 	return pcibus_add(p, slot);
 }

@@ -68,7 +68,7 @@ struct vpci_dev {
 	unsigned device_cfg_len;
 	struct blk_disk disk;    /* virtio-blk */
 	uint64_t bar;            /* where the guest put BAR0; 0: not decoded */
-	struct pci_dev pci;      /* its PCI function */
+	struct pci_fn pci;      /* its PCI function */
 	uint16_t msix_cap, cfg_cap; /* config offsets of two capabilities */
 	bool use_ioeventfd;
 	bool bus_master;         /* COMMAND.MASTER: the device may touch guest memory */

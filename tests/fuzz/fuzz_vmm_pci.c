@@ -24,7 +24,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define CHECK(c) do { if (!(c)) __builtin_trap(); } while (0)
 
 static struct vm vm = { .kvm_fd = -1, .vm_fd = -1, .vcpu_fd = -1 };
-static struct pci_dev dev;
+static struct pci_fn dev;
 static struct msix msix;
 static uint16_t msix_cap;
 static bool ready;
@@ -43,7 +43,7 @@ static void bar_io(struct vm *v, void *opaque, uint64_t off, uint8_t *d, unsigne
 		memset(d, 0, size);
 }
 
-static void cfg_written(struct pci_dev *p, unsigned off, unsigned size)
+static void cfg_written(struct pci_fn *p, unsigned off, unsigned size)
 {
 	msix_cfg_written(&msix, p, msix_cap, off, size);
 	msix_notify(&msix, off % 5);
@@ -54,11 +54,11 @@ static void setup(void)
 	/* Message Control: 4 entries; table at BAR0 + 0x1000, PBA at BAR0 + 0x1800. */
 	static uint8_t body[10] = { 3, 0, 0x00, 0x10, 0, 0, 0x00, 0x18, 0, 0 };
 	pcibus_init(&vm);
-	pci_dev_init(&dev, "fuzz", 0x1234, 0x5678, 0xff0000, 1);
-	pci_dev_bar(&dev, 0, PCI_BAR_MEM64, false, 0x2000, bar_io, NULL);
-	pci_dev_bar(&dev, 2, PCI_BAR_MEM32, true, 0x1000, bar_io, NULL);
-	pci_dev_bar(&dev, 3, PCI_BAR_IO, false, 0x40, bar_io, NULL);
-	msix_cap = pci_dev_cap(&dev, PCI_CAP_ID_MSIX, body, 12);
+	pci_fn_init(&dev, "fuzz", 0x1234, 0x5678, 0xff0000, 1);
+	pci_fn_bar(&dev, 0, PCI_BAR_MEM64, false, 0x2000, bar_io, NULL);
+	pci_fn_bar(&dev, 2, PCI_BAR_MEM32, true, 0x1000, bar_io, NULL);
+	pci_fn_bar(&dev, 3, PCI_BAR_IO, false, 0x40, bar_io, NULL);
+	msix_cap = pci_fn_cap(&dev, PCI_CAP_ID_MSIX, body, 12);
 	msix_cap_open(&dev, msix_cap);
 	dev.cfg_written = cfg_written;
 	msix_init(&msix, 4, fire, NULL, NULL);

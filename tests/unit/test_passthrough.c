@@ -301,7 +301,7 @@ static void test_trapped_bytes_any_size_and_alignment(void **state)
 
 /* --- a refused BAR decodes once the other device moves ---------------------- */
 
-static struct pci_dev other;
+static struct pci_fn other;
 static unsigned other_hits;
 
 static void other_io(struct vm *v, void *opaque, uint64_t off, uint8_t *data, unsigned size, bool is_write)
@@ -314,8 +314,8 @@ static void test_refused_bar_decodes_once_the_other_moves(void **state)
 	const uint64_t there = 0xd0000000;
 	uint8_t pattern[4] = { 0x11, 0x22, 0x33, 0x44 }, d[4];
 
-	pci_dev_init(&other, "other", 0x1234, 0x0001, 0xff0000, 0);
-	pci_dev_bar(&other, 0, PCI_BAR_MEM32, false, 0x4000, other_io, NULL);
+	pci_fn_init(&other, "other", 0x1234, 0x0001, 0xff0000, 0);
+	pci_fn_bar(&other, 0, PCI_BAR_MEM32, false, 0x4000, other_io, NULL);
 	assert_int_equal(pcibus_add(&other, SLOT + 1), 0);
 	pcibus_cfg_write(0, SLOT + 1, 0, PCI_BASE_ADDRESS_0, 4, (uint32_t)there);
 	pcibus_cfg_write(0, SLOT + 1, 0, PCI_COMMAND, 2, PCI_COMMAND_MEMORY);

@@ -225,7 +225,7 @@ static void test_ioeventfds_follow_test_and_bar(void **state)
 	assert_true(kvm_vm.vm_fd >= 0);
 	static struct pci_testdev t;
 	assert_int_equal(pci_testdev_create(&t, &kvm_vm, SLOT + 1, true), 0);
-	struct pci_dev *p = &t.pci;
+	struct pci_fn *p = &t.pci;
 	/* Placed directly (these config writes do not go through the I/O table). */
 	pcibus_cfg_write(0, SLOT + 1, 0, PCI_BASE_ADDRESS_0, 4, 0xd0000000);
 	pcibus_cfg_write(0, SLOT + 1, 0, PCI_BASE_ADDRESS_1, 4, 0xd000);

@@ -24,7 +24,7 @@
 #include "vmm.h"
 
 static struct vm vm = { .kvm_fd = -1, .vm_fd = -1, .vcpu_fd = -1 };
-static struct pci_dev dev;
+static struct pci_fn dev;
 static unsigned moves;
 static uint64_t moved_to;
 static uint32_t mmio_hits;
@@ -34,7 +34,7 @@ static void bar_io(struct vm *v, void *opaque, uint64_t off, uint8_t *data, unsi
 	mmio_hits++;
 }
 
-static void bar_moved(struct pci_dev *d, unsigned bar, uint64_t addr)
+static void bar_moved(struct pci_fn *d, unsigned bar, uint64_t addr)
 {
 	moves++;
 	moved_to = addr;
@@ -44,14 +44,14 @@ static int setup_once(void **state)
 {
 	if (pcibus_init(&vm))
 		return -1;
-	pci_dev_init(&dev, "test", 0x1234, 0xabcd, 0x028000, 7);
-	pci_dev_bar(&dev, 0, PCI_BAR_MEM64, true, 0x4000, bar_io, NULL);
-	pci_dev_bar(&dev, 2, PCI_BAR_MEM32, false, 0x1000, bar_io, NULL);
-	pci_dev_bar(&dev, 3, PCI_BAR_IO, false, 0x20, bar_io, NULL);
+	pci_fn_init(&dev, "test", 0x1234, 0xabcd, 0x028000, 7);
+	pci_fn_bar(&dev, 0, PCI_BAR_MEM64, true, 0x4000, bar_io, NULL);
+	pci_fn_bar(&dev, 2, PCI_BAR_MEM32, false, 0x1000, bar_io, NULL);
+	pci_fn_bar(&dev, 3, PCI_BAR_IO, false, 0x20, bar_io, NULL);
 	dev.bars[0].moved = bar_moved;
 	uint8_t body[6] = { 1, 2, 3, 4, 5, 6 };
-	pci_dev_cap(&dev, PCI_CAP_ID_VNDR, body, 8);
-	pci_dev_cap(&dev, PCI_CAP_ID_MSIX, body, 12);
+	pci_fn_cap(&dev, PCI_CAP_ID_VNDR, body, 8);
+	pci_fn_cap(&dev, PCI_CAP_ID_MSIX, body, 12);
 	return pcibus_add(&dev, 3);
 }
 
@@ -158,7 +158,7 @@ static void test_capability_list(void **state)
 }
 
 /* Two more devices, A at slot 4 and B at slot 5, one 4 KiB BAR each. */
-static struct pci_dev dev_a, dev_b;
+static struct pci_fn dev_a, dev_b;
 static unsigned hits_a, hits_b;
 
 static void bar_io_a(struct vm *v, void *opaque, uint64_t off, uint8_t *data, unsigned size, bool is_write)
@@ -195,10 +195,10 @@ static void test_refused_bar_decodes_once_the_other_moves(void **state)
 	char said[1024];
 	uint8_t d[4];
 
-	pci_dev_init(&dev_a, "a", 0x1234, 0x000a, 0xff0000, 0);
-	pci_dev_bar(&dev_a, 0, PCI_BAR_MEM32, false, 0x1000, bar_io_a, NULL);
-	pci_dev_init(&dev_b, "b", 0x1234, 0x000b, 0xff0000, 0);
-	pci_dev_bar(&dev_b, 0, PCI_BAR_MEM32, false, 0x1000, bar_io_b, NULL);
+	pci_fn_init(&dev_a, "a", 0x1234, 0x000a, 0xff0000, 0);
+	pci_fn_bar(&dev_a, 0, PCI_BAR_MEM32, false, 0x1000, bar_io_a, NULL);
+	pci_fn_init(&dev_b, "b", 0x1234, 0x000b, 0xff0000, 0);
+	pci_fn_bar(&dev_b, 0, PCI_BAR_MEM32, false, 0x1000, bar_io_b, NULL);
 	assert_int_equal(pcibus_add(&dev_a, 4), 0);
 	assert_int_equal(pcibus_add(&dev_b, 5), 0);
 	pcibus_cfg_write(0, 4, 0, PCI_BASE_ADDRESS_0, 4, 0xc8000000);
