@@ -99,7 +99,7 @@ static void chaos_map(void)
 		unsigned bus = 0;
 		while (bus < 255 && pci_ecam_address(PCI_BDF(bus + 1, 0, 0), 0))
 			bus++;
-		ecam_len = (uint64_t)(bus + 1) << 20;
+		ecam_len = (uint64_t)(bus + 1) * PCI_ECAM_BUS_SIZE;
 		chaos_range_add(CHAOS_MMIO, ecam_base, ecam_len);
 	}
 	for (unsigned i = 0; pci_func_get(i); i++) {

@@ -25,9 +25,6 @@
 #include "pci_parse.h"
 #include "pci_regs.h"
 
-#define PCI_CF8_ADDRESS 0xcf8
-#define PCI_CF8_DATA 0xcfc
-#define PCI_CF8_ENABLE 0x80000000u
 #define PCI_MAX_DEPTH 16 /* bridges below bridges; real systems use a few */
 
 /* Where unassigned BARs go (QEMU q35/pc put their 32-bit PCI hole here too;
@@ -58,43 +55,43 @@ static struct pci_parse_info cfg_info SCRATCH;
 /* --- Mechanism #1: an address dword to 0xCF8, then data at 0xCFC + (off & 3) */
 static inline void cf8_select(uint16_t bdf, uint16_t off)
 {
-	outl(PCI_CF8_ADDRESS, PCI_CF8_ENABLE | (uint32_t)bdf << 8 | (off & 0xfc));
+	outl(PCI_CF8_ADDRESS_PORT, PCI_CF8_ADDR(bdf, off));
 }
 static inline uint32_t cf8_read32(uint16_t bdf, uint16_t off)
 {
 	cf8_select(bdf, off);
-	return inl(PCI_CF8_DATA);
+	return inl(PCI_CF8_DATA_PORT);
 }
 static inline uint16_t cf8_read16(uint16_t bdf, uint16_t off)
 {
 	cf8_select(bdf, off);
-	return inw(PCI_CF8_DATA + (off & 2));
+	return inw(PCI_CF8_DATA_PORT + (off & 2));
 }
 static inline uint8_t cf8_read8(uint16_t bdf, uint16_t off)
 {
 	cf8_select(bdf, off);
-	return inb(PCI_CF8_DATA + (off & 3));
+	return inb(PCI_CF8_DATA_PORT + (off & 3));
 }
 static inline void cf8_write32(uint16_t bdf, uint16_t off, uint32_t v)
 {
 	cf8_select(bdf, off);
-	outl(PCI_CF8_DATA, v);
+	outl(PCI_CF8_DATA_PORT, v);
 }
 static inline void cf8_write16(uint16_t bdf, uint16_t off, uint16_t v)
 {
 	cf8_select(bdf, off);
-	outw(PCI_CF8_DATA + (off & 2), v);
+	outw(PCI_CF8_DATA_PORT + (off & 2), v);
 }
 static inline void cf8_write8(uint16_t bdf, uint16_t off, uint8_t v)
 {
 	cf8_select(bdf, off);
-	outb(PCI_CF8_DATA + (off & 3), v);
+	outb(PCI_CF8_DATA_PORT + (off & 3), v);
 }
 
-/* --- ECAM: 4 KiB of MMIO per function, at base + (bus << 20 | dev << 15 | fn << 12) */
+/* --- ECAM: 4 KiB of MMIO per function (pci_access.h) */
 static inline uintptr_t ecam_addr(uint16_t bdf, uint16_t off)
 {
-	return (uintptr_t)(mcfg.base + ((uint64_t)bdf << 12) + off);
+	return (uintptr_t)(mcfg.base + PCI_ECAM_OFFSET(bdf, off));
 }
 
 /* Can the current mechanism reach (bdf, off, width)? */
@@ -373,7 +370,7 @@ static void pci_window_carve(uint64_t *lo, uint64_t *hi, uint64_t a, uint64_t b)
 }
 
 /* The end of the ECAM window MCFG names: 1 MiB a bus. */
-static uint64_t pci_ecam_end(void) { return mcfg.base + ((uint64_t)mcfg.end_bus + 1) * (1 << 20); }
+static uint64_t pci_ecam_end(void) { return mcfg.base + ((uint64_t)mcfg.end_bus + 1) * PCI_ECAM_BUS_SIZE; }
 
 /* Does [a, a + size) meet [lo, hi)? One that wraps past 2^64 meets
  * everything above a. */

@@ -15,14 +15,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "pci_access.h" /* PCI_BDF() and friends */
 #include "pvh.h"
 
 #define PCI_MAX_FUNCS 64
 _Static_assert(PCI_MAX_FUNCS <= 255, "struct pci_func.subtree_end is 8 bits");
-#define PCI_BDF(bus, dev, fn) ((uint16_t)((bus) << 8 | (dev) << 3 | (fn)))
-#define PCI_BDF_BUS(bdf) ((uint8_t)((bdf) >> 8))
-#define PCI_BDF_DEV(bdf) ((uint8_t)(((bdf) >> 3) & 0x1f))
-#define PCI_BDF_FN(bdf) ((uint8_t)((bdf) & 7))
 
 enum pci_mechanism {
 	PCI_MECH_AUTO, /* ECAM if ACPI has an MCFG, else mechanism #1 */

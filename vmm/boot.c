@@ -38,7 +38,7 @@ uint64_t boot_info_write(uint8_t *ram, uint64_t ram_size, const struct boot_para
 		{ 0, LAYOUT_HOLE_START, HVM_MEMMAP_TYPE_RAM, 0 },
 		{ LAYOUT_HOLE_START, LAYOUT_HOLE_END - LAYOUT_HOLE_START, HVM_MEMMAP_TYPE_RESERVED, 0 },
 		{ LAYOUT_HOLE_END, ram_size - LAYOUT_HOLE_END, HVM_MEMMAP_TYPE_RAM, 0 },
-		{ LAYOUT_ECAM, LAYOUT_ECAM_BUSES << 20, HVM_MEMMAP_TYPE_RESERVED, 0 },
+		{ LAYOUT_ECAM, LAYOUT_ECAM_SIZE, HVM_MEMMAP_TYPE_RESERVED, 0 },
 	};
 	_Static_assert(sizeof(map) / sizeof(map[0]) <= LAYOUT_MEMMAP_MAX, "memory map fits");
 	memcpy(ram + LAYOUT_MEMMAP, map, sizeof(map));

@@ -20,6 +20,8 @@
 #ifndef VMM_LAYOUT_H
 #define VMM_LAYOUT_H
 
+#include "pci_access.h" /* PCI_ECAM_BUS_SIZE */
+
 #define LAYOUT_BOOT_INFO 0x1000ull    /* struct hvm_start_info */
 #define LAYOUT_MEMMAP 0x1100ull       /* struct hvm_memmap_table_entry[] */
 #define LAYOUT_MEMMAP_MAX 16
@@ -38,6 +40,7 @@
 
 #define LAYOUT_ECAM 0xb0000000ull   /* 1 MiB per bus */
 #define LAYOUT_ECAM_BUSES 1         /* bus 0 only: no bridges */
+#define LAYOUT_ECAM_SIZE (LAYOUT_ECAM_BUSES * PCI_ECAM_BUS_SIZE)
 
 #define LAYOUT_RAM_MIN (4ull << 20)
 #define LAYOUT_RAM_MAX (2ull << 30)

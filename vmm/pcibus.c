@@ -25,6 +25,7 @@
 
 #include "errmsg.h"
 #include "layout.h"
+#include "pci_access.h"
 #include "pci_regs.h"
 #include "vmm.h"
 
@@ -243,7 +244,7 @@ void pcibus_cfg_write(unsigned bus, unsigned slot, unsigned fn, unsigned off, un
 		d->cfg_written(d, off, size);
 }
 
-/* Mechanism #1: 0xcf8 holds enable | bus << 16 | dev << 11 | fn << 8 | reg. */
+/* Mechanism #1: CONFIG_ADDRESS holds enable | BDF << 8 | reg (pci_access.h). */
 static void cf8_io(struct vm *vm, void *opaque, uint64_t off, uint8_t *data, unsigned size, bool is_write)
 {
 	if (size != 4) { /* byte accesses at 0xcf8-0xcfb are not the address register */
@@ -281,17 +282,20 @@ static void cfc_io(struct vm *vm, void *opaque, uint64_t off, uint8_t *data, uns
 {
 	uint32_t a = cf8_address;
 
-	if (!(a & 0x80000000u)) { /* not enabled: the access goes nowhere */
+	if (!(a & PCI_CF8_ENABLE)) { /* not enabled: the access goes nowhere */
 		if (!is_write)
 			memset(data, 0xff, size);
 		return;
 	}
-	pci_cfg_access(a >> 16 & 0xff, a >> 11 & 0x1f, a >> 8 & 7, (a & 0xfc) + (unsigned)off, data, size, is_write);
+	uint16_t bdf = PCI_CF8_BDF(a);
+	pci_cfg_access(PCI_BDF_BUS(bdf), PCI_BDF_DEV(bdf), PCI_BDF_FN(bdf), PCI_CF8_REG(a) + (unsigned)off, data, size,
+		       is_write);
 }
 
 static void ecam_io(struct vm *vm, void *opaque, uint64_t off, uint8_t *data, unsigned size, bool is_write)
 {
-	pci_cfg_access((unsigned)(off >> 20), off >> 15 & 0x1f, off >> 12 & 7, off & 0xfff, data, size, is_write);
+	uint16_t bdf = PCI_ECAM_BDF(off);
+	pci_cfg_access(PCI_BDF_BUS(bdf), PCI_BDF_DEV(bdf), PCI_BDF_FN(bdf), PCI_ECAM_REG(off), data, size, is_write);
 }
 
 int pcibus_init(struct vm *vm)
@@ -300,9 +304,9 @@ int pcibus_init(struct vm *vm)
 	pci_fn_init(&host_bridge, "host bridge", 0x1b36, 0x0008, 0x060000, 0);
 	host_bridge.vm = vm;
 	slots[0] = &host_bridge;
-	if (io_register(IO_PIO, 0xcf8, 4, "PCI config address (0xcf8)", cf8_io, NULL) ||
-	    io_register(IO_PIO, 0xcfc, 4, "PCI config data (0xcfc)", cfc_io, NULL) ||
-	    io_register(IO_MMIO, LAYOUT_ECAM, LAYOUT_ECAM_BUSES << 20, "PCI ECAM", ecam_io, NULL))
+	if (io_register(IO_PIO, PCI_CF8_ADDRESS_PORT, 4, "PCI config address (0xcf8)", cf8_io, NULL) ||
+	    io_register(IO_PIO, PCI_CF8_DATA_PORT, 4, "PCI config data (0xcfc)", cfc_io, NULL) ||
+	    io_register(IO_MMIO, LAYOUT_ECAM, LAYOUT_ECAM_SIZE, "PCI ECAM", ecam_io, NULL))
 		return -1;
 	return 0;
 }
