@@ -5,7 +5,8 @@
 #   make run-qemu   boot the same image under QEMU (q35, KVM or TCG)
 #   make test       everything, then every test through prove (TAP)
 #   make test-nokvm the same tests where /dev/kvm does not exist
-#   make bench      exit-latency table, exitlab VMM vs QEMU, and start-up time
+#   make bench      exit-latency table (exitlab VMM, QEMU, the bare-KVM floor), start-up
+#                   time; saved in build/bench/ as JSON, CSV and a plot
 #   make fuzz-smoke bounded libFuzzer runs under ASan/UBSan (clang)
 #   make fuzz-long  long runs: thousands of mutated guest images (fuzz-long-images)
 #
@@ -189,8 +190,10 @@ test: deps
 test-nokvm: deps
 	@$(MAKE) --no-print-directory all
 	CMOCKA_MESSAGE_OUTPUT=TAP scripts/without-kvm prove $(PROVE_FLAGS) $(UNIT_TESTS) tests/*.t
+# Saves build/bench/bench-DATE.{json,csv,png} and build/bench/latest.* too.
+BENCH_ARGS ?=
 bench: deps all
-	scripts/bench
+	scripts/bench --out $(B)/bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(B)

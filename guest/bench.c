@@ -2,17 +2,29 @@
  * bench.c - time one kind of exit at a time.
  *
  * Each test is an operation that causes (or, for the baseline, does not
- * cause) one VM exit, run in a tight loop of BATCH operations between two
- * serialized TSC reads. A test takes `samples` such batches after a warm-up
- * batch. The timing itself is not free (under a software KVM, RDTSC and
- * LFENCE may trap too), so the median cost of an empty batch is measured
- * once and subtracted from every batch. The report is the median
- * per-operation cost with the 10th and 90th percentiles, in cycles and
- * nanoseconds:
+ * cause) one VM exit. A sample is a batch of operations between two
+ * serialized TSC reads: BATCH of them by default, or with bench.single=1
+ * exactly one, for the distribution of individual exits. A test takes
+ * `samples` samples after a warm-up batch. The timing itself is not free
+ * (under a software KVM, RDTSC and LFENCE may trap too), so the median cost
+ * of timing an empty batch of the same size is measured and subtracted
+ * from every sample. Per test the report gives the per-operation cost at
+ * the minimum, the 1st, 10th, 50th, 90th and 99th percentiles and the
+ * maximum, in cycles and in nanoseconds:
  *
- *   bench NAME iters=N cycles=C ns=X.Y p10_ns=X.Y p90_ns=X.Y
+ *   bench NAME iters=N cycles=C ns=X.Y
+ *         p10_ns=.. p90_ns=.. min_ns=.. p1_ns=.. p99_ns=.. max_ns=..
+ *         p10_cycles=.. p90_cycles=.. min_cycles=.. p1_cycles=.. p99_cycles=.. max_cycles=..
+ *         batch=B samples=S
  *
- * scripts/bench reads exactly these lines from both VMMs.
+ * (one line; cycles= and ns= are the median). With bench.raw=1 every
+ * sample follows, as cycles per batch with the overhead subtracted, a few
+ * to a line:
+ *
+ *   bench-raw NAME batch=B from=K CYCLES,CYCLES,...
+ *
+ * scripts/bench reads exactly these lines from every VMM. Each test's
+ * closest kvm-unit-tests `vmexit` test is listed in docs/benchmarks.md.
  */
 #include "bench.h"
 
@@ -27,7 +39,8 @@
 #include "virtio_dev.h"
 
 #define BATCH 512 /* operations per sample, unless a test says fewer */
-#define MAX_SAMPLES 255
+#define MAX_SAMPLES 4095
+#define RAW_PER_LINE 16 /* bench-raw samples per console line */
 
 struct bench_test {
 	const char *name;
@@ -40,10 +53,13 @@ struct bench_test {
 };
 
 static unsigned samples = 31;
+static bool single, raw; /* bench.single=1, bench.raw=1 */
 /* Scratch for one test's samples; fully written before it is read, so it
- * lives outside BSS (nothing to clear at boot). */
+ * lives outside BSS (nothing to clear at boot). Two: the raw samples in
+ * the order taken, and a sorted copy for the percentiles. */
 static uint64_t samples_buf[MAX_SAMPLES] __attribute__((section(".stack.scratch")));
-static uint64_t overhead; /* median cycles of an empty batch */
+static uint64_t sorted_buf[MAX_SAMPLES] __attribute__((section(".stack.scratch")));
+static uint64_t overhead; /* median cycles of an empty batch of BATCH */
 
 static void run_tsc(unsigned n)
 {
@@ -200,7 +216,8 @@ static void print_ns(const char *label, uint64_t batch_cycles, unsigned batch)
 	printf(" %s=%lu.%lu", label, ns10 / 10, ns10 % 10);
 }
 
-/* Median-sorted batch times of `run`, minus `over` (the timing overhead). */
+/* Batch times of `run`, in the order taken, minus `over` (the timing
+ * overhead), into cycles[0..samples). */
 static void bench_sample(void (*run)(unsigned), unsigned batch, uint64_t over, uint64_t *cycles)
 {
 	run(batch); /* warm-up: caches, TLB, the VMM's first-touch paths */
@@ -210,14 +227,50 @@ static void bench_sample(void (*run)(unsigned), unsigned batch, uint64_t over, u
 		uint64_t dt = rdtsc_serialized() - t0;
 		cycles[s] = dt > over ? dt - over : 0;
 	}
-	sort_u64(cycles, samples);
+}
+
+/* The sorted copy's value at percentile pct (nearest rank below: for an
+ * odd count, 50 is the median). */
+static uint64_t pctl(unsigned pct) { return sorted_buf[(samples - 1) * pct / 100]; }
+
+static void sort_samples(void)
+{
+	memcpy(sorted_buf, samples_buf, samples * sizeof(sorted_buf[0]));
+	sort_u64(sorted_buf, samples);
 }
 
 /* The median cost of timing an empty batch of this size. */
 static uint64_t bench_overhead(unsigned batch)
 {
 	bench_sample(run_tsc, batch, 0, samples_buf);
-	return samples_buf[samples / 2];
+	sort_samples();
+	return sorted_buf[samples / 2];
+}
+
+static const struct {
+	const char *label; /* min, p1, ... as printed */
+	unsigned pct;
+} points[] = { { "p10", 10 }, { "p90", 90 }, { "min", 0 }, { "p1", 1 }, { "p99", 99 }, { "max", 100 } };
+
+static void bench_report(const char *name, unsigned batch)
+{
+	char label[16];
+
+	printf("bench %s iters=%u cycles=%lu", name, samples * batch, sorted_buf[samples / 2] / batch);
+	print_ns("ns", sorted_buf[samples / 2], batch);
+	for (size_t i = 0; i < ARRAY_SIZE(points); i++) {
+		snprintf(label, sizeof(label), "%s_ns", points[i].label);
+		print_ns(label, pctl(points[i].pct), batch);
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(points); i++)
+		printf(" %s_cycles=%lu", points[i].label, pctl(points[i].pct) / batch);
+	printf(" batch=%u samples=%u\n", batch, samples);
+	for (unsigned from = 0; raw && from < samples; from += RAW_PER_LINE) {
+		printf("bench-raw %s batch=%u from=%u ", name, batch, from);
+		for (unsigned k = from; k < samples && k < from + RAW_PER_LINE; k++)
+			printf(k == from ? "%lu" : ",%lu", samples_buf[k]);
+		printf("\n");
+	}
 }
 
 static void bench_one(const struct bench_test *t)
@@ -227,15 +280,11 @@ static void bench_one(const struct bench_test *t)
 		printf("bench %s skipped: %s\n", t->name, why);
 		return;
 	}
-	unsigned batch = t->batch ? t->batch : BATCH;
-	uint64_t *cycles = samples_buf;
+	unsigned batch = single ? 1 : t->batch ? t->batch : BATCH;
 
-	bench_sample(t->run, batch, batch == BATCH ? overhead : bench_overhead(batch), cycles);
-	printf("bench %s iters=%u cycles=%lu", t->name, samples * batch, cycles[samples / 2] / batch);
-	print_ns("ns", cycles[samples / 2], batch);
-	print_ns("p10_ns", cycles[samples / 10], batch);
-	print_ns("p90_ns", cycles[samples * 9 / 10], batch);
-	printf("\n");
+	bench_sample(t->run, batch, batch == BATCH ? overhead : bench_overhead(batch), samples_buf);
+	sort_samples();
+	bench_report(t->name, batch);
 }
 
 static const struct bench_test *bench_find(const char *name, size_t len)
@@ -259,7 +308,7 @@ int bench_action(const char *list, size_t len, bool dry_run)
 	if (!dry_run) {
 		overhead = bench_overhead(BATCH);
 		printf("bench: %u samples of %u operations per test, TSC %lu kHz, timing overhead %lu cycles/batch (subtracted)\n",
-		       samples, BATCH, tsc_khz(), overhead);
+		       samples, single ? 1 : BATCH, tsc_khz(), single ? bench_overhead(1) : overhead);
 	}
 	for (size_t i = 0; all && i < ARRAY_SIZE(tests); i++)
 		if (!dry_run)
@@ -294,4 +343,27 @@ int bench_samples_action(const char *val, size_t len, bool dry_run)
 	if (!dry_run)
 		samples = (unsigned)n;
 	return EXITLAB_EXIT_OK;
+}
+
+/* bench.single=0|1 and bench.raw=0|1. */
+static int bench_flag(const char *what, bool *flag, const char *val, size_t len, bool dry_run)
+{
+	static const char *const words[] = { "0", "1" };
+	int k = word_find(val, len, words, 2);
+
+	if (k < 0)
+		return word_refuse(what, val, len, words, 2);
+	if (!dry_run)
+		*flag = k == 1;
+	return EXITLAB_EXIT_OK;
+}
+
+int bench_single_action(const char *val, size_t len, bool dry_run)
+{
+	return bench_flag("bench.single", &single, val, len, dry_run);
+}
+
+int bench_raw_action(const char *val, size_t len, bool dry_run)
+{
+	return bench_flag("bench.raw", &raw, val, len, dry_run);
 }

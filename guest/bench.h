@@ -12,5 +12,9 @@
 int bench_action(const char *list, size_t len, bool dry_run);
 /* bench.samples=N: samples per test (default 31). */
 int bench_samples_action(const char *val, size_t len, bool dry_run);
+/* bench.single=1: one operation per sample (default 0: a batch). */
+int bench_single_action(const char *val, size_t len, bool dry_run);
+/* bench.raw=1: print every sample too, in bench-raw lines. */
+int bench_raw_action(const char *val, size_t len, bool dry_run);
 
 #endif

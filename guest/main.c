@@ -119,7 +119,9 @@ static const struct action actions[] = {
 	{ "exit", true, action_exit, "exit=N: stop here with status N (0-123)" },
 	{ "fault", true, action_fault, "fault=ud|pf|triple|hlt|bp: fail on purpose (for tests)" },
 	{ "bench", true, bench_action, "bench=LIST: time exits (comma-separated; all; help)" },
-	{ "bench.samples", true, bench_samples_action, "bench.samples=N: samples per benchmark" },
+	{ "bench.samples", true, bench_samples_action, "bench.samples=N: samples per benchmark (3-4095, default 31)" },
+	{ "bench.single", true, bench_single_action, "bench.single=0|1: 1 times each operation alone (default 0: batches)" },
+	{ "bench.raw", true, bench_raw_action, "bench.raw=0|1: 1 also prints every sample, in bench-raw lines" },
 	{ "pci", true, action_pci,
 	  "pci=list|cf8|ecam|reset: list enumerates every bus (assigning BARs firmware left at 0) and "
 	  "prints functions, BARs and capabilities; cf8/ecam force the config mechanism of the next "

@@ -4,7 +4,7 @@
 # command-line errors, deliberate faults, --stats, --timeout.
 source "$(dirname "$0")/lib/tap.sh"
 kvm_usable || skip_all "/dev/kvm is missing or not usable by $(id -un): the VMM needs KVM"
-plan 34
+plan 37
 
 boot_vmm --mem 32M "$GUEST"
 check "plain boot exits 0" rc_is 0
@@ -67,6 +67,14 @@ boot_vmm --append "bench.samples=5 bench=cpuid,pio_read,ring0" "$GUEST"
 check "bench lines carry name, iterations, cycles and ns" \
 	eval 'rc_is 0 && has "^bench cpuid iters=2560 cycles=[0-9]+ ns=[0-9]+\.[0-9] p10_ns=" && has "^bench pio_read iters=2560 "'
 check "bench ring0: ring0_call goes to CPL 0 and back, 2560 times" has '^bench ring0 iters=2560 cycles=[1-9][0-9]* ns='
+
+boot_vmm --append "bench.samples=20 bench.single=1 bench.raw=1 bench=pio_read" "$GUEST"
+check "bench.single=1: one operation a sample, the seven percentiles in cycles and ns" \
+	eval 'rc_is 0 && has "^bench pio_read iters=20 cycles=[1-9][0-9]* ns=[0-9.]+ p10_ns=[0-9.]+ p90_ns=[0-9.]+ min_ns=[0-9.]+ p1_ns=[0-9.]+ p99_ns=[0-9.]+ max_ns=[0-9.]+ p10_cycles=[0-9]+ p90_cycles=[0-9]+ min_cycles=[0-9]+ p1_cycles=[0-9]+ p99_cycles=[0-9]+ max_cycles=[0-9]+ batch=1 samples=20$"'
+raw=$(grep -E "^bench-raw pio_read batch=1 from=(0|16) " <<<"$out" | sed 's/.* //' | tr , '\n' | grep -cE '^[1-9][0-9]*$')
+check "bench.raw=1: all 20 samples follow, 16 to a line (got $raw)" eval '[ "$raw" = 20 ] && has "^bench-raw pio_read batch=1 from=16 [0-9]+(,[0-9]+){3}$"'
+boot_vmm --append "bench.single=2 bench=cpuid" "$GUEST"
+check "bench.single=2 is refused before anything runs (exit 2)" eval 'rc_is 2 && lacks "^bench cpuid iters"'
 
 # In-kernel exits: the 8259 and the local APIC exist only with an in-kernel
 # irqchip, which the VMM makes for virtio devices (--rng here).

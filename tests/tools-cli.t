@@ -15,6 +15,7 @@ PROGS=(
 	"build/vmm|build/guest.elf"
 	"build/pciinfo|build/guest.elf"
 	"build/bare-vm|"
+	"build/floor|"
 	"scripts/run-qemu|build/guest.elf"
 	"scripts/bench|"
 	"scripts/mkfixture|a b c"

@@ -1,0 +1,95 @@
+"""bench_stats - what scripts/bench computes from the guest's bench lines:
+parsing them, percentiles, and the ratio of two runs with a bootstrap
+interval. Imported, not run; pure functions over numbers and text, so a
+test can feed them made-up samples.
+
+The guest prints, per test (guest/bench.c):
+
+  bench NAME iters=N cycles=C ns=X ... (percentiles) batch=B samples=S
+  bench-raw NAME batch=B from=K CYCLES,CYCLES,...      (bench.raw=1)
+  bench NAME skipped: REASON
+
+and once per bench= action a header with the TSC frequency. A raw sample
+is the cycles of one batch of B operations, timing overhead subtracted; per
+operation that is CYCLES / B cycles and CYCLES / B * 1e6 / tsc_khz ns.
+"""
+import random
+import re
+import statistics
+
+PERCENTILES = (("min", 0), ("p1", 1), ("p10", 10), ("p50", 50), ("p90", 90), ("p99", 99), ("max", 100))
+
+HEADER = re.compile(r"^bench: (\d+) samples of (\d+) operations per test, TSC (\d+) kHz")
+RESULT = re.compile(r"^bench (\S+) iters=(\d+) cycles=(\d+) ns=([\d.]+) .* batch=(\d+) samples=(\d+)$")
+RAW = re.compile(r"^bench-raw (\S+) batch=(\d+) from=(\d+) ([\d,]+)$")
+SKIPPED = re.compile(r"^bench (\S+) skipped: (.*)$")
+
+
+def percentile(sorted_values, pct):
+    """Nearest rank below, as the guest computes it: for an odd count,
+    50 is the median."""
+    return sorted_values[(len(sorted_values) - 1) * pct // 100]
+
+
+def percentiles(values):
+    s = sorted(values)
+    return {name: percentile(s, pct) for name, pct in PERCENTILES}
+
+
+def parse_guest(text):
+    """One boot's output -> (tsc_khz or None, {test: result}, {test: reason}).
+
+    result: batch, the guest's own median (cycles, ns), and the raw samples
+    as per-operation cycles and ns, in the order taken. A test with a
+    result line but no raw lines (bench.raw=0) has empty sample lists."""
+    tsc_khz, results, skipped = None, {}, {}
+    for line in text.splitlines():
+        line = line.rstrip("\r")
+        m = HEADER.match(line)
+        if m:
+            tsc_khz = int(m.group(3))
+            continue
+        m = RESULT.match(line)
+        if m:
+            results[m.group(1)] = {"batch": int(m.group(5)), "guest_median_cycles": int(m.group(3)),
+                                   "guest_median_ns": float(m.group(4)), "cycles": [], "ns": []}
+            continue
+        m = RAW.match(line)
+        if m and m.group(1) in results:
+            r = results[m.group(1)]
+            batch = int(m.group(2))
+            r["cycles"] += [int(c) / batch for c in m.group(4).split(",")]
+            continue
+        m = SKIPPED.match(line)
+        if m:
+            skipped[m.group(1)] = m.group(2)
+    if tsc_khz:
+        for r in results.values():
+            r["ns"] = [c * 1e6 / tsc_khz for c in r["cycles"]]
+    return tsc_khz, results, skipped
+
+
+def bootstrap_ratio(a, b, rounds=1000, seed=1):
+    """median(b) / median(a) and a 95% bootstrap interval: resample each
+    side's samples with replacement, `rounds` times."""
+    rng = random.Random(seed)
+    ma, mb = statistics.median(a), statistics.median(b)
+    ratio = mb / ma if ma else float("inf")
+    ratios = []
+    for _ in range(rounds):
+        ra = statistics.median(rng.choices(a, k=len(a)))
+        rb = statistics.median(rng.choices(b, k=len(b)))
+        if ra:
+            ratios.append(rb / ra)
+    ratios.sort()
+    if not ratios:
+        return ratio, float("nan"), float("nan")
+    lo = ratios[int(0.025 * (len(ratios) - 1))]
+    hi = ratios[int(round(0.975 * (len(ratios) - 1)))]
+    return ratio, lo, hi
+
+
+def spread(values):
+    """p90 / p10 of the values: how much a sitting wobbled."""
+    p = percentiles(values)
+    return p["p90"] / p["p10"] if p["p10"] else float("inf")

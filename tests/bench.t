@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# bench.t - scripts/bench as an instrument: a quick run saves a JSON file
+# that validates against docs/bench-schema.json, with every test's samples
+# and percentiles in order and the host's facts; the CSV holds the same
+# samples; --compare of a file with itself finds nothing, of a file made 2x
+# slower finds 2x; --plot draws one panel per test; build/floor runs every
+# exit kind, each no worse than the VMM's same exit; a --vmm-template runs
+# a VMM the script has never heard of. With /dev/kvm the quick run uses
+# the exitlab VMM and QEMU-KVM; without it QEMU-TCG alone (the exitlab VMM
+# is marked unavailable, not dropped).
+source "$(dirname "$0")/lib/tap.sh"
+command -v qemu-system-x86_64 >/dev/null || skip_all "qemu-system-x86_64 is not installed (apt-get install qemu-system-x86)"
+plan 20
+
+BENCH=$ROOT/scripts/bench
+CHK=$ROOT/tests/lib/bench_checks.py
+TESTS="cpuid pio_read notify blk_read_poll"
+# chk NAME ARGS...: a bench_checks.py check; 77 from it is a skip.
+chk() {
+	local what=$1
+	shift
+	local msg
+	msg=$("$CHK" "$@")
+	case $? in
+	0) check "$what" true ;;
+	77) skip "$what: $msg" ;;
+	*) diag "$msg"; check "$what" false ;;
+	esac
+}
+run() { out=$(timeout --kill-after=5 600 "$@" 2>&1); rc=$?; }
+
+if kvm_usable; then VMMS=exitlab,qemu; MAIN=exitlab; else VMMS=exitlab,qemu; MAIN=qemu; fi
+run "$BENCH" --quick --vmm "$VMMS" --append "bench=${TESTS// /,}" --startup-runs 2 \
+	--json "$TMP/a.json" --csv "$TMP/a.csv"
+check "a quick run exits 0" rc_is 0
+check "... and prints the table with a row per test" eval 'has "^cpuid .* [0-9]+\.[0-9]" && has "^blk_read_poll .* [0-9]+\.[0-9]" && has "^notify \(no ioeventfd\) .* [0-9]+\.[0-9]"'
+chk "the JSON validates against docs/bench-schema.json" schema "$TMP/a.json"
+chk "every test ran on $MAIN, with its percentiles in order" rows "$TMP/a.json" "$MAIN" $TESTS "notify (no ioeventfd)"
+chk "the host's facts are filled in" host "$TMP/a.json"
+if kvm_usable; then
+	chk "QEMU-KVM's rows too" rows "$TMP/a.json" qemu $TESTS
+	check "start-up rows for bare-vm, exitlab and qemu" eval 'has "^  bare-vm " && has "^  exitlab +[0-9.]+ ms" && has "^  qemu +[0-9.]+ ms"'
+else
+	check "without /dev/kvm the exitlab VMM is marked unavailable, not dropped" has "exitlab: build/vmm .*unavailable: /dev/kvm"
+	skip "start-up rows: they time KVM boots (no /dev/kvm)"
+fi
+nsamples=$(grep -c ",sample," "$TMP/a.csv")
+check "the CSV has the host's facts and one line per sample ($nsamples)" \
+	eval 'grep -q "^# kernel=" "$TMP/a.csv" && grep -q "^vmm,test,boot,kind,key,batch,tsc_khz,cycles,ns$" "$TMP/a.csv" && [ "$nsamples" -ge 44 ]'
+
+# --- --compare ---------------------------------------------------------------
+run "$BENCH" --compare "$TMP/a.json" "$TMP/a.json"
+check "--compare of a file with itself: exit 0, every ratio 1.00" \
+	eval 'rc_is 0 && has "cpuid .* 1\.00 " && lacks "^[a-z].* [0-9.]+\* \[" && lacks " (0\.9|1\.[1-9])[0-9] +\["'
+check "... every interval holds 1" eval '! grep -E "^[a-z]" <<<"$out" | grep -E "\[[0-9.]+, [0-9.]+\]" | awk -F"[][, ]+" "{ if (\$(NF-2) > 1 || \$(NF-1) < 1) bad=1 } END { exit !bad }"'
+"$CHK" scale "$TMP/a.json" "$TMP/b.json" 2
+run "$BENCH" --compare "$TMP/a.json" "$TMP/b.json"
+check "--compare against a copy made 2x slower: 2.00, marked as beyond resampling" \
+	eval 'rc_is 0 && has "^$MAIN +cpuid .* 2\.00\* \[" && has "^$MAIN +blk_read_poll .* 2\.00\* \["'
+echo '{"schema": "something else"}' >"$TMP/other.json"
+run "$BENCH" --compare "$TMP/a.json" "$TMP/other.json"
+check "--compare refuses a file that is not a benchmark, naming it" eval 'rc_is 1 && has "other.json: not an exitlab benchmark"'
+
+# --- --plot --------------------------------------------------------------------
+run "$BENCH" --plot "$TMP/a.png" --from "$TMP/a.json"
+npanels=$(python3 -c "import json,sys; r=json.load(open(sys.argv[1])); print(len({t for v in r['vmms'].values() for t,row in v['tests'].items() if row['samples']}))" "$TMP/a.json")
+size=$(cd "$ROOT/scripts" && python3 -c "import bench_plot,sys; print(*bench_plot.size(int(sys.argv[1])))" "$npanels")
+if command -v gnuplot >/dev/null; then
+	chk "--plot writes a PNG with one panel per test ($npanels: $size)" png "$TMP/a.png" $size
+else
+	skip "--plot: gnuplot is not installed (apt-get install gnuplot-nox)"
+fi
+
+# --- the floor -----------------------------------------------------------------
+if kvm_usable; then
+	out=$(timeout 120 "$ROOT/build/floor" --samples 5 2>&1); rc=$?
+	check "build/floor runs every exit kind and exits 0" eval 'rc_is 0 && [ "$(grep -c "^bench [a-z0-9_]* iters=" <<<"$out")" = 16 ]'
+	chk "in the quick run each floor figure is at most 2x the exitlab VMM's (noise, not a regression)" floor "$TMP/a.json" exitlab 2
+else
+	skip "build/floor: needs /dev/kvm"
+	skip "floor against the VMM: needs /dev/kvm"
+fi
+out=$(timeout 10 "$ROOT/build/floor" no_such_kind 2>&1); rc=$?
+check "build/floor refuses an unknown kind: exit 2, one line" eval 'rc_is 2 && has "^floor: unknown kind .no_such_kind." && [ "$(wc -l <<<"$out")" = 1 ]'
+
+# --- a VMM from a template -------------------------------------------------------
+run "$BENCH" --quick --vmm "" --no-floor --startup-runs 0 --append bench=cpuid --json "$TMP/t.json" \
+	--vmm-template "tcg={root}/scripts/run-qemu --accel tcg --timeout 120 --append {append} {image}"
+check "a --vmm-template VMM (QEMU-TCG) runs: exit 0" rc_is 0
+chk "... and its row has samples" rows "$TMP/t.json" tcg cpuid
+run "$BENCH" --vmm-template "x=qemu {kernel}"
+check "a template with an unknown placeholder is refused: exit 2, naming it" eval 'rc_is 2 && has "unknown placeholder \{kernel\}"'
+run "$BENCH" --vmm nosuch
+check "an unknown --vmm is refused, listing the known ones" eval 'rc_is 2 && has "unknown VMM .nosuch. \(known: exitlab, qemu, qemu-qboot, qemu-microvm"'
