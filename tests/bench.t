@@ -10,7 +10,7 @@
 # is marked unavailable, not dropped).
 source "$(dirname "$0")/lib/tap.sh"
 command -v qemu-system-x86_64 >/dev/null || skip_all "qemu-system-x86_64 is not installed (apt-get install qemu-system-x86)"
-plan 20
+plan 23
 
 BENCH=$ROOT/scripts/bench
 CHK=$ROOT/tests/lib/bench_checks.py
@@ -92,3 +92,18 @@ run "$BENCH" --vmm-template "x=qemu {kernel}"
 check "a template with an unknown placeholder is refused: exit 2, naming it" eval 'rc_is 2 && has "unknown placeholder \{kernel\}"'
 run "$BENCH" --vmm nosuch
 check "an unknown --vmm is refused, listing the known ones" eval 'rc_is 2 && has "unknown VMM .nosuch. \(known: exitlab, qemu, qemu-qboot, qemu-microvm"'
+
+# --- docs/benchmarks.md, generated --------------------------------------------------
+out=$("$ROOT/scripts/bench-doc" "$TMP/a.json" 2>&1); rc=$?
+want=$(python3 -c "import json,sys; r=json.load(open(sys.argv[1])); print('%.1f' % (r['vmms'][sys.argv[2]]['tests']['cpuid']['median_ns'] / 1000))" "$TMP/a.json" "$MAIN")
+check "scripts/bench-doc makes the matrix from a saved run (cpuid on $MAIN: $want µs)" \
+	eval 'rc_is 0 && has "^\| cpuid \|.* $want( \||$)" && has "^## Exit latency" && has "^\| pio_kernel \| .* \| inl_from_kernel \|$"'
+out=$("$ROOT/scripts/bench-doc" "$TMP/other.json" 2>&1); rc=$?
+check "... and refuses a file that is not a benchmark" eval '[ "$rc" = 1 ] && has "not an exitlab benchmark"'
+if [ -f "$ROOT/docs/bench-run.json" ]; then
+	(cd "$ROOT" && scripts/bench-doc docs/bench-run.json --plot bench.png) >"$TMP/doc.md"
+	check "docs/benchmarks.md is what scripts/bench-doc makes of docs/bench-run.json (not edited by hand)" \
+		diff -u "$ROOT/docs/benchmarks.md" "$TMP/doc.md"
+else
+	check "docs/bench-run.json, the run docs/benchmarks.md is made from, is in the tree" false
+fi

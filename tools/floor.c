@@ -16,7 +16,7 @@
  *   bench-raw NAME batch=B from=K CYCLES,...
  *
  * usage: floor [--samples N] [--batch N] [--raw] [KIND,...|all]
- *        floor --help | --version
+ *        floor --list | --help | --version
  * Exit status: 0, 1 if KVM or a kind failed, 2 for a bad command line.
  */
 #include <errno.h>
@@ -348,6 +348,7 @@ static int floor_kind(struct floor_vm *f, const struct kind *k, unsigned samples
 static void usage(FILE *to)
 {
 	fprintf(to, "usage: floor [--samples N] [--batch N] [--raw] [KIND,...|all]\n"
+		    "       floor --list (the kinds, one a line) | --help | --version\n"
 		    "Times each exit kind the guest benchmarks in a bare KVM_RUN loop (64-bit, CPL 3, no device\n"
 		    "model), in the guest's bench line format. --samples 3-%u (default 31), --batch 1-100000\n"
 		    "(default 512), --raw: every sample too. Kinds:",
@@ -380,6 +381,10 @@ int main(int argc, char **argv)
 			return 0;
 		} else if (!strcmp(argv[i], "--version")) {
 			printf("exitlab floor %s\n", VMM_VERSION);
+			return 0;
+		} else if (!strcmp(argv[i], "--list")) {
+			for (size_t k = 0; k < NKINDS; k++)
+				printf("%s\n", kinds[k].name);
 			return 0;
 		} else if (!strcmp(argv[i], "--raw")) {
 			raw = true;
