@@ -18,6 +18,7 @@ PROGS=(
 	"build/floor|"
 	"scripts/run-qemu|build/guest.elf"
 	"scripts/bench|"
+	"scripts/bench-doc|x.json"
 	"scripts/mkfixture|a b c"
 	"scripts/ensure-deps|"
 	"scripts/without-kvm|true"
