@@ -184,13 +184,18 @@ static const char *exit_reason_name(unsigned r)
 	}
 }
 
-void io_stats_print(void)
+uint64_t io_exits_total(void)
 {
 	uint64_t total = 0;
 
 	for (unsigned r = 0; r < EXIT_REASON_MAX; r++)
 		total += exits_by_reason[r];
-	fprintf(stderr, "stats: %llu exits to userspace\n", (unsigned long long)total);
+	return total;
+}
+
+void io_stats_print(void)
+{
+	fprintf(stderr, "stats: %llu exits to userspace\n", (unsigned long long)io_exits_total());
 	for (unsigned r = 0; r < EXIT_REASON_MAX; r++)
 		if (exits_by_reason[r])
 			fprintf(stderr, "stats:   reason %-24s %10llu\n", exit_reason_name(r),

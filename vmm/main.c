@@ -34,6 +34,7 @@
 #include "iothread.h"
 #include "irq.h"
 #include "kvm.h"
+#include "kvm_stats.h"
 #include "layout.h"
 #include "passthrough.h"
 #include "pci_testdev.h"
@@ -486,6 +487,8 @@ int main(int argc, char **argv)
 		die("cannot register the platform devices");
 	if (kvm_vcpu_set_pvh_entry(&vm, img.entry, start_info, err, sizeof(err))) /* entry state */
 		die("%s", err);
+	if (o.stats)                                                /* the kernel's first count */
+		kvm_stats_begin(&vm);
 	if (iothread_start())                                        /* serves the ioeventfds */
 		die("cannot start the I/O thread: %s", strerror(errno));
 	if (!o.no_sandbox && sandbox_enter(err, sizeof(err)))        /* both threads, from here on */
@@ -502,6 +505,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "vmm: --dump-pci %s: %s\n", o.dump_pci, strerror(errno));
 	if (o.stats) {
 		io_stats_print();
+		kvm_stats_print(stderr, io_exits_total());
 		pcibus_stats_print();
 		devices_stats();
 		passthrough_stats();
