@@ -20,7 +20,7 @@
 
 #include <stdint.h>
 
-#define EXITLAB_ABI_VERSION 1
+#define EXITLAB_ABI_VERSION 2 /* 2: scratch_msr */
 
 /*
  * Guest exit: the guest writes a 32-bit status to this port (QEMU's
@@ -66,6 +66,15 @@ struct exitlab_console_buf {
 	char data[EXITLAB_CONSOLE_BUF_MAX];
 };
 
+/*
+ * An MSR the VMM serves in userspace (KVM_CAP_X86_USER_SPACE_MSR and a
+ * KVM_X86_SET_MSR_FILTER that denies it to the kernel), for the bench's
+ * userspace-MSR exit: RDMSR reads what the last WRMSR wrote (0 at first).
+ * From the range Intel reserves for hypervisors (0x40000000-0x400000ff);
+ * only when advertised in exitlab_boot_info.scratch_msr. Writer: guest.
+ */
+#define EXITLAB_MSR_SCRATCH 0x400000f0u
+
 /* The boot module. Writer: VMM. Reader: guest. */
 #define EXITLAB_BOOT_MODULE_NAME "exitlab"
 #define EXITLAB_BOOT_MAGIC 0x6c746978u /* "xitl" */
@@ -76,13 +85,14 @@ struct exitlab_boot_info {
 	uint64_t tsc_khz;      /* KVM_GET_TSC_KHZ, 0 if unknown */
 	uint16_t console_port; /* buffered console port, 0 if none */
 	uint16_t reserved0;
-	uint32_t reserved1;
+	uint32_t scratch_msr;  /* v2: EXITLAB_MSR_SCRATCH when the VMM serves it, else 0 */
 	char vmm_version[16];  /* NUL-terminated, e.g. "0.1" */
 };
 
 _Static_assert(sizeof(struct exitlab_console_buf) == 8 + EXITLAB_CONSOLE_BUF_MAX, "console buf");
 _Static_assert(__builtin_offsetof(struct exitlab_boot_info, tsc_khz) == 8, "tsc_khz");
 _Static_assert(__builtin_offsetof(struct exitlab_boot_info, console_port) == 16, "console_port");
+_Static_assert(__builtin_offsetof(struct exitlab_boot_info, scratch_msr) == 20, "scratch_msr");
 _Static_assert(__builtin_offsetof(struct exitlab_boot_info, vmm_version) == 24, "vmm_version");
 _Static_assert(sizeof(struct exitlab_boot_info) == 40, "exitlab_boot_info size");
 

@@ -50,6 +50,7 @@ struct bench_test {
 	 * returns NULL when ready or a reason to skip the test. */
 	const char *(*prepare)(void);
 	unsigned batch; /* operations per sample; 0: BATCH */
+	bool in_ring0;  /* runs through ring0_call: its cost (the ring0 test's) is subtracted */
 };
 
 static unsigned samples = 31;
@@ -60,6 +61,7 @@ static bool single, raw; /* bench.single=1, bench.raw=1 */
 static uint64_t samples_buf[MAX_SAMPLES] __attribute__((section(".stack.scratch")));
 static uint64_t sorted_buf[MAX_SAMPLES] __attribute__((section(".stack.scratch")));
 static uint64_t overhead; /* median cycles of an empty batch of BATCH */
+static uint32_t scratch_msr; /* EXITLAB_MSR_SCRATCH when the VMM serves it */
 
 static void run_tsc(unsigned n)
 {
@@ -140,6 +142,44 @@ static void run_mmio_kernel(unsigned n)
 		(void)apic_read(APIC_VERSION);
 }
 
+/* MSRs need CPL 0, so each access is a ring0_call(); the test subtracts
+ * the ring0 test's median (the same call with an empty function) and says
+ * so (minus_ring0_cycles=). IA32_APIC_BASE is an MSR KVM answers in the
+ * kernel; the scratch MSR (exitlab_abi.h) is one the exitlab VMM has KVM
+ * send to its userspace. */
+#define MSR_IA32_APIC_BASE 0x1b
+
+static uint64_t r0_rdmsr_apic_base(uint64_t arg) { return rdmsr(MSR_IA32_APIC_BASE) + arg; }
+static uint64_t r0_rdmsr_scratch(uint64_t arg) { return rdmsr(scratch_msr) + arg; }
+static uint64_t r0_wrmsr_scratch(uint64_t arg)
+{
+	wrmsr(scratch_msr, arg);
+	return 0;
+}
+
+static void run_msr_kernel(unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		(void)ring0_call(r0_rdmsr_apic_base, i);
+}
+
+static void run_msr_user(unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		(void)ring0_call(r0_rdmsr_scratch, i);
+}
+
+static void run_msr_user_write(unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		(void)ring0_call(r0_wrmsr_scratch, i);
+}
+
+static const char *prepare_msr_user(void)
+{
+	return scratch_msr ? NULL : "no userspace MSR advertised (the exitlab VMM serves one: exitlab_boot_info.scratch_msr)";
+}
+
 /* Mechanism #1: address to 0xCF8, then a dword from 0xCFC (two exits). */
 static void run_cfg_cf8(unsigned n)
 {
@@ -174,29 +214,35 @@ static const char *prep_io1(void) { return testdev_bench_prepare(true, 1); }
 static const char *prep_io2(void) { return testdev_bench_prepare(true, 2); }
 
 static const struct bench_test tests[] = {
-	{ "tsc", "no exit: the cost of the timing loop itself", run_tsc, NULL, 0 },
-	{ "cpuid", "CPUID leaf 0, always intercepted", run_cpuid, NULL, 0 },
-	{ "ring0", "ring0_call: INT3 to the guest's CPL 0 and IRETQ back (no VMM involved)", run_ring0, NULL, 0 },
-	{ "pio_write", "OUT to COM1 scratch, handled in VMM userspace", run_pio_write, NULL, 0 },
-	{ "pio_read", "IN from COM1 scratch, handled in VMM userspace", run_pio_read, NULL, 0 },
+	{ "tsc", "no exit: the cost of the timing loop itself", run_tsc, NULL, 0, false },
+	{ "cpuid", "CPUID leaf 0, always intercepted", run_cpuid, NULL, 0, false },
+	{ "ring0", "ring0_call: INT3 to the guest's CPL 0 and IRETQ back (no VMM involved)", run_ring0, NULL, 0, false },
+	{ "msr_kernel", "RDMSR of IA32_APIC_BASE, answered in the kernel (ring0_call's cost subtracted)", run_msr_kernel,
+	  NULL, 0, true },
+	{ "msr_user", "RDMSR of the VMM's scratch MSR, answered in its userspace (ring0_call subtracted)", run_msr_user,
+	  prepare_msr_user, 0, true },
+	{ "msr_user_write", "WRMSR of the VMM's scratch MSR, in its userspace (ring0_call subtracted)",
+	  run_msr_user_write, prepare_msr_user, 0, true },
+	{ "pio_write", "OUT to COM1 scratch, handled in VMM userspace", run_pio_write, NULL, 0, false },
+	{ "pio_read", "IN from COM1 scratch, handled in VMM userspace", run_pio_read, NULL, 0, false },
 	{ "pio_kernel", "IN from the PIC's mask register (0x21), handled in KVM's in-kernel PIC", run_pio_kernel,
-	  prepare_pio_kernel, 0 },
+	  prepare_pio_kernel, 0, false },
 	{ "mmio_kernel", "load of the local APIC's version register, handled in KVM's in-kernel APIC",
-	  run_mmio_kernel, prepare_mmio_kernel, 0 },
-	{ "cfg_cf8", "config dword read of 00:00.0 through 0xCF8/0xCFC", run_cfg_cf8, NULL, 0 },
-	{ "cfg_ecam", "config dword read of 00:00.0 through ECAM (MMIO)", run_cfg_ecam, prepare_cfg_ecam, 0 },
-	{ "tdev_mmio", "pci-testdev MMIO write, no eventfd (VMM userspace)", testdev_bench_run, prep_mmio0, 0 },
-	{ "tdev_mmio_wild", "pci-testdev MMIO write, wildcard ioeventfd", testdev_bench_run, prep_mmio1, 0 },
-	{ "tdev_mmio_match", "pci-testdev MMIO write, datamatch ioeventfd", testdev_bench_run, prep_mmio2, 0 },
-	{ "tdev_io", "pci-testdev port write, no eventfd (VMM userspace)", testdev_bench_run, prep_io0, 0 },
-	{ "tdev_io_wild", "pci-testdev port write, wildcard ioeventfd", testdev_bench_run, prep_io1, 0 },
-	{ "tdev_io_match", "pci-testdev port write, datamatch ioeventfd", testdev_bench_run, prep_io2, 0 },
+	  run_mmio_kernel, prepare_mmio_kernel, 0, false },
+	{ "cfg_cf8", "config dword read of 00:00.0 through 0xCF8/0xCFC", run_cfg_cf8, NULL, 0, false },
+	{ "cfg_ecam", "config dword read of 00:00.0 through ECAM (MMIO)", run_cfg_ecam, prepare_cfg_ecam, 0, false },
+	{ "tdev_mmio", "pci-testdev MMIO write, no eventfd (VMM userspace)", testdev_bench_run, prep_mmio0, 0, false },
+	{ "tdev_mmio_wild", "pci-testdev MMIO write, wildcard ioeventfd", testdev_bench_run, prep_mmio1, 0, false },
+	{ "tdev_mmio_match", "pci-testdev MMIO write, datamatch ioeventfd", testdev_bench_run, prep_mmio2, 0, false },
+	{ "tdev_io", "pci-testdev port write, no eventfd (VMM userspace)", testdev_bench_run, prep_io0, 0, false },
+	{ "tdev_io_wild", "pci-testdev port write, wildcard ioeventfd", testdev_bench_run, prep_io1, 0, false },
+	{ "tdev_io_match", "pci-testdev port write, datamatch ioeventfd", testdev_bench_run, prep_io2, 0, false },
 	{ "notify", "virtio-blk queue notify write (ioeventfd unless --no-ioeventfd)", virtio_bench_notify,
-	  virtio_bench_prepare_notify, 0 },
+	  virtio_bench_prepare_notify, 0, false },
 	{ "blk_read_poll", "virtio-blk 4 KiB read, notify to used ring, polled", virtio_bench_blk_read,
-	  virtio_bench_prepare_poll, 16 },
+	  virtio_bench_prepare_poll, 16, false },
 	{ "blk_read_msix", "virtio-blk 4 KiB read, notify to MSI-X interrupt", virtio_bench_blk_read,
-	  virtio_bench_prepare_msix, 16 },
+	  virtio_bench_prepare_msix, 16, false },
 };
 
 static void sort_u64(uint64_t *v, unsigned n)
@@ -252,7 +298,7 @@ static const struct {
 	unsigned pct;
 } points[] = { { "p10", 10 }, { "p90", 90 }, { "min", 0 }, { "p1", 1 }, { "p99", 99 }, { "max", 100 } };
 
-static void bench_report(const char *name, unsigned batch)
+static void bench_report(const char *name, unsigned batch, uint64_t minus_ring0)
 {
 	char label[16];
 
@@ -264,6 +310,8 @@ static void bench_report(const char *name, unsigned batch)
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(points); i++)
 		printf(" %s_cycles=%lu", points[i].label, pctl(points[i].pct) / batch);
+	if (minus_ring0)
+		printf(" minus_ring0_cycles=%lu", minus_ring0 / batch);
 	printf(" batch=%u samples=%u\n", batch, samples);
 	for (unsigned from = 0; raw && from < samples; from += RAW_PER_LINE) {
 		printf("bench-raw %s batch=%u from=%u ", name, batch, from);
@@ -281,10 +329,17 @@ static void bench_one(const struct bench_test *t)
 		return;
 	}
 	unsigned batch = single ? 1 : t->batch ? t->batch : BATCH;
+	uint64_t over = batch == BATCH ? overhead : bench_overhead(batch);
+	uint64_t ring0 = 0;
 
-	bench_sample(t->run, batch, batch == BATCH ? overhead : bench_overhead(batch), samples_buf);
+	if (t->in_ring0) { /* the median batch of empty ring0_calls, timed the same way */
+		bench_sample(run_ring0, batch, over, samples_buf);
+		sort_samples();
+		ring0 = sorted_buf[samples / 2];
+	}
+	bench_sample(t->run, batch, over + ring0, samples_buf);
 	sort_samples();
-	bench_report(t->name, batch);
+	bench_report(t->name, batch, ring0);
 }
 
 static const struct bench_test *bench_find(const char *name, size_t len)
@@ -331,6 +386,8 @@ int bench_action(const char *list, size_t len, bool dry_run)
 	}
 	return EXITLAB_EXIT_OK;
 }
+
+void bench_boot(uint32_t msr) { scratch_msr = msr; }
 
 int bench_samples_action(const char *val, size_t len, bool dry_run)
 {

@@ -4,7 +4,7 @@
 # command-line errors, deliberate faults, --stats, --timeout.
 source "$(dirname "$0")/lib/tap.sh"
 kvm_usable || skip_all "/dev/kvm is missing or not usable by $(id -un): the VMM needs KVM"
-plan 37
+plan 39
 
 boot_vmm --mem 32M "$GUEST"
 check "plain boot exits 0" rc_is 0
@@ -73,6 +73,11 @@ check "bench.single=1: one operation a sample, the seven percentiles in cycles a
 	eval 'rc_is 0 && has "^bench pio_read iters=20 cycles=[1-9][0-9]* ns=[0-9.]+ p10_ns=[0-9.]+ p90_ns=[0-9.]+ min_ns=[0-9.]+ p1_ns=[0-9.]+ p99_ns=[0-9.]+ max_ns=[0-9.]+ p10_cycles=[0-9]+ p90_cycles=[0-9]+ min_cycles=[0-9]+ p1_cycles=[0-9]+ p99_cycles=[0-9]+ max_cycles=[0-9]+ batch=1 samples=20$"'
 raw=$(grep -E "^bench-raw pio_read batch=1 from=(0|16) " <<<"$out" | sed 's/.* //' | tr , '\n' | grep -cE '^[1-9][0-9]*$')
 check "bench.raw=1: all 20 samples follow, 16 to a line (got $raw)" eval '[ "$raw" = 20 ] && has "^bench-raw pio_read batch=1 from=16 [0-9]+(,[0-9]+){3}$"'
+boot_vmm --stats --append "bench.samples=3 bench=msr_user,msr_user_write,msr_kernel" "$GUEST"
+check "bench msr_user: 2048 RDMSRs of the scratch MSR reach the VMM's userspace, counted in --stats" \
+	eval 'rc_is 0 && has "^stats: msr 0x400000f0 \(exitlab scratch, in userspace\) reads 2048 writes 2048$" && has "^stats:   reason KVM_EXIT_X86_RDMSR +2048$"'
+check "... the MSR tests say ring0_call's cost was subtracted" \
+	eval 'has "^bench msr_user iters=1536 cycles=[1-9][0-9]* .* minus_ring0_cycles=[1-9][0-9]* batch=512 samples=3$" && has "^bench msr_kernel iters=1536 .* minus_ring0_cycles="'
 boot_vmm --append "bench.single=2 bench=cpuid" "$GUEST"
 check "bench.single=2 is refused before anything runs (exit 2)" eval 'rc_is 2 && lacks "^bench cpuid iters"'
 

@@ -48,6 +48,7 @@ uint64_t boot_info_write(uint8_t *ram, uint64_t ram_size, const struct boot_para
 		.version = EXITLAB_ABI_VERSION,
 		.tsc_khz = p->tsc_khz,
 		.console_port = p->console_port,
+		.scratch_msr = p->scratch_msr,
 	};
 	snprintf(info.vmm_version, sizeof(info.vmm_version), "%s", VMM_VERSION);
 	memcpy(ram + LAYOUT_EXITLAB_INFO, &info, sizeof(info));

@@ -11,6 +11,7 @@ struct boot_params {
 	const char *cmdline;   /* may be NULL */
 	uint64_t tsc_khz;      /* 0 if unknown */
 	uint16_t console_port; /* 0: no buffered console */
+	uint32_t scratch_msr;  /* EXITLAB_MSR_SCRATCH if served, else 0 */
 	uint64_t rsdp_paddr;   /* 0: no ACPI */
 };
 

@@ -180,6 +180,8 @@ static const char *exit_reason_name(unsigned r)
 	case KVM_EXIT_INTERNAL_ERROR: return "KVM_EXIT_INTERNAL_ERROR";
 	case KVM_EXIT_INTR: return "KVM_EXIT_INTR (signal)";
 	case KVM_EXIT_SYSTEM_EVENT: return "KVM_EXIT_SYSTEM_EVENT";
+	case KVM_EXIT_X86_RDMSR: return "KVM_EXIT_X86_RDMSR";
+	case KVM_EXIT_X86_WRMSR: return "KVM_EXIT_X86_WRMSR";
 	default: return "other";
 	}
 }

@@ -28,6 +28,7 @@
 #include "errmsg.h"
 #include "exitlab_abi.h"
 #include "io.h"
+#include "msr.h"
 #include "vmm.h"
 
 int kvm_ram_alloc(struct vm *vm, uint64_t ram_size, char *err, size_t errlen)
@@ -231,6 +232,10 @@ int kvm_run_loop(struct vm *vm)
 			break;
 		case KVM_EXIT_MMIO:
 			io_mmio(vm, run->mmio.phys_addr, run->mmio.data, run->mmio.len, run->mmio.is_write);
+			break;
+		case KVM_EXIT_X86_RDMSR:
+		case KVM_EXIT_X86_WRMSR:
+			msr_exit(run, run->exit_reason == KVM_EXIT_X86_WRMSR);
 			break;
 		case KVM_EXIT_HLT:
 			return vm_died(vm, "guest halted without writing its status to the exit port");

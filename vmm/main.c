@@ -35,6 +35,7 @@
 #include "irq.h"
 #include "kvm.h"
 #include "kvm_stats.h"
+#include "msr.h"
 #include "layout.h"
 #include "passthrough.h"
 #include "pci_testdev.h"
@@ -474,10 +475,13 @@ int main(int argc, char **argv)
 	if (pcibus_init(&vm))                                        /* host bridge, 0xcf8, ECAM */
 		die("cannot set up the PCI bus");
 	devices_create(&vm, &o);                                     /* virtio-blk, -rng, testdev */
+	if (msr_init(&vm, err, sizeof(err)))                          /* the scratch MSR, in userspace */
+		fprintf(stderr, "vmm: no userspace MSR for the bench: %s\n", err);
 	struct boot_params bp = {
 		.cmdline = o.append,
 		.tsc_khz = vm.tsc_khz,
 		.console_port = EXITLAB_PORT_CONSOLE,
+		.scratch_msr = msr_served() ? EXITLAB_MSR_SCRATCH : 0,
 		.rsdp_paddr = acpi_tables_write(vm.ram, LAYOUT_ECAM, LAYOUT_ECAM_BUSES - 1), /* MCFG */
 	};
 	uint64_t start_info = boot_info_write(vm.ram, vm.ram_size, &bp, err, sizeof(err)); /* PVH info */
@@ -506,6 +510,7 @@ int main(int argc, char **argv)
 	if (o.stats) {
 		io_stats_print();
 		kvm_stats_print(stderr, io_exits_total());
+		msr_stats_print(stderr);
 		pcibus_stats_print();
 		devices_stats();
 		passthrough_stats();
