@@ -67,6 +67,27 @@ struct exitlab_console_buf {
 };
 
 /*
+ * Markers: the guest writes the guest-physical address (below 4 GiB) of a
+ * struct exitlab_mark with a 32-bit OUT, at the start and end of every
+ * action and for mark=TEXT, so that a timeline (--trace, perf's kvm_pio
+ * events) can be cut to one action. The exitlab VMM logs them (--trace
+ * class mark), checking address and length; QEMU has nothing at this port
+ * and drops the write, but the exit is still there for perf to see.
+ * Writer: guest. Reader: VMM.
+ */
+#define EXITLAB_PORT_MARK 0x4ec
+#define EXITLAB_MARK_TEXT_MAX 120
+#define EXITLAB_MARK_BEGIN 1 /* an action starts: text is the action as written */
+#define EXITLAB_MARK_END 2   /* it ended: text is "ACTION rc=N" */
+#define EXITLAB_MARK_TEXT 3  /* mark=TEXT */
+
+struct exitlab_mark {
+	uint32_t kind; /* EXITLAB_MARK_* */
+	uint32_t len;  /* bytes of text, <= EXITLAB_MARK_TEXT_MAX, no NUL needed */
+	char text[EXITLAB_MARK_TEXT_MAX];
+};
+
+/*
  * An MSR the VMM serves in userspace (KVM_CAP_X86_USER_SPACE_MSR and a
  * KVM_X86_SET_MSR_FILTER that denies it to the kernel), for the bench's
  * userspace-MSR exit: RDMSR reads what the last WRMSR wrote (0 at first).
@@ -90,6 +111,7 @@ struct exitlab_boot_info {
 };
 
 _Static_assert(sizeof(struct exitlab_console_buf) == 8 + EXITLAB_CONSOLE_BUF_MAX, "console buf");
+_Static_assert(__builtin_offsetof(struct exitlab_mark, text) == 8 && sizeof(struct exitlab_mark) == 128, "mark");
 _Static_assert(__builtin_offsetof(struct exitlab_boot_info, tsc_khz) == 8, "tsc_khz");
 _Static_assert(__builtin_offsetof(struct exitlab_boot_info, console_port) == 16, "console_port");
 _Static_assert(__builtin_offsetof(struct exitlab_boot_info, scratch_msr) == 20, "scratch_msr");

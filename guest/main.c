@@ -14,6 +14,7 @@
 #include "chaos.h"
 #include "exitlab_abi.h"
 #include "lib.h"
+#include "mark.h"
 #include "pci.h"
 #include "ptdev.h"
 #include "pvh.h"
@@ -127,6 +128,7 @@ static const struct action actions[] = {
 	  "prints functions, BARs and capabilities; cf8/ecam force the config mechanism of the next "
 	  "pci=list (default: ECAM if ACPI has an MCFG, else cf8), e.g. pci=cf8 pci=list; reset undoes "
 	  "firmware's BARs and bus numbers, so that the next pci=list assigns them all" },
+	{ "mark", true, mark_action, "mark=TEXT: a marker on the exitlab marker port (logged by --trace=mark)" },
 	{ "wait", false, action_wait, "wait: halt here without exiting (for tests that inspect the VM)" },
 	{ "irq", true, virtio_irq_action, "irq=poll|msix: how virtio completions are awaited (default poll)" },
 	{ "virtio", true, virtio_list_action, "virtio=list: start the virtio devices, show features, queues, notify addresses" },
@@ -185,7 +187,14 @@ static int cmdline_run(const char *cmdline, bool dry_run)
 			       a->needs_value ? "needs a value (key=value)" : "takes no value");
 			return EXITLAB_EXIT_USAGE;
 		}
+		if (!dry_run)
+			mark(EXITLAB_MARK_BEGIN, word, wlen);
 		int rc = a->fn(word + klen + 1, has_value ? wlen - klen - 1 : 0, dry_run);
+		if (!dry_run) {
+			char end[EXITLAB_MARK_TEXT_MAX];
+			int n = snprintf(end, sizeof(end), "%.*s rc=%d", (int)(wlen < 100 ? wlen : 100), word, rc);
+			mark(EXITLAB_MARK_END, end, (size_t)n);
+		}
 		if (rc != EXITLAB_EXIT_OK)
 			return rc;
 	}

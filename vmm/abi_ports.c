@@ -6,7 +6,9 @@
  *   EXITLAB_PORT_CONSOLE  buffered console: the guest passes the physical
  *                         address of a struct exitlab_console_buf, we copy
  *                         out up to len bytes. The address and length come
- *                         from the guest, so both are checked before use.
+ *                         from the guest, so both are checked before use;
+ *   EXITLAB_PORT_MARK     the guest's markers (struct exitlab_mark, found
+ *                         the same way), logged with --trace=mark.
  */
 #include <stddef.h>
 #include <stdio.h>
@@ -15,6 +17,7 @@
 #include "devices.h"
 #include "exitlab_abi.h"
 #include "io.h"
+#include "trace.h"
 #include "vmm.h"
 
 static uint32_t le32(const uint8_t *d, unsigned size)
@@ -66,9 +69,36 @@ static void console_port_io(struct vm *vm, void *opaque, uint64_t off, uint8_t *
 	console_output((const char *)buf + offsetof(struct exitlab_console_buf, data), len);
 }
 
+static void mark_port_io(struct vm *vm, void *opaque, uint64_t off, uint8_t *data, unsigned size, bool is_write)
+{
+	static const char *const kinds[] = { "?", "begin", "end", "text" };
+	struct exitlab_mark m;
+
+	if (!is_write) {
+		memset(data, 0xff, size);
+		return;
+	}
+	if (!trace_on(TRACE_MARK))
+		return;
+	uint32_t gpa = le32(data, size);
+	const void *src = vm_gpa_ptr(vm, gpa, sizeof(m));
+	if (src)
+		memcpy(&m, src, sizeof(m)); /* one copy: what is checked is what is logged */
+	if (!src || m.len > EXITLAB_MARK_TEXT_MAX) {
+		trace_emit(TRACE_MARK, "bad marker from guest (address 0x%x): ignored", gpa);
+		return;
+	}
+	for (uint32_t i = 0; i < m.len; i++) /* one line, printable */
+		if (m.text[i] < 0x20 || m.text[i] > 0x7e)
+			m.text[i] = '?';
+	trace_emit(TRACE_MARK, "%s %.*s", kinds[m.kind < 4 ? m.kind : 0], (int)m.len, m.text);
+}
+
 int abi_ports_init(struct vm *vm)
 {
 	if (io_register(IO_PIO, EXITLAB_PORT_EXIT, 4, "exit port (isa-debug-exit)", exit_port_io, NULL))
+		return -1;
+	if (io_register(IO_PIO, EXITLAB_PORT_MARK, 4, "exitlab markers", mark_port_io, NULL))
 		return -1;
 	return io_register(IO_PIO, EXITLAB_PORT_CONSOLE, 4, "exitlab buffered console", console_port_io, NULL);
 }

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "trace.h"
 #include "vmm.h"
 
 #define IO_MAX_RANGES 64
@@ -112,6 +113,10 @@ static void io_unclaimed(enum io_space space, uint64_t addr, uint8_t *data, unsi
 {
 	if (!is_write)
 		memset(data, 0xff, size);
+	if (trace_on(TRACE_IO))
+		trace_emit(TRACE_IO, "%s %s 0x%llx size %u (unclaimed: %s)", space == IO_PIO ? "pio" : "mmio",
+			   is_write ? "write" : "read", (unsigned long long)addr, size,
+			   is_write ? "dropped" : "reads as all-ones");
 	for (unsigned i = 0; i < nr_unclaimed; i++) {
 		if (unclaimed[i].space == space && unclaimed[i].addr == addr) {
 			unclaimed[i].count++;
@@ -143,12 +148,12 @@ static void io_access(struct vm *vm, enum io_space space, uint64_t addr, uint8_t
 	else
 		r->reads++;
 	r->fn(vm, r->opaque, addr - r->base, data, size, is_write);
-	if (vm->trace) {
+	if (trace_on(TRACE_IO)) {
 		uint64_t v = 0;
 		memcpy(&v, data, size < 8 ? size : 8);
-		fprintf(stderr, "trace: %s %s 0x%llx size %u %s 0x%llx (%s)\n", space == IO_PIO ? "pio" : "mmio",
-			is_write ? "write" : "read", (unsigned long long)addr, size, is_write ? "<-" : "->",
-			(unsigned long long)v, r->name);
+		trace_emit(TRACE_IO, "%s %s 0x%llx size %u %s 0x%llx (%s)", space == IO_PIO ? "pio" : "mmio",
+			   is_write ? "write" : "read", (unsigned long long)addr, size, is_write ? "<-" : "->",
+			   (unsigned long long)v, r->name);
 	}
 }
 
@@ -169,7 +174,7 @@ void io_count_exit(uint32_t reason)
 	exits_by_reason[reason < EXIT_REASON_MAX ? reason : EXIT_REASON_MAX - 1]++;
 }
 
-static const char *exit_reason_name(unsigned r)
+const char *exit_reason_name(unsigned r)
 {
 	switch (r) {
 	case KVM_EXIT_IO: return "KVM_EXIT_IO";

@@ -37,6 +37,7 @@ void io_mmio(struct vm *vm, uint64_t addr, uint8_t *data, unsigned size, bool is
 /* Exit accounting: counts by KVM exit reason and by registered range. */
 void io_count_exit(uint32_t reason);
 void io_stats_print(void); /* to stderr */
-uint64_t io_exits_total(void); /* exits that came back from KVM_RUN, every reason */
+uint64_t io_exits_total(void);
+const char *exit_reason_name(unsigned reason); /* "KVM_EXIT_IO", ... */ /* exits that came back from KVM_RUN, every reason */
 
 #endif

@@ -19,6 +19,8 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "trace.h"
+
 #define IOTHREAD_MAX 64
 
 static struct {
@@ -51,6 +53,7 @@ static void *iothread_main(void *arg)
 {
 	struct epoll_event ev[16];
 
+	trace_thread("iothread");
 	pthread_mutex_lock(&start_lock);
 	started = true;
 	pthread_cond_signal(&start_cond);

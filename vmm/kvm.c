@@ -29,6 +29,7 @@
 #include "exitlab_abi.h"
 #include "io.h"
 #include "msr.h"
+#include "trace.h"
 #include "vmm.h"
 
 int kvm_ram_alloc(struct vm *vm, uint64_t ram_size, char *err, size_t errlen)
@@ -81,9 +82,12 @@ int kvm_memslot_set(struct vm *vm, unsigned slot, uint64_t gpa, uint64_t size, v
 	return ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0 ? -1 : 0;
 }
 
+/* KVM's supported CPUID, as it is, for the guest. A call with too small a
+ * table fails with E2BIG after doing the work (about 1 ms here), so the
+ * first try is big enough for today's kernels (70-100 entries). */
 static int vcpu_set_cpuid(struct vm *vm, char *err, size_t errlen)
 {
-	int n = 64;
+	int n = 256;
 
 	for (;;) {
 		struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + (size_t)n * sizeof(c->entries[0]));
@@ -218,12 +222,16 @@ int kvm_run_loop(struct vm *vm)
 				(unsigned long long)vcpu_rip(vm));
 			return EXITLAB_RC_TIMEOUT;
 		}
+		if (trace_on(TRACE_EXIT))
+			trace_emit(TRACE_EXIT, "enter");
 		if (ioctl(vm->vcpu_fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN)
 				continue;
 			fprintf(stderr, "vmm: KVM_RUN: %s\n", strerror(errno));
 			return EXITLAB_RC_ERROR;
 		}
+		if (trace_on(TRACE_EXIT))
+			trace_emit(TRACE_EXIT, "%s", exit_reason_name(run->exit_reason));
 		io_count_exit(run->exit_reason);
 		switch (run->exit_reason) {
 		case KVM_EXIT_IO:

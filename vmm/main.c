@@ -43,6 +43,7 @@
 #include "pcibus.h"
 #include "rawdev.h"
 #include "sandbox.h"
+#include "trace.h"
 #include "vmm.h"
 #include "virtio_blk.h"
 #include "vpci.h"
@@ -57,7 +58,8 @@ struct options {
 	const char *append;
 	const char *image;
 	unsigned timeout_s;
-	bool stats, trace;
+	bool stats;
+	unsigned trace; /* trace classes (trace.h), 0: off */
 	const char *disks[MAX_DISKS];
 	unsigned ndisks;
 	bool rng, no_ioeventfd, pci_testdev;
@@ -109,7 +111,9 @@ static void usage(FILE *f)
 		"      --dump-pci FILE   when the VM ends, write every PCI function's config\n"
 		"                        space as lspci -xxxx does (read it: lspci -F FILE -vvv)\n"
 		"  -s, --stats           when the VM ends, print exits by reason and device\n"
-		"  -t, --trace           print every I/O and MMIO exit as it happens\n"
+		"  -t, --trace[=CLASSES] log events as they happen, stamped with CLOCK_MONOTONIC\n"
+		"                        and the thread (stderr): all, or a comma-separated\n"
+		"                        list of exit, io, cfg, virtio, iothread, irq, pt, mark\n"
 		"  -T, --timeout SECONDS stop the VMM after SECONDS, setup included (exit code 124)\n"
 		"      --no-sandbox      run the guest without the seccomp allow-list (for\n"
 		"                        debugging); --show-sandbox prints the list\n"
@@ -226,7 +230,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 		{ "mem", required_argument, NULL, 'm' },
 		{ "append", required_argument, NULL, 'a' },
 		{ "stats", no_argument, NULL, 's' },
-		{ "trace", no_argument, NULL, 't' },
+		{ "trace", optional_argument, NULL, 't' },
 		{ "timeout", required_argument, NULL, 'T' },
 		{ "disk", required_argument, NULL, 'd' },
 		{ "rng", no_argument, NULL, 'r' },
@@ -276,7 +280,12 @@ static void parse_options(int argc, char **argv, struct options *o)
 		case 'm': o->mem = parse_size(optarg); break;
 		case 'a': o->append = optarg; break;
 		case 's': o->stats = true; break;
-		case 't': o->trace = true; break;
+		case 't': {
+			char why[160];
+			if (trace_parse(optarg ? optarg : "all", &o->trace, why, sizeof(why)))
+				usage_error("%s", why);
+			break;
+		}
 		case 'T':
 			o->timeout_s = (unsigned)parse_uint("--timeout", optarg, 1, 86400, "whole seconds");
 			break;
@@ -449,7 +458,7 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	parse_options(argc, argv, &o);
 	kvm_timeout_arm(o.timeout_s);                                /* --timeout: from here on */
-	vm.trace = o.trace;
+	trace_start(o.trace);
 	const void *file = image_map(o.image, &size);
 	files_open(&o);                                              /* disks, --pci-raw, before KVM */
 	if (o.test_hook && !strcmp(o.test_hook, "setup-hang"))       /* a setup that never ends */
@@ -504,6 +513,7 @@ int main(int argc, char **argv)
 
 	int rc = kvm_run_loop(&vm);                                 /* run */
 	iothread_stop();
+	trace_flush();
 	uart_flush();
 	if (dump_file && pcibus_dump(dump_file))
 		fprintf(stderr, "vmm: --dump-pci %s: %s\n", o.dump_pci, strerror(errno));

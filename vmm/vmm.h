@@ -26,7 +26,6 @@ struct vm {
 	uint64_t tsc_khz;  /* 0 if KVM cannot say */
 	bool stop;         /* set by a device to end the run loop */
 	int exit_status;   /* the process exit code once stopped */
-	bool trace;        /* --trace: print every exit */
 };
 
 /* Host pointer for guest-physical [gpa, gpa + len), or NULL if any part of

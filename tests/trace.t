@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# trace.t - the VMM's event log (--trace[=CLASSES]) and the guest's
+# markers: each line carries a CLOCK_MONOTONIC stamp, the thread and the
+# class; the classes asked for and no others appear; every action is
+# bracketed by begin/end markers in order, mark=TEXT is logged; a marker
+# with a bad address is refused in the log, not followed; QEMU drops the
+# marker port's writes and the guest runs on.
+source "$(dirname "$0")/lib/tap.sh"
+plan 11
+
+LINE='^trace [0-9]+\.[0-9]{9} (vcpu|iothread) (exit|io|cfg|virtio|iothread|irq|pt|mark) '
+if kvm_usable; then
+	boot_vmm --trace=mark --append "mark=hello-there bench.samples=3 bench=cpuid exit=0" "$GUEST"
+	check "--trace=mark: exit 0, every trace line stamped, threaded and classed" \
+		eval 'rc_is 0 && ! grep "^trace " <<<"$out" | grep -vqE "$LINE"'
+	marks=$(grep -E '^trace .* mark ' <<<"$out" | sed -E 's/^trace [0-9.]+ vcpu mark //' | tr '\n' '|')
+	check "each action is bracketed, in order, with its status; mark=TEXT in between" \
+		eval '[ "$marks" = "begin mark=hello-there|text hello-there|end mark=hello-there rc=0|begin bench.samples=3|end bench.samples=3 rc=0|begin bench=cpuid|end bench=cpuid rc=0|begin exit=0|" ]' \
+		|| diag "got: $marks"
+	check "only the class asked for" eval '! grep "^trace " <<<"$out" | grep -vq " vcpu mark "'
+	stamps=$(grep '^trace ' <<<"$out" | awk '{print $2}')
+	check "stamps never go back" eval '[ "$stamps" = "$(sort -n <<<"$stamps")" ]'
+
+	boot_vmm --trace=exit,io --append "port.write=0x3ff,1,0x5a exit=0" "$GUEST"
+	check "--trace=exit,io: the OUT's exit, then what served it, then the re-entry" \
+		eval 'grep -A2 "exit KVM_EXIT_IO$" <<<"$out" | tr "\n" "|" | grep -qE "vcpu exit KVM_EXIT_IO\|trace [0-9.]+ vcpu io pio write 0x3ff size 1 <- 0x5a \(COM1[^|]*\)\|trace [0-9.]+ vcpu exit enter\|"'
+	check "... and no marker lines (class mark not asked for)" lacks " vcpu mark "
+
+	boot_vmm --trace=mark --append "port.write=0x4ec,4,0xfffff000 exit=0" "$GUEST"
+	check "a marker at an address outside guest RAM is logged as bad and ignored; the guest goes on" \
+		eval 'rc_is 0 && has "vcpu mark bad marker from guest \(address 0xfffff000\): ignored"'
+
+	boot_vmm --append "mark=x exit=0" "$GUEST"
+	check "without --trace: no trace lines at all" eval 'rc_is 0 && lacks "^trace "'
+else
+	for i in 1 2 3 4 5 6 7 8; do skip "the VMM needs /dev/kvm"; done
+fi
+
+out=$("$VMM" --trace=exit,bogus "$GUEST" 2>&1); rc=$?
+check "--trace=exit,bogus is refused (125), naming the class and the known ones" \
+	eval 'rc_is 125 && has "unknown class .bogus. \(known: all, exit, io, cfg, virtio, iothread, irq, pt, mark\)"'
+out=$("$VMM" --trace= "$GUEST" 2>&1); rc=$?
+check "--trace= (empty) is refused too" eval 'rc_is 125 && has "unknown class"'
+
+if command -v qemu-system-x86_64 >/dev/null; then
+	boot_qemu tcg --append "mark=under-qemu exit=7"
+	check "QEMU drops the marker port's writes: the guest runs on to exit=7" rc_is 7
+else
+	skip "qemu-system-x86_64 is not installed"
+fi
