@@ -19,6 +19,7 @@ PROGS=(
 	"scripts/run-qemu|build/guest.elf"
 	"scripts/bench|"
 	"scripts/bench-doc|x.json"
+	"scripts/anatomy|-- true"
 	"scripts/mkfixture|a b c"
 	"scripts/ensure-deps|"
 	"scripts/without-kvm|true"
