@@ -195,8 +195,8 @@ int pci_testdev_create(struct pci_testdev *t, struct vm *vm, unsigned slot, bool
 	p->vm = vm;
 	p->opaque = t;
 	p->cfg[PCI_INTERRUPT_PIN] = 0; /* no interrupt */
-	pci_fn_bar(p, PCI_TESTDEV_BAR_MEM, PCI_BAR_MEM32, false, PCI_TESTDEV_MEM_SIZE, pci_testdev_mmio, t);
-	pci_fn_bar(p, PCI_TESTDEV_BAR_IO, PCI_BAR_IO, false, PCI_TESTDEV_IO_SIZE, pci_testdev_pio, t);
+	pci_fn_bar(p, PCI_TESTDEV_BAR_MEM, PCI_PARSE_BAR_MEM32, false, PCI_TESTDEV_MEM_SIZE, pci_testdev_mmio, t);
+	pci_fn_bar(p, PCI_TESTDEV_BAR_IO, PCI_PARSE_BAR_IO, false, PCI_TESTDEV_IO_SIZE, pci_testdev_pio, t);
 	p->bars[PCI_TESTDEV_BAR_MEM].moved = pci_testdev_bar_moved;
 	p->bars[PCI_TESTDEV_BAR_IO].moved = pci_testdev_bar_moved;
 	if (pcibus_add(p, slot)) {

@@ -106,7 +106,7 @@ static int vet_resource_line(struct pt_host *h, int i, const char *line, const s
 
 	if (sscanf(line, "%llx %llx %llx", &start, &end, &flags) != 3)
 		return errmsg(err, errlen, "%s: malformed line %d in %s/resource", h->bdf, i + 1, h->dir);
-	if (prev && prev->kind == PT_BAR_MEM64) {
+	if (prev && prev->size && prev->type == PCI_PARSE_BAR_MEM64) {
 		if (start || end)
 			return errmsg(err, errlen,
 				      "%s: BAR %d is the upper half of 64-bit BAR %d, but line %d of resource is not zeroes: 0x%llx-0x%llx",
@@ -127,16 +127,16 @@ static int vet_resource_line(struct pt_host *h, int i, const char *line, const s
 			return errmsg(err, errlen,
 				      "%s: BAR %d: %llu bytes of I/O at 0x%llx: an I/O BAR has 4 to 65536 ports below 0x10000",
 				      h->bdf, i, (unsigned long long)size, start);
-		b->kind = PT_BAR_IO;
+		b->type = PCI_PARSE_BAR_IO;
 	} else if (flags & PT_IORESOURCE_MEM) {
 		if (size < 16)
 			return errmsg(err, errlen, "%s: BAR %d: %llu bytes of memory: a memory BAR has at least 16",
 				      h->bdf, i, (unsigned long long)size);
-		b->kind = (flags & PT_IORESOURCE_MEM_64) ? PT_BAR_MEM64 : PT_BAR_MEM32;
-		if (b->kind == PT_BAR_MEM64 && i == 5)
+		b->type = (flags & PT_IORESOURCE_MEM_64) ? PCI_PARSE_BAR_MEM64 : PCI_PARSE_BAR_MEM32;
+		if (b->type == PCI_PARSE_BAR_MEM64 && i == 5)
 			return errmsg(err, errlen, "%s: BAR 5 is 64-bit: there is no BAR 6 for its upper half",
 				      h->bdf);
-		if (b->kind == PT_BAR_MEM32 && (size > 1ull << 31 || end > UINT32_MAX))
+		if (b->type == PCI_PARSE_BAR_MEM32 && (size > 1ull << 31 || end > UINT32_MAX))
 			return errmsg(err, errlen, "%s: BAR %d: 32-bit memory BAR at 0x%llx-0x%llx does not fit below 4 GiB",
 				      h->bdf, i, start, end);
 	} else {
@@ -188,17 +188,17 @@ static int open_bars(struct pt_host *h, int dir_fd, char *err, size_t errlen)
 		struct pt_bar *b = &h->bars[i];
 		char name[24];
 		struct stat st;
-		if (b->kind == PT_BAR_NONE)
+		if (!b->size)
 			continue;
 		snprintf(name, sizeof(name), "resource%d", i);
 		b->fd = pt_open_in_dir(dir_fd, name, O_RDWR);
-		if (b->fd < 0 && (b->kind != PT_BAR_IO || errno != ENOENT)) {
+		if (b->fd < 0 && (b->type != PCI_PARSE_BAR_IO || errno != ENOENT)) {
 			int e = errno;
 			if (e == ELOOP || e == EINVAL)
 				return pt_open_failed(h, name, e, err, errlen);
 			return errmsg(err, errlen,
 				      "%s: %s BAR %d has no usable %s/%s (%s): is this a sysfs PCI device directory, and are you root?",
-				      h->bdf, b->kind == PT_BAR_IO ? "I/O" : "memory", i, h->dir, name, strerror(e));
+				      h->bdf, b->type == PCI_PARSE_BAR_IO ? "I/O" : "memory", i, h->dir, name, strerror(e));
 		}
 		if (b->fd < 0)
 			continue;
@@ -206,7 +206,7 @@ static int open_bars(struct pt_host *h, int dir_fd, char *err, size_t errlen)
 			return errmsg(err, errlen, "%s: %s is %lld bytes, but BAR %d is %llu: not this BAR's resource file",
 				      h->bdf, name, (long long)st.st_size, i, (unsigned long long)b->size);
 		/* A BAR smaller than a page is trapped and forwarded instead of mapped. */
-		b->mappable = b->kind != PT_BAR_IO && b->size % (uint64_t)page == 0 &&
+		b->mappable = b->type != PCI_PARSE_BAR_IO && b->size % (uint64_t)page == 0 &&
 			      b->host_addr % (uint64_t)page == 0;
 	}
 	return 0;

@@ -55,9 +55,9 @@ static void setup(void)
 	static uint8_t body[10] = { 3, 0, 0x00, 0x10, 0, 0, 0x00, 0x18, 0, 0 };
 	pcibus_init(&vm);
 	pci_fn_init(&dev, "fuzz", 0x1234, 0x5678, 0xff0000, 1);
-	pci_fn_bar(&dev, 0, PCI_BAR_MEM64, false, 0x2000, bar_io, NULL);
-	pci_fn_bar(&dev, 2, PCI_BAR_MEM32, true, 0x1000, bar_io, NULL);
-	pci_fn_bar(&dev, 3, PCI_BAR_IO, false, 0x40, bar_io, NULL);
+	pci_fn_bar(&dev, 0, PCI_PARSE_BAR_MEM64, false, 0x2000, bar_io, NULL);
+	pci_fn_bar(&dev, 2, PCI_PARSE_BAR_MEM32, true, 0x1000, bar_io, NULL);
+	pci_fn_bar(&dev, 3, PCI_PARSE_BAR_IO, false, 0x40, bar_io, NULL);
 	msix_cap = pci_fn_cap(&dev, PCI_CAP_ID_MSIX, body, 12);
 	msix_cap_open(&dev, msix_cap);
 	dev.cfg_written = cfg_written;
