@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include "errmsg.h"
+#include "pci_access.h"
 /* register names come from libpci's <pci/header.h>, same as pci_regs.h */
 
 static jmp_buf libpci_failed;
@@ -49,16 +50,6 @@ __attribute__((noreturn)) static void libpci_error(char *msg, ...)
 
 static void libpci_quiet(char *msg, ...)
 {
-}
-
-static int parse_bdf(const char *s, unsigned *dom, unsigned *bus, unsigned *dev, unsigned *fn)
-{
-	char tail;
-	*dom = 0;
-	if (sscanf(s, "%x:%x:%x.%x%c", dom, bus, dev, fn, &tail) == 4 ||
-	    (sscanf(s, "%x:%x.%x%c", bus, dev, fn, &tail) == 3 && (*dom = 0, 1)))
-		return (*dom <= 0xffff && *bus <= 0xff && *dev <= 0x1f && *fn <= 7) ? 0 : -1;
-	return -1;
 }
 
 /* Opens name inside the device directory (dir_fd), never through a
@@ -238,7 +229,7 @@ static int pt_sysfs_link(const char *dir, char *parent, size_t parentlen, char *
 int pt_host_open(struct pt_host *h, const char *bdf, const char *sysfs_root, bool force, char *err,
 		 size_t errlen)
 {
-	unsigned dom, bus, dev, fn;
+	uint16_t dom, rid; /* the domain and the routing ID, bus:device.function */
 	struct pci_access *volatile pacc = NULL;
 	volatile int rc = -1, dir_fd = -1;
 
@@ -246,9 +237,9 @@ int pt_host_open(struct pt_host *h, const char *bdf, const char *sysfs_root, boo
 	h->config_fd = -1;
 	for (int i = 0; i < 6; i++)
 		h->bars[i].fd = -1;
-	if (parse_bdf(bdf, &dom, &bus, &dev, &fn))
+	if (pci_bdf_parse(bdf, strlen(bdf), &dom, &rid) != strlen(bdf))
 		return errmsg(err, errlen, "--passthrough '%s': give the device as DDDD:BB:DD.F (see lspci -D)", bdf);
-	snprintf(h->bdf, sizeof(h->bdf), "%04x:%02x:%02x.%x", dom, bus, dev, fn);
+	pci_bdf_format(h->bdf, dom, rid);
 
 	/* libpci's sysfs.path is the directory that holds devices/. */
 	char real[PATH_MAX], parent[PATH_MAX], link[PATH_MAX + 16];
@@ -284,7 +275,7 @@ int pt_host_open(struct pt_host *h, const char *bdf, const char *sysfs_root, boo
 
 	struct pci_dev *d;
 	for (d = pacc->devices; d; d = d->next)
-		if ((unsigned)d->domain == dom && d->bus == bus && d->dev == dev && d->func == fn)
+		if (d->domain == dom && PCI_BDF(d->bus, d->dev, d->func) == rid)
 			break;
 	if (!d) {
 		errmsg(err, errlen, "no PCI device %s under %s: list devices with lspci -D", h->bdf, sysfs_root);

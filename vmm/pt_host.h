@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "pci_bdf.h"
 #include "pci_parse.h" /* enum pci_parse_bar_type */
 
 #define PT_SYSFS_ROOT_DEFAULT "/sys/bus/pci/devices"
@@ -31,7 +32,7 @@ struct pt_bar {
 };
 
 struct pt_host {
-	char bdf[16];      /* DDDD:BB:DD.F */
+	char bdf[PCI_BDF_STR_SIZE]; /* DDDD:BB:DD.F (pci_bdf_format) */
 	char dir[4096];    /* sysfs_root/DDDD:BB:DD.F */
 	uint8_t config[4096];
 	size_t config_len; /* bytes readable: 64 (non-root), 256 or 4096 */

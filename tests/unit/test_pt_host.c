@@ -148,6 +148,12 @@ static void test_refuse_bad_bdf(void **state)
 	assert_int_equal(pt_host_open(&h, "00:02", root, false, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "give the device as DDDD:BB:DD.F"));
 	assert_int_equal(pt_host_open(&h, "0000:00:20.0", root, false, err, sizeof(err)), -1);
+	/* The whole string is the address (common/pci_bdf.c): nothing after
+	 * it, nothing before it. */
+	assert_int_equal(pt_host_open(&h, "0000:00:02.0x", root, false, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "give the device as DDDD:BB:DD.F"));
+	assert_int_equal(pt_host_open(&h, " 0000:00:02.0", root, false, err, sizeof(err)), -1);
+	assert_int_equal(pt_host_open(&h, "0000:00:02.00", root, false, err, sizeof(err)), -1);
 }
 
 static void test_refuse_unknown_device(void **state)
