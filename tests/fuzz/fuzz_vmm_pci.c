@@ -15,6 +15,7 @@
 #include "io.h"
 #include "layout.h"
 #include "msix.h"
+#include "pci_access.h"
 #include "pci_regs.h"
 #include "pcibus.h"
 #include "vmm.h"
@@ -88,8 +89,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		bool wr = op[0] & 0x80;
 		switch (op[0] % 6) {
 		case 0: /* address register, then data, as mechanism #1 */
-			io_pio(&vm, 0xcf8, buf, 4, 1, true);
-			io_pio(&vm, (uint16_t)(0xcfc + (off & 3)), buf + 4, sz > 4 ? 4 : sz, 1, wr);
+			io_pio(&vm, PCI_CF8_ADDRESS_PORT, buf, 4, 1, true);
+			io_pio(&vm, (uint16_t)(PCI_CF8_DATA_PORT + (off & 3)), buf + 4, sz > 4 ? 4 : sz, 1, wr);
 			break;
 		case 1: /* ECAM, bus 0 */
 			io_mmio(&vm, LAYOUT_ECAM + (off & 0xffff), buf, sz, wr);
