@@ -40,8 +40,6 @@
 #define PHYS_END 0x101000ull /* a page past the BIOS area: the scan's last reads */
 
 static uint16_t ebda_segment; /* what the BIOS data area says */
-static char printed[4096];        /* what the guest printed */
-static size_t printed_len;
 
 /* --- guest/cpu.h, as far as acpi.c uses it ---------------------------------- */
 
@@ -64,16 +62,7 @@ static inline uint16_t mmio_read16(uintptr_t a)
 
 int guest_memcmp(const void *a, const void *b, size_t n) { return memcmp(a, b, n); }
 
-int guest_printf(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(printed + printed_len, sizeof(printed) - printed_len, fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		printed_len += (size_t)n < sizeof(printed) - printed_len ? (size_t)n : sizeof(printed) - printed_len - 1;
-	return n;
-}
+#include "guest_printf.h"
 
 /* --- building tables in "guest-physical" memory ----------------------------- */
 
@@ -157,8 +146,7 @@ static bool find(uint64_t rsdp_paddr, bool scan, struct acpi_mcfg *m)
 {
 	struct hvm_start_info si = { .rsdp_paddr = rsdp_paddr };
 
-	printed_len = 0;
-	printed[0] = '\0';
+	guest_out_clear();
 	return acpi_mcfg_find(&si, scan, m);
 }
 
@@ -168,9 +156,9 @@ static void refused(uint64_t rsdp_paddr, bool scan, const char *why)
 	struct acpi_mcfg m;
 
 	if (find(rsdp_paddr, scan, &m))
-		fail_msg("found ECAM at 0x%llx, expected a refusal: %s", (unsigned long long)m.base, printed);
-	if (!strstr(printed, why))
-		fail_msg("expected '%s' in: %s", why, printed);
+		fail_msg("found ECAM at 0x%llx, expected a refusal: %s", (unsigned long long)m.base, guest_out);
+	if (!strstr(guest_out, why))
+		fail_msg("expected '%s' in: %s", why, guest_out);
 }
 
 static void *mapped;
@@ -205,8 +193,8 @@ static void test_vmm_tables(void **state)
 	assert_int_equal(m.segment, 0);
 	assert_int_equal(m.start_bus, 0);
 	assert_int_equal(m.end_bus, 5);
-	assert_non_null(strstr(printed, "(from hvm_start_info.rsdp_paddr), XSDT at"));
-	assert_non_null(strstr(printed, "buses 0-5\n"));
+	assert_non_null(strstr(guest_out, "(from hvm_start_info.rsdp_paddr), XSDT at"));
+	assert_non_null(strstr(guest_out, "buses 0-5\n"));
 }
 
 static void test_vmm_tables_by_scan(void **state)
@@ -221,7 +209,7 @@ static void test_vmm_tables_by_scan(void **state)
 	char want[96];
 	snprintf(want, sizeof(want), "RSDP at 0x%llx (from a scan of the EBDA and BIOS area)",
 		 (unsigned long long)rsdp_at);
-	assert_non_null(strstr(printed, want));
+	assert_non_null(strstr(guest_out, want));
 	/* Without leave to scan, rsdp_paddr 0 is the end of it. */
 	refused(0, false, "acpi: no RSDP (hvm_start_info.rsdp_paddr is 0)\n");
 }
@@ -291,7 +279,7 @@ static void test_rsdt(void **state)
 	rsdp_put(RSDP_AT, 0, XSDT_AT, 0);
 	assert_true(find(RSDP_AT, false, &m));
 	assert_int_equal(m.base, ECAM_A);
-	assert_non_null(strstr(printed, "RSDT at 0x90100, MCFG at 0x90200"));
+	assert_non_null(strstr(guest_out, "RSDT at 0x90100, MCFG at 0x90200"));
 	/* Revision 2 with no XSDT falls back to the RSDT too. */
 	rsdp_put(RSDP_AT, 2, XSDT_AT, 0);
 	assert_true(find(RSDP_AT, false, &m));
