@@ -13,18 +13,7 @@
 #include "exitlab_abi.h"
 #include "lib.h"
 #include "trap.h"
-
-#define UART_THR 0 /* transmit holding register (write) */
-#define UART_IER 1 /* interrupt enable */
-#define UART_FCR 2 /* FIFO control (write) */
-#define UART_LCR 3 /* line control */
-#define UART_MCR 4 /* modem control */
-#define UART_LSR 5 /* line status */
-#define UART_DLL 0 /* divisor latch, LCR.DLAB = 1 */
-#define UART_DLM 1
-#define UART_LCR_DLAB 0x80
-#define UART_LCR_8N1 0x03
-#define UART_LSR_THRE 0x20
+#include "uart_16550.h"
 
 /* Outside BSS: only line.len needs a value at boot, set in console_init. */
 static struct exitlab_console_buf line __attribute__((aligned(64), section(".stack.console")));
@@ -38,12 +27,12 @@ void console_init(uint16_t port)
 		return;
 	/* 115200 8N1, no interrupts, FIFOs on: what every 16550 model accepts. */
 	outb(EXITLAB_PORT_COM1 + UART_IER, 0x00);
-	outb(EXITLAB_PORT_COM1 + UART_LCR, UART_LCR_DLAB);
-	outb(EXITLAB_PORT_COM1 + UART_DLL, 1);
+	outb(EXITLAB_PORT_COM1 + UART_LCR, UART_LCR_DLAB); /* the divisor latch: 115200 baud */
+	outb(EXITLAB_PORT_COM1 + UART_DLL, UART_BAUD_BASE / 115200);
 	outb(EXITLAB_PORT_COM1 + UART_DLM, 0);
-	outb(EXITLAB_PORT_COM1 + UART_LCR, UART_LCR_8N1);
-	outb(EXITLAB_PORT_COM1 + UART_FCR, 0x07);
-	outb(EXITLAB_PORT_COM1 + UART_MCR, 0x03);
+	outb(EXITLAB_PORT_COM1 + UART_LCR, UART_LCR_WLEN8);
+	outb(EXITLAB_PORT_COM1 + UART_FCR, UART_FCR_ENABLE_FIFO | UART_FCR_CLEAR_RCVR | UART_FCR_CLEAR_XMIT);
+	outb(EXITLAB_PORT_COM1 + UART_MCR, UART_MCR_DTR | UART_MCR_RTS);
 }
 
 const char *console_kind(void)

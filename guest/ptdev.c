@@ -19,6 +19,7 @@
 #include "exitlab_abi.h"
 #include "lib.h"
 #include "pci.h"
+#include "pci_bdf.h"
 #include "pci_parse.h"
 #include "pci_regs.h"
 #include "virtio_dev.h"
@@ -54,42 +55,14 @@ static bool split_fields(const char *val, size_t len, unsigned nfields, struct f
 	return true;
 }
 
-static bool parse_hex_field(const char *s, size_t len, unsigned max_digits, unsigned *out)
-{
-	unsigned v = 0;
-
-	if (len == 0 || len > max_digits)
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		char c = s[i];
-		unsigned d = c >= '0' && c <= '9' ? (unsigned)(c - '0')
-			   : c >= 'a' && c <= 'f' ? (unsigned)(c - 'a' + 10)
-			   : c >= 'A' && c <= 'F' ? (unsigned)(c - 'A' + 10) : 16;
-		if (d > 15)
-			return false;
-		v = v * 16 + d;
-	}
-	*out = v;
-	return true;
-}
-
-/* BB:DD.F in hex, as lspci prints it (one or two digits for bus and device). */
+/* BB:DD.F in hex, as lspci prints it, the whole field (common/pci_bdf.c,
+ * the VMM's reader of --passthrough too); 0000:BB:DD.F also, as the guest
+ * reaches segment 0 only. */
 static bool parse_bdf(const char *s, size_t len, uint16_t *bdf)
 {
-	size_t colon = 0, dot;
-	unsigned bus, dev, fn;
+	uint16_t domain;
 
-	while (colon < len && s[colon] != ':')
-		colon++;
-	dot = colon;
-	while (dot < len && s[dot] != '.')
-		dot++;
-	if (colon >= len || dot >= len || !parse_hex_field(s, colon, 2, &bus) ||
-	    !parse_hex_field(s + colon + 1, dot - colon - 1, 2, &dev) ||
-	    !parse_hex_field(s + dot + 1, len - dot - 1, 1, &fn) || dev > 31 || fn > 7)
-		return false;
-	*bdf = PCI_BDF(bus, dev, fn);
-	return true;
+	return pci_bdf_parse(s, len, &domain, bdf) == len && domain == 0;
 }
 
 /* The function at bdf, enumerating the bus first if nothing has. */

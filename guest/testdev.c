@@ -1,9 +1,10 @@
 /*
  * testdev.c - pci-testdev from the guest (testdev.h). QEMU's
- * docs/specs/pci-testdev.rst: BAR0 and BAR1 each start with a header
- *
- *   +0 test (write: select)  +1 width_type (1, 2, 4; else no such test)
- *   +4 offset   +8 data   +12 count   +16 name (NUL-terminated)
+ * docs/specs/pci-testdev.rst: BAR0 (memory) and BAR1 (I/O) each start with
+ * a header, struct pci_testdev_hdr (common/pci_testdev_spec.h, which the
+ * VMM's model answers with too): `test` selects, `width_type` is 1, 2 or 4
+ * (else there is no such test), then `offset`, `data`, `count` and a
+ * NUL-terminated `name`.
  *
  * A test is run by writing `data`, `width_type` bytes wide, at `offset` in
  * the same BAR; `count` says how many writes the device saw. The header is
@@ -16,12 +17,16 @@
 #include "lib.h"
 #include "pci.h"
 #include "pci_parse.h"
+#include "pci_testdev_spec.h"
 #include "virtio_dev.h"
 
-#define TESTDEV_VENDOR 0x1b36
-#define TESTDEV_DEVICE 0x0005
 #define TESTDEV_MAX_TESTS 16
-#define TESTDEV_HDR_SIZE 48 /* the header and a name of up to 31 characters */
+#define TESTDEV_NAME_MAX 32 /* bytes of name read, its NUL included */
+#define TESTDEV_HDR_SIZE (sizeof(struct pci_testdev_hdr) + TESTDEV_NAME_MAX)
+#define TESTDEV_HDR(field) offsetof(struct pci_testdev_hdr, field)
+
+/* `io` below picks the BAR: false is BAR0 (memory), true BAR1 (I/O). */
+_Static_assert(PCI_TESTDEV_BAR_MEM == 0 && PCI_TESTDEV_BAR_IO == 1, "io indexes the BARs");
 
 static uintptr_t mem_bar; /* BAR0 */
 static uint16_t io_bar;   /* BAR1 */
@@ -59,7 +64,7 @@ static uint32_t hdr_read32(bool io, unsigned off)
  * address and room for the header and test name read from it. */
 static const char *testdev_bars_unusable(const struct pci_func *f)
 {
-	const struct pci_bar *m = &f->bars[0], *p = &f->bars[1];
+	const struct pci_bar *m = &f->bars[PCI_TESTDEV_BAR_MEM], *p = &f->bars[PCI_TESTDEV_BAR_IO];
 
 	if (f->nbars < 2 || m->type == PCI_PARSE_BAR_IO || p->type != PCI_PARSE_BAR_IO)
 		return "BAR0 must be memory and BAR1 I/O";
@@ -81,7 +86,7 @@ static bool testdev_find(void)
 	virtio_dev_probe(); /* enumerates the bus */
 	for (unsigned i = 0; pci_func_get(i); i++) {
 		const struct pci_func *f = pci_func_get(i);
-		if (f->vendor_id != TESTDEV_VENDOR || f->device_id != TESTDEV_DEVICE)
+		if (f->vendor_id != PCI_TESTDEV_VENDOR_ID || f->device_id != PCI_TESTDEV_DEVICE_ID)
 			continue;
 		const char *why = testdev_bars_unusable(f);
 		if (why) {
@@ -91,10 +96,10 @@ static bool testdev_find(void)
 			       pci_parse_bar_type_name(f->bars[1].type), f->bars[1].addr, f->bars[1].size);
 			continue; /* another one may do */
 		}
-		mem_bar = (uintptr_t)f->bars[0].addr;
-		io_bar = (uint16_t)f->bars[1].addr;
-		bar_size[0] = f->bars[0].size;
-		bar_size[1] = f->bars[1].size;
+		mem_bar = (uintptr_t)f->bars[PCI_TESTDEV_BAR_MEM].addr;
+		io_bar = (uint16_t)f->bars[PCI_TESTDEV_BAR_IO].addr;
+		bar_size[PCI_TESTDEV_BAR_MEM] = f->bars[PCI_TESTDEV_BAR_MEM].size;
+		bar_size[PCI_TESTDEV_BAR_IO] = f->bars[PCI_TESTDEV_BAR_IO].size;
 		uint16_t cmd = pci_cfg_read16(f->bdf, 0x04);
 		pci_cfg_write16(f->bdf, 0x04, cmd | 0x3); /* I/O and memory decoding */
 		found = true;
@@ -106,16 +111,16 @@ static bool testdev_find(void)
 /* Selects test `t` of a BAR; false if there is no such test. */
 static bool testdev_select(bool io, unsigned t)
 {
-	hdr_write8(io, 0, (uint8_t)t);
-	unsigned w = hdr_read8(io, 1);
-	uint32_t off = hdr_read32(io, 4);
+	hdr_write8(io, TESTDEV_HDR(test), (uint8_t)t);
+	unsigned w = hdr_read8(io, TESTDEV_HDR(width_type));
+	uint32_t off = hdr_read32(io, TESTDEV_HDR(offset));
 	/* A header pointing outside its own BAR is not followed. */
 	if ((w != 1 && w != 2 && w != 4) || off > bar_size[io] || w > bar_size[io] - off)
 		return false;
 	sel.io = io;
 	sel.width = w;
 	sel.addr = (io ? io_bar : mem_bar) + off;
-	sel.data = hdr_read32(io, 8);
+	sel.data = hdr_read32(io, TESTDEV_HDR(data));
 	return true;
 }
 
@@ -142,22 +147,23 @@ int testdev_action(const char *val, size_t len, bool dry_run)
 	if (dry_run)
 		return EXITLAB_EXIT_OK;
 	if (!testdev_find()) {
-		printf("error: no pci-testdev (1b36:0005) with both BARs assigned\n");
+		printf("error: no pci-testdev (%04x:%04x) with both BARs assigned\n", PCI_TESTDEV_VENDOR_ID,
+		       PCI_TESTDEV_DEVICE_ID);
 		return EXITLAB_EXIT_FAIL;
 	}
 	for (int io = 0; io < 2; io++) {
 		for (unsigned t = 0; t < TESTDEV_MAX_TESTS && testdev_select(io, t); t++) {
-			char name[TESTDEV_HDR_SIZE - 16]; /* the name starts at +16 */
+			char name[TESTDEV_NAME_MAX];
 			unsigned k = 0;
 			for (; k + 1 < sizeof(name); k++)
-				if (!(name[k] = (char)hdr_read8(io, 16 + k)))
+				if (!(name[k] = (char)hdr_read8(io, TESTDEV_HDR(name) + k)))
 					break;
 			name[k] = '\0';
-			uint32_t before = hdr_read32(io, 12);
+			uint32_t before = hdr_read32(io, TESTDEV_HDR(count));
 			for (int i = 0; i < 8; i++)
 				testdev_write_once();
 			printf("testdev %s: BAR%d test %u: 8 writes of 0x%x (%u bytes) at 0x%lx, count %u -> %u\n", name,
-			       io, t, sel.data, sel.width, (uint64_t)sel.addr, before, hdr_read32(io, 12));
+			       io, t, sel.data, sel.width, (uint64_t)sel.addr, before, hdr_read32(io, TESTDEV_HDR(count)));
 		}
 	}
 	return EXITLAB_EXIT_OK;

@@ -9,7 +9,7 @@
 # and every refusal of a malformed or impossible request.
 source "$(dirname "$0")/lib/tap.sh"
 command -v qemu-system-x86_64 >/dev/null || skip_all "qemu-system-x86_64 is not installed (apt-get install qemu-system-x86)"
-plan 12
+plan 13
 
 # q35: edu is the first device QEMU adds after the host bridge, at 00:01.0.
 acts="bar.read=00:01.0,0,0,4 bar.write=00:01.0,0,0x04,abcd bar.read=00:01.0,0,4,4"
@@ -31,7 +31,8 @@ bad=0
 for a in bar.read=00:01.0,0,0,0 bar.read=00:01.0,0,0,257 bar.read=00:01.0,6,0,4 bar.read=00:20.0,0,0,4 \
 	bar.read=00:01.8,0,0,4 bar.read=00:01.0,0,0 bar.read=00:01.0,,0,4 bar.write=00:01.0,0,0, \
 	cfg.write=00:01.0,0x3d,2,1 cfg.write=00:01.0,0x3c,1,0x100 cfg.write=00:01.0,0x3c,3,1 \
-	cfg.write=00:01.0,0x1000,1,1 cfg.write=1:2:3,0,1,1; do
+	cfg.write=00:01.0,0x1000,1,1 cfg.write=1:2:3,0,1,1 bar.read=0001:00:01.0,0,0,4 \
+	bar.read=000:01.0,0,0,4 cfg.write=00:01.0x,0x3c,1,1; do
 	boot_qemu tcg --append "$a exit=9" -- -device edu
 	if [ "$rc" != 2 ] || ! has "^error: ${a%%=*}: " >/dev/null; then
 		diag "$a: exit $rc"
@@ -39,6 +40,9 @@ for a in bar.read=00:01.0,0,0,0 bar.read=00:01.0,0,0,257 bar.read=00:01.0,6,0,4 
 	fi
 done
 check "malformed values are refused before anything runs (exit 2, 'error: ACTION: ...')" test "$bad" = 0
+boot_qemu tcg --append "cfg.write=0000:00:01.0,0x3c,1,0x0c" -- -device edu
+check "cfg.write: a function named with its domain, as lspci -D prints it (segment 0)" \
+	eval 'rc_is 0 && has "^cfg 00:01\.0 0x3c: wrote 0x0c \(1 bytes\), reads back 0x0c$"'
 boot_qemu tcg --append "bar.read=00:05.0,0,0,4" -- -device edu
 check "a function that is not there: exit 1" eval 'rc_is 1 && has "^error: bar.read: no PCI function 00:05\.0 on the bus$"'
 boot_qemu tcg --append "bar.read=00:01.0,1,0,4" -- -device edu

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pci_bdf.h"
 #include "pci_parse.h"
 #include "pci_regs.h"
 #include "virtio_pci.h"
@@ -93,44 +94,35 @@ static size_t hex_span(const char *s)
 }
 
 /*
- * "BB:DD.F" or "DDDD:BB:DD.F" at s, normalised to DDDD:BB:DD.F in out.
- * Returns the length matched, 0 if s does not start with one.
+ * "BB:DD.F" or "DDDD:BB:DD.F" at s (common/pci_bdf.c, the guest's and the
+ * VMM's reader too), normalised to DDDD:BB:DD.F in out. Returns the length
+ * matched, 0 if s does not start with one.
  */
-static size_t bdf_parse(const char *s, char out[16])
+static size_t bdf_parse(const char *s, char out[PCI_BDF_STR_SIZE])
 {
-	unsigned dom = 0, bus, dev, fn;
-	size_t n = hex_span(s), at = 0;
+	uint16_t dom, rid;
+	size_t n = pci_bdf_parse(s, strlen(s), &dom, &rid);
 
-	if (n == 4 && s[4] == ':') {
-		dom = (unsigned)strtoul(s, NULL, 16);
-		at = 5;
-	}
-	if (hex_span(s + at) != 2 || s[at + 2] != ':' || hex_span(s + at + 3) != 2 ||
-	    s[at + 5] != '.' || s[at + 6] < '0' || s[at + 6] > '7')
-		return 0;
-	bus = (unsigned)strtoul(s + at, NULL, 16);
-	dev = (unsigned)strtoul(s + at + 3, NULL, 16);
-	fn = (unsigned)(s[at + 6] - '0');
-	if (dev > 0x1f)
-		return 0;
-	snprintf(out, 16, "%04x:%02x:%02x.%u", dom & 0xffff, bus & 0xff, dev, fn);
-	return at + 7;
+	if (n)
+		pci_bdf_format(out, dom, rid);
+	return n;
 }
 
 /* The last DDDD:BB:DD.F (':' or '_' separated) in a path, as sysfs and the
- * corpus name files; "" if there is none. */
-static void bdf_from_path(const char *path, char out[16])
+ * corpus name files; "" if there is none. Only that full form is 12
+ * characters long. */
+static void bdf_from_path(const char *path, char out[PCI_BDF_STR_SIZE])
 {
 	out[0] = 0;
 	for (const char *p = path; *p; p++) {
-		char tmp[32], bdf[16];
+		char tmp[32], bdf[PCI_BDF_STR_SIZE];
 
 		snprintf(tmp, sizeof(tmp), "%.12s", p);
 		for (char *q = tmp; *q; q++)
 			if (*q == '_')
 				*q = ':';
-		if (hex_span(tmp) == 4 && bdf_parse(tmp, bdf) == 12)
-			memcpy(out, bdf, 16);
+		if (bdf_parse(tmp, bdf) == 12)
+			memcpy(out, bdf, sizeof(bdf));
 	}
 }
 
@@ -163,7 +155,7 @@ static void text_parse(const char *path, char *text)
 	char *next;
 
 	for (char *line = text; line; line = next) {
-		char bdf[16];
+		char bdf[PCI_BDF_STR_SIZE];
 		uint8_t bytes[16];
 		unsigned offset;
 		size_t m;
@@ -254,7 +246,7 @@ static void input_load(const char *path)
 	} else if (looks_like_text((uint8_t *)buf, len)) {
 		text_parse(path, buf);
 	} else {
-		char bdf[16];
+		char bdf[PCI_BDF_STR_SIZE];
 		struct device *d;
 
 		bdf_from_path(path, bdf);

@@ -1,60 +1,34 @@
 /*
- * acpi_tables.c - RSDP, XSDT and MCFG (acpi_tables.h). Layouts from the ACPI spec
- * (5.2.5.3 RSDP, 5.2.6 system description table header, 5.2.8 XSDT) and
- * the PCI Firmware spec (4.1.2 MCFG); each table's bytes sum to zero, the
- * RSDP twice (its first 20 bytes, then all 36).
+ * acpi_tables.c - RSDP, XSDT and MCFG (acpi_tables.h), built with the
+ * layouts of common/acpi_spec.h, the ones the guest parses: the RSDP
+ * (ACPI 6.5 §5.2.5.3) on a 16-byte boundary of the BIOS area, where both
+ * hvm_start_info.rsdp_paddr and the legacy scan find it; an XSDT (§5.2.8)
+ * with one entry; an MCFG (PCI Firmware 3.2 §4.1.2) with one allocation.
+ * Each table's bytes sum to zero, the RSDP's twice (its first 20 bytes,
+ * then all 36).
  */
 #include "acpi_tables.h"
 
-#include <stddef.h>
 #include <string.h>
 
+#include "acpi_spec.h"
 #include "layout.h"
 
-struct __attribute__((packed)) acpi_rsdp {
-	char signature[8]; /* "RSD PTR " */
-	uint8_t checksum;  /* over the first 20 bytes */
-	char oem_id[6];
-	uint8_t revision;  /* 2: ACPI 2.0+, XSDT valid */
-	uint32_t rsdt_address;
-	uint32_t length;   /* 36 */
-	uint64_t xsdt_address;
-	uint8_t extended_checksum; /* over all 36 bytes */
-	uint8_t reserved[3];
-};
+#define ACPI_RSDP_AT LAYOUT_ACPI
+#define ACPI_XSDT_AT (LAYOUT_ACPI + 0x40)
+#define ACPI_MCFG_AT (LAYOUT_ACPI + 0x80)
+#define ACPI_XSDT_LEN (sizeof(struct acpi_table_xsdt) + 1 * sizeof(uint64_t))
+#define ACPI_MCFG_LEN (sizeof(struct acpi_table_mcfg) + 1 * sizeof(struct acpi_mcfg_allocation))
 
-struct __attribute__((packed)) acpi_header {
-	char signature[4];
-	uint32_t length;
-	uint8_t revision;
-	uint8_t checksum;
-	char oem_id[6];
-	char oem_table_id[8];
-	uint32_t oem_revision;
-	char creator_id[4];
-	uint32_t creator_revision;
-};
+_Static_assert(ACPI_RSDP_AT >= ACPI_BIOS_AREA_START && ACPI_RSDP_AT + sizeof(struct acpi_rsdp) <= ACPI_BIOS_AREA_END &&
+		       ACPI_RSDP_AT % ACPI_RSDP_ALIGN == 0,
+	       "the RSDP is where the legacy search (ACPI 6.5 §5.2.5.1) looks");
+_Static_assert(ACPI_RSDP_AT + sizeof(struct acpi_rsdp) <= ACPI_XSDT_AT && ACPI_XSDT_AT + ACPI_XSDT_LEN <= ACPI_MCFG_AT &&
+		       ACPI_MCFG_AT + ACPI_MCFG_LEN <= LAYOUT_ACPI_END,
+	       "the tables do not overlap and fit their region");
 
-struct __attribute__((packed)) acpi_mcfg_alloc {
-	uint64_t base;
-	uint16_t segment;
-	uint8_t start_bus, end_bus;
-	uint32_t reserved;
-};
-
-_Static_assert(sizeof(struct acpi_rsdp) == 36, "ACPI 5.2.5.3");
-_Static_assert(sizeof(struct acpi_header) == 36, "ACPI 5.2.6");
-_Static_assert(sizeof(struct acpi_mcfg_alloc) == 16, "PCI firmware 4.1.2");
-
-static uint8_t acpi_sum(const void *p, size_t n)
-{
-	uint8_t s = 0;
-	for (size_t i = 0; i < n; i++)
-		s = (uint8_t)(s + ((const uint8_t *)p)[i]);
-	return (uint8_t)-s;
-}
-
-static void acpi_header_fill(struct acpi_header *h, const char *sig, uint32_t length)
+/* The header every table starts with; the checksum is set last. */
+static void acpi_header_fill(struct acpi_sdt_header *h, const char *sig, uint32_t length)
 {
 	memcpy(h->signature, sig, 4);
 	h->length = length;
@@ -68,31 +42,33 @@ static void acpi_header_fill(struct acpi_header *h, const char *sig, uint32_t le
 
 uint64_t acpi_tables_write(uint8_t *ram, uint64_t ecam, uint8_t end_bus)
 {
-	const uint64_t rsdp_at = LAYOUT_ACPI, xsdt_at = LAYOUT_ACPI + 0x40, mcfg_at = LAYOUT_ACPI + 0x80;
+	/* The structures are packed (alignment 1): any byte of RAM will do. */
+	struct acpi_table_mcfg *mcfg = (void *)(ram + ACPI_MCFG_AT);
+	struct acpi_table_xsdt *xsdt = (void *)(ram + ACPI_XSDT_AT);
+	struct acpi_rsdp *rsdp = (void *)(ram + ACPI_RSDP_AT);
 
-	/* MCFG: header, 8 reserved bytes, one allocation. */
-	uint8_t *mcfg = ram + mcfg_at;
-	uint32_t mcfg_len = sizeof(struct acpi_header) + 8 + sizeof(struct acpi_mcfg_alloc);
-	struct acpi_mcfg_alloc alloc = { .base = ecam, .segment = 0, .start_bus = 0, .end_bus = end_bus };
-	memset(mcfg, 0, mcfg_len);
-	acpi_header_fill((struct acpi_header *)mcfg, "MCFG", mcfg_len);
-	memcpy(mcfg + sizeof(struct acpi_header) + 8, &alloc, sizeof(alloc));
-	((struct acpi_header *)mcfg)->checksum = acpi_sum(mcfg, mcfg_len);
+	/* MCFG: header, 8 reserved bytes, one allocation: segment 0. */
+	memset(mcfg, 0, ACPI_MCFG_LEN);
+	acpi_header_fill(&mcfg->header, ACPI_SIG_MCFG, ACPI_MCFG_LEN);
+	mcfg->allocation[0] = (struct acpi_mcfg_allocation){
+		.base_address = ecam, .pci_segment_group = 0, .start_bus_number = 0, .end_bus_number = end_bus
+	};
+	mcfg->header.checksum = (uint8_t)-acpi_checksum(mcfg, ACPI_MCFG_LEN);
 
 	/* XSDT: header, then one 64-bit pointer per table. */
-	uint8_t *xsdt = ram + xsdt_at;
-	uint32_t xsdt_len = sizeof(struct acpi_header) + 8;
-	memset(xsdt, 0, xsdt_len);
-	acpi_header_fill((struct acpi_header *)xsdt, "XSDT", xsdt_len);
-	memcpy(xsdt + sizeof(struct acpi_header), &mcfg_at, 8);
-	((struct acpi_header *)xsdt)->checksum = acpi_sum(xsdt, xsdt_len);
+	memset(xsdt, 0, ACPI_XSDT_LEN);
+	acpi_header_fill(&xsdt->header, ACPI_SIG_XSDT, ACPI_XSDT_LEN);
+	xsdt->entry[0] = ACPI_MCFG_AT;
+	xsdt->header.checksum = (uint8_t)-acpi_checksum(xsdt, ACPI_XSDT_LEN);
 
-	struct acpi_rsdp rsdp = { .revision = 2, .length = sizeof(rsdp), .xsdt_address = xsdt_at };
-	memcpy(rsdp.signature, "RSD PTR ", 8);
-	memcpy(rsdp.oem_id, "EXITLB", 6);
-	rsdp.checksum = acpi_sum(&rsdp, 20);
-	rsdp.extended_checksum = acpi_sum(&rsdp, sizeof(rsdp));
-	memcpy(ram + rsdp_at, &rsdp, sizeof(rsdp));
-	_Static_assert(LAYOUT_ACPI + 0x80 + 60 <= LAYOUT_ACPI_END, "ACPI tables fit");
-	return rsdp_at;
+	/* RSDP revision 2: the XSDT is valid (no RSDT: rsdt_address 0). */
+	memset(rsdp, 0, sizeof(*rsdp));
+	memcpy(rsdp->signature, ACPI_SIG_RSDP, 8);
+	memcpy(rsdp->oem_id, "EXITLB", 6);
+	rsdp->revision = ACPI_RSDP_REVISION_2;
+	rsdp->length = sizeof(*rsdp);
+	rsdp->xsdt_address = ACPI_XSDT_AT;
+	rsdp->checksum = (uint8_t)-acpi_checksum(rsdp, ACPI_RSDP_V1_LENGTH);
+	rsdp->extended_checksum = (uint8_t)-acpi_checksum(rsdp, sizeof(*rsdp));
+	return ACPI_RSDP_AT;
 }

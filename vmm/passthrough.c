@@ -230,7 +230,7 @@ static void pt_bar_moved(struct pci_fn *p, unsigned n, uint64_t addr)
 	for (unsigned i = 0; i < 3; i++)
 		kvm_memslot_set(pt->vm, slot + i, 0, 0, NULL);
 	pt->placed[n] = 0;
-	enum io_space space = hb->kind == PT_BAR_IO ? IO_PIO : IO_MMIO;
+	enum io_space space = hb->type == PCI_PARSE_BAR_IO ? IO_PIO : IO_MMIO;
 	if (!pt->map[n]) { /* trapped whole: forwarded to the device */
 		bool over_ram = space == IO_MMIO && addr && addr < pt->vm->ram_size;
 		if (over_ram || pt_trap_place(&pt->whole[n], addr, space)) {
@@ -459,10 +459,9 @@ static void pt_cfg_build(struct pt_dev *pt)
 
 	for (unsigned n = 0; n < 6; n++) {
 		struct pt_bar *hb = &pt->host.bars[n];
-		if (hb->kind == PT_BAR_NONE)
+		if (!hb->size)
 			continue;
-		enum pci_bar_kind k = hb->kind == PT_BAR_IO ? PCI_BAR_IO : hb->kind == PT_BAR_MEM64 ? PCI_BAR_MEM64 : PCI_BAR_MEM32;
-		pci_fn_bar(p, n, k, hb->prefetchable, hb->size, NULL, NULL);
+		pci_fn_bar(p, n, hb->type, hb->prefetchable, hb->size, NULL, NULL);
 		p->bars[n].moved = pt_bar_moved;
 	}
 
@@ -559,7 +558,7 @@ int passthrough_add(struct vm *vm, const struct pt_host *host, bool unsafe_dma, 
 	pt_cfg_build(pt);
 	for (unsigned n = 0; n < 6; n++) {
 		struct pt_bar *hb = &pt->host.bars[n];
-		if (hb->kind == PT_BAR_NONE)
+		if (!hb->size)
 			continue;
 		pt_traps_plan(pt, n, slot);
 		if (hb->mappable) {
@@ -587,7 +586,7 @@ void passthrough_stats(void)
 		struct pt_dev *pt = &pts[i];
 		for (unsigned n = 0; n < 6; n++) {
 			struct pt_bar *hb = &pt->host.bars[n];
-			if (hb->kind == PT_BAR_NONE)
+			if (!hb->size)
 				continue;
 			uint64_t trapped = pt->map[n] ? pt->traps[n][0].len + pt->traps[n][1].len : hb->size;
 			if (!pt->placed[n]) {

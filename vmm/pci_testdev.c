@@ -37,11 +37,13 @@ static const char *const test_names[PCI_TESTDEV_TESTS] = {
 	"portio-no-eventfd", "portio-wildcard-eventfd", "portio-datamatch-eventfd",
 };
 
+/* Tests 0-2 are BAR0's, 3-5 BAR1's: test_bar() is the BAR number. */
+_Static_assert(PCI_TESTDEV_BAR_MEM == 0 && PCI_TESTDEV_BAR_IO == 1, "QEMU's numbering of tests");
 static unsigned test_bar(unsigned i) { return i / PCI_TESTDEV_TESTS_PER_BAR; }
 static unsigned test_kind(unsigned i) { return i % PCI_TESTDEV_TESTS_PER_BAR; }
 static uint32_t test_offset(unsigned i)
 {
-	return (test_bar(i) ? PCI_TESTDEV_IO_SIZE : PCI_TESTDEV_MEM_SIZE) / 2 + i;
+	return (test_bar(i) == PCI_TESTDEV_BAR_IO ? PCI_TESTDEV_IO_SIZE : PCI_TESTDEV_MEM_SIZE) / 2 + i;
 }
 static uint8_t test_data(unsigned i) { return test_kind(i) == TEST_WILDCARD ? TESTDEV_NOMATCH : TESTDEV_DATAMATCH; }
 
@@ -53,7 +55,7 @@ static int pci_testdev_ioeventfd_set(struct pci_testdev *t, unsigned i, uint64_t
 		.datamatch = test_data(i),
 		.len = 1,
 		.fd = t->t[i].fd,
-		.flags = (test_bar(i) ? KVM_IOEVENTFD_FLAG_PIO : 0) |
+		.flags = (test_bar(i) == PCI_TESTDEV_BAR_IO ? KVM_IOEVENTFD_FLAG_PIO : 0) |
 			 (test_kind(i) == TEST_DATAMATCH ? KVM_IOEVENTFD_FLAG_DATAMATCH : 0),
 	};
 
@@ -153,13 +155,13 @@ static void pci_testdev_access(struct pci_testdev *t, unsigned bar, uint64_t off
 static void pci_testdev_mmio(struct vm *vm, void *opaque, uint64_t off, uint8_t *data, unsigned size,
 			     bool is_write)
 {
-	pci_testdev_access(opaque, 0, off, data, size, is_write);
+	pci_testdev_access(opaque, PCI_TESTDEV_BAR_MEM, off, data, size, is_write);
 }
 
 static void pci_testdev_pio(struct vm *vm, void *opaque, uint64_t off, uint8_t *data, unsigned size,
 			    bool is_write)
 {
-	pci_testdev_access(opaque, 1, off, data, size, is_write);
+	pci_testdev_access(opaque, PCI_TESTDEV_BAR_IO, off, data, size, is_write);
 }
 
 /* The bus moved BAR `bar` (addr 0: it stopped decoding): so does the
@@ -193,10 +195,10 @@ int pci_testdev_create(struct pci_testdev *t, struct vm *vm, unsigned slot, bool
 	p->vm = vm;
 	p->opaque = t;
 	p->cfg[PCI_INTERRUPT_PIN] = 0; /* no interrupt */
-	pci_fn_bar(p, 0, PCI_BAR_MEM32, false, PCI_TESTDEV_MEM_SIZE, pci_testdev_mmio, t);
-	pci_fn_bar(p, 1, PCI_BAR_IO, false, PCI_TESTDEV_IO_SIZE, pci_testdev_pio, t);
-	p->bars[0].moved = pci_testdev_bar_moved;
-	p->bars[1].moved = pci_testdev_bar_moved;
+	pci_fn_bar(p, PCI_TESTDEV_BAR_MEM, PCI_PARSE_BAR_MEM32, false, PCI_TESTDEV_MEM_SIZE, pci_testdev_mmio, t);
+	pci_fn_bar(p, PCI_TESTDEV_BAR_IO, PCI_PARSE_BAR_IO, false, PCI_TESTDEV_IO_SIZE, pci_testdev_pio, t);
+	p->bars[PCI_TESTDEV_BAR_MEM].moved = pci_testdev_bar_moved;
+	p->bars[PCI_TESTDEV_BAR_IO].moved = pci_testdev_bar_moved;
 	if (pcibus_add(p, slot)) {
 		errno = EBUSY;
 		return -1;

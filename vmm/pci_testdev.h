@@ -4,9 +4,10 @@
  * check writes to a PCI BAR that end in VMM userspace or in a KVM
  * ioeventfd - under this VMM and under QEMU (-device pci-testdev) alike.
  *
- * Spec: QEMU docs/specs/pci-testdev.rst. BAR0 is 4 KiB of MMIO, BAR1 256
- * ports; each starts with the header of the selected test (struct
- * pci_testdev_hdr). The guest writes a test number to `test`, reads
+ * Spec: QEMU docs/specs/pci-testdev.rst; IDs, BARs and the header are
+ * common/pci_testdev_spec.h's, the guest driver's too. BAR0 is 4 KiB of
+ * MMIO, BAR1 256 ports; each starts with the header of the selected test
+ * (struct pci_testdev_hdr). The guest writes a test number to `test`, reads
  * `offset` and `data`, writes `data` at `offset`, and reads `count`.
  * Tests per BAR: 0 no-eventfd (the VMM counts the writes), 1
  * wildcard-eventfd (a KVM ioeventfd on the address, any value), 2
@@ -20,25 +21,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "pci_testdev_spec.h"
 #include "pcibus.h"
-
-#define PCI_TESTDEV_VENDOR_ID 0x1b36 /* Red Hat */
-#define PCI_TESTDEV_DEVICE_ID 0x0005
-#define PCI_TESTDEV_CLASS 0x00ff00   /* unclassified device */
-#define PCI_TESTDEV_MEM_SIZE 4096    /* BAR0 */
-#define PCI_TESTDEV_IO_SIZE 256      /* BAR1 */
-
-/* The header at offset 0 of both BARs (all little endian). */
-struct pci_testdev_hdr {
-	uint8_t test;       /* write-only: selects a test */
-	uint8_t width_type; /* read-only: 1, 2, 4; anything else: no such test */
-	uint8_t pad0[2];
-	uint32_t offset;    /* read-only: where in this BAR the test writes */
-	uint32_t data;      /* read-only: what it writes */
-	uint32_t count;     /* writes seen by the device since the test started */
-	uint8_t name[];     /* "mmio-no-eventfd"..., NUL-terminated */
-};
-_Static_assert(sizeof(struct pci_testdev_hdr) == 16, "pci-testdev header layout");
 
 enum { PCI_TESTDEV_TESTS_PER_BAR = 3, PCI_TESTDEV_TESTS = 2 * PCI_TESTDEV_TESTS_PER_BAR };
 

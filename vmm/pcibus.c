@@ -60,25 +60,25 @@ void pci_fn_init(struct pci_fn *d, const char *name, uint16_t vendor, uint16_t d
 	d->cap_end = 0x40;
 }
 
-void pci_fn_bar(struct pci_fn *d, unsigned n, enum pci_bar_kind kind, bool prefetchable, uint64_t size,
+void pci_fn_bar(struct pci_fn *d, unsigned n, enum pci_parse_bar_type type, bool prefetchable, uint64_t size,
 		 io_handler_fn *fn, void *opaque)
 {
 	struct pci_bar *b = &d->bars[n];
 	uint8_t *reg = d->cfg + PCI_BASE_ADDRESS_0 + 4 * n;
 	uint8_t *mask = d->wmask + PCI_BASE_ADDRESS_0 + 4 * n;
 
-	*b = (struct pci_bar){ .kind = (uint8_t)kind, .prefetchable = prefetchable, .size = size, .fn = fn,
+	*b = (struct pci_bar){ .type = (uint8_t)type, .prefetchable = prefetchable, .size = size, .fn = fn,
 			       .opaque = opaque };
-	if (kind == PCI_BAR_IO) {
+	if (type == PCI_PARSE_BAR_IO) {
 		put32(reg, PCI_BASE_ADDRESS_SPACE_IO);
 		put32(mask, (uint32_t)~(size - 1) & PCI_BASE_ADDRESS_IO_MASK & 0xffff);
 		return;
 	}
-	uint32_t type = (kind == PCI_BAR_MEM64 ? PCI_BASE_ADDRESS_MEM_TYPE_64 : 0) |
+	uint32_t bits = (type == PCI_PARSE_BAR_MEM64 ? PCI_BASE_ADDRESS_MEM_TYPE_64 : 0) |
 			(prefetchable ? PCI_BASE_ADDRESS_MEM_PREFETCH : 0);
-	put32(reg, type);
+	put32(reg, bits);
 	put32(mask, (uint32_t)~(size - 1) & PCI_BASE_ADDRESS_MEM_MASK);
-	if (kind == PCI_BAR_MEM64)
+	if (type == PCI_PARSE_BAR_MEM64)
 		put32(mask + 4, (uint32_t)(~(size - 1) >> 32));
 }
 
@@ -106,12 +106,12 @@ static uint64_t pci_bar_decode(const struct pci_fn *d, unsigned n)
 	uint16_t cmd = get16(d->cfg + PCI_COMMAND);
 	uint32_t lo = get32(d->cfg + PCI_BASE_ADDRESS_0 + 4 * n);
 
-	if (b->kind == PCI_BAR_IO)
+	if (b->type == PCI_PARSE_BAR_IO)
 		return (cmd & PCI_COMMAND_IO) ? lo & PCI_BASE_ADDRESS_IO_MASK : 0;
 	if (!(cmd & PCI_COMMAND_MEMORY))
 		return 0;
 	uint64_t a = lo & PCI_BASE_ADDRESS_MEM_MASK;
-	if (b->kind == PCI_BAR_MEM64)
+	if (b->type == PCI_PARSE_BAR_MEM64)
 		a |= (uint64_t)get32(d->cfg + PCI_BASE_ADDRESS_0 + 4 * n + 4) << 32;
 	return a;
 }
@@ -123,7 +123,7 @@ static uint64_t pci_bar_target(const struct pci_fn *d, unsigned n)
 	const struct pci_bar *b = &d->bars[n];
 	uint64_t a = pci_bar_decode(d, n);
 
-	if (a && (a + b->size < a || a + b->size - 1 > (b->kind == PCI_BAR_IO ? 0xffffu : UINT64_MAX - 1)))
+	if (a && (a + b->size < a || a + b->size - 1 > (b->type == PCI_PARSE_BAR_IO ? 0xffffu : UINT64_MAX - 1)))
 		a = 0;
 	return a;
 }
@@ -134,7 +134,7 @@ static uint64_t pci_bar_target(const struct pci_fn *d, unsigned n)
 static void pci_bar_place(struct pci_fn *d, unsigned n, uint64_t a, bool retrying)
 {
 	struct pci_bar *b = &d->bars[n];
-	enum io_space space = b->kind == PCI_BAR_IO ? IO_PIO : IO_MMIO;
+	enum io_space space = b->type == PCI_PARSE_BAR_IO ? IO_PIO : IO_MMIO;
 
 	if (b->mapped && b->fn)
 		io_unregister(space, b->mapped);
@@ -173,7 +173,7 @@ static void pcibus_retry_refused(void)
 		struct pci_fn *d = slots[s];
 		for (unsigned n = 0; d && n < 6; n++) {
 			struct pci_bar *b = &d->bars[n];
-			if (b->kind != PCI_BAR_UNUSED && b->refused && pci_bar_target(d, n) == b->refused)
+			if (b->size && b->refused && pci_bar_target(d, n) == b->refused)
 				pci_bar_place(d, n, b->refused, true);
 		}
 	}
@@ -185,7 +185,7 @@ static void pci_bars_update(struct pci_fn *d)
 
 	for (unsigned n = 0; n < 6; n++) {
 		struct pci_bar *b = &d->bars[n];
-		if (b->kind == PCI_BAR_UNUSED)
+		if (!b->size)
 			continue;
 		uint64_t a = pci_bar_target(d, n);
 		if (a == b->mapped) {

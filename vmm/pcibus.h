@@ -19,18 +19,21 @@
 #include <stdio.h>
 
 #include "io.h"
+#include "pci_parse.h" /* enum pci_parse_bar_type */
 
 struct vm;
 struct pci_fn;
 
 #define PCI_BUS_SLOTS 32
 
-enum pci_bar_kind { PCI_BAR_UNUSED, PCI_BAR_IO, PCI_BAR_MEM32, PCI_BAR_MEM64 };
-
+/* A BAR as the device declares it. Its type is what its register
+ * decodes as (common/pci_parse.h, the guest's and pciinfo's names too):
+ * PCI_PARSE_BAR_MEM32, _MEM64 (then the next slot is its high half) or
+ * _IO. A BAR with size 0 is not there. */
 struct pci_bar {
-	uint8_t kind;          /* enum pci_bar_kind */
+	uint8_t type;          /* enum pci_parse_bar_type */
 	bool prefetchable;
-	uint64_t size;         /* a power of two */
+	uint64_t size;         /* a power of two; 0: no BAR */
 	io_handler_fn *fn;     /* serves guest accesses, offsets BAR-relative;
 				* NULL: the device maps the BAR itself in moved() */
 	void *opaque;
@@ -70,9 +73,9 @@ struct pci_fn {
 /* Fills the header of a type-0 function. */
 void pci_fn_init(struct pci_fn *d, const char *name, uint16_t vendor, uint16_t device, uint32_t class_code,
 		  uint8_t revision);
-/* Declares BAR n (for MEM64, n and n + 1). size: a power of two, >= 16
- * (memory) or 4 (I/O). */
-void pci_fn_bar(struct pci_fn *d, unsigned n, enum pci_bar_kind kind, bool prefetchable, uint64_t size,
+/* Declares BAR n (for PCI_PARSE_BAR_MEM64, n and n + 1) of type MEM32,
+ * MEM64 or IO. size: a power of two, >= 16 (memory) or 4 (I/O). */
+void pci_fn_bar(struct pci_fn *d, unsigned n, enum pci_parse_bar_type type, bool prefetchable, uint64_t size,
 		 io_handler_fn *fn, void *opaque);
 /* Appends a capability: id, then len - 2 bytes of body (after the next
  * pointer), and links it. Returns its offset; body bytes are read-only

@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include "errmsg.h"
+#include "pci_access.h"
 /* register names come from libpci's <pci/header.h>, same as pci_regs.h */
 
 static jmp_buf libpci_failed;
@@ -49,16 +50,6 @@ __attribute__((noreturn)) static void libpci_error(char *msg, ...)
 
 static void libpci_quiet(char *msg, ...)
 {
-}
-
-static int parse_bdf(const char *s, unsigned *dom, unsigned *bus, unsigned *dev, unsigned *fn)
-{
-	char tail;
-	*dom = 0;
-	if (sscanf(s, "%x:%x:%x.%x%c", dom, bus, dev, fn, &tail) == 4 ||
-	    (sscanf(s, "%x:%x.%x%c", bus, dev, fn, &tail) == 3 && (*dom = 0, 1)))
-		return (*dom <= 0xffff && *bus <= 0xff && *dev <= 0x1f && *fn <= 7) ? 0 : -1;
-	return -1;
 }
 
 /* Opens name inside the device directory (dir_fd), never through a
@@ -106,7 +97,7 @@ static int vet_resource_line(struct pt_host *h, int i, const char *line, const s
 
 	if (sscanf(line, "%llx %llx %llx", &start, &end, &flags) != 3)
 		return errmsg(err, errlen, "%s: malformed line %d in %s/resource", h->bdf, i + 1, h->dir);
-	if (prev && prev->kind == PT_BAR_MEM64) {
+	if (prev && prev->size && prev->type == PCI_PARSE_BAR_MEM64) {
 		if (start || end)
 			return errmsg(err, errlen,
 				      "%s: BAR %d is the upper half of 64-bit BAR %d, but line %d of resource is not zeroes: 0x%llx-0x%llx",
@@ -127,16 +118,16 @@ static int vet_resource_line(struct pt_host *h, int i, const char *line, const s
 			return errmsg(err, errlen,
 				      "%s: BAR %d: %llu bytes of I/O at 0x%llx: an I/O BAR has 4 to 65536 ports below 0x10000",
 				      h->bdf, i, (unsigned long long)size, start);
-		b->kind = PT_BAR_IO;
+		b->type = PCI_PARSE_BAR_IO;
 	} else if (flags & PT_IORESOURCE_MEM) {
 		if (size < 16)
 			return errmsg(err, errlen, "%s: BAR %d: %llu bytes of memory: a memory BAR has at least 16",
 				      h->bdf, i, (unsigned long long)size);
-		b->kind = (flags & PT_IORESOURCE_MEM_64) ? PT_BAR_MEM64 : PT_BAR_MEM32;
-		if (b->kind == PT_BAR_MEM64 && i == 5)
+		b->type = (flags & PT_IORESOURCE_MEM_64) ? PCI_PARSE_BAR_MEM64 : PCI_PARSE_BAR_MEM32;
+		if (b->type == PCI_PARSE_BAR_MEM64 && i == 5)
 			return errmsg(err, errlen, "%s: BAR 5 is 64-bit: there is no BAR 6 for its upper half",
 				      h->bdf);
-		if (b->kind == PT_BAR_MEM32 && (size > 1ull << 31 || end > UINT32_MAX))
+		if (b->type == PCI_PARSE_BAR_MEM32 && (size > 1ull << 31 || end > UINT32_MAX))
 			return errmsg(err, errlen, "%s: BAR %d: 32-bit memory BAR at 0x%llx-0x%llx does not fit below 4 GiB",
 				      h->bdf, i, start, end);
 	} else {
@@ -188,17 +179,17 @@ static int open_bars(struct pt_host *h, int dir_fd, char *err, size_t errlen)
 		struct pt_bar *b = &h->bars[i];
 		char name[24];
 		struct stat st;
-		if (b->kind == PT_BAR_NONE)
+		if (!b->size)
 			continue;
 		snprintf(name, sizeof(name), "resource%d", i);
 		b->fd = pt_open_in_dir(dir_fd, name, O_RDWR);
-		if (b->fd < 0 && (b->kind != PT_BAR_IO || errno != ENOENT)) {
+		if (b->fd < 0 && (b->type != PCI_PARSE_BAR_IO || errno != ENOENT)) {
 			int e = errno;
 			if (e == ELOOP || e == EINVAL)
 				return pt_open_failed(h, name, e, err, errlen);
 			return errmsg(err, errlen,
 				      "%s: %s BAR %d has no usable %s/%s (%s): is this a sysfs PCI device directory, and are you root?",
-				      h->bdf, b->kind == PT_BAR_IO ? "I/O" : "memory", i, h->dir, name, strerror(e));
+				      h->bdf, b->type == PCI_PARSE_BAR_IO ? "I/O" : "memory", i, h->dir, name, strerror(e));
 		}
 		if (b->fd < 0)
 			continue;
@@ -206,7 +197,7 @@ static int open_bars(struct pt_host *h, int dir_fd, char *err, size_t errlen)
 			return errmsg(err, errlen, "%s: %s is %lld bytes, but BAR %d is %llu: not this BAR's resource file",
 				      h->bdf, name, (long long)st.st_size, i, (unsigned long long)b->size);
 		/* A BAR smaller than a page is trapped and forwarded instead of mapped. */
-		b->mappable = b->kind != PT_BAR_IO && b->size % (uint64_t)page == 0 &&
+		b->mappable = b->type != PCI_PARSE_BAR_IO && b->size % (uint64_t)page == 0 &&
 			      b->host_addr % (uint64_t)page == 0;
 	}
 	return 0;
@@ -238,7 +229,7 @@ static int pt_sysfs_link(const char *dir, char *parent, size_t parentlen, char *
 int pt_host_open(struct pt_host *h, const char *bdf, const char *sysfs_root, bool force, char *err,
 		 size_t errlen)
 {
-	unsigned dom, bus, dev, fn;
+	uint16_t dom, rid; /* the domain and the routing ID, bus:device.function */
 	struct pci_access *volatile pacc = NULL;
 	volatile int rc = -1, dir_fd = -1;
 
@@ -246,9 +237,9 @@ int pt_host_open(struct pt_host *h, const char *bdf, const char *sysfs_root, boo
 	h->config_fd = -1;
 	for (int i = 0; i < 6; i++)
 		h->bars[i].fd = -1;
-	if (parse_bdf(bdf, &dom, &bus, &dev, &fn))
+	if (pci_bdf_parse(bdf, strlen(bdf), &dom, &rid) != strlen(bdf))
 		return errmsg(err, errlen, "--passthrough '%s': give the device as DDDD:BB:DD.F (see lspci -D)", bdf);
-	snprintf(h->bdf, sizeof(h->bdf), "%04x:%02x:%02x.%x", dom, bus, dev, fn);
+	pci_bdf_format(h->bdf, dom, rid);
 
 	/* libpci's sysfs.path is the directory that holds devices/. */
 	char real[PATH_MAX], parent[PATH_MAX], link[PATH_MAX + 16];
@@ -284,7 +275,7 @@ int pt_host_open(struct pt_host *h, const char *bdf, const char *sysfs_root, boo
 
 	struct pci_dev *d;
 	for (d = pacc->devices; d; d = d->next)
-		if ((unsigned)d->domain == dom && d->bus == bus && d->dev == dev && d->func == fn)
+		if (d->domain == dom && PCI_BDF(d->bus, d->dev, d->func) == rid)
 			break;
 	if (!d) {
 		errmsg(err, errlen, "no PCI device %s under %s: list devices with lspci -D", h->bdf, sysfs_root);

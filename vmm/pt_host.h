@@ -14,21 +14,25 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "pci_bdf.h"
+#include "pci_parse.h" /* enum pci_parse_bar_type */
+
 #define PT_SYSFS_ROOT_DEFAULT "/sys/bus/pci/devices"
 
-enum pt_bar_kind { PT_BAR_NONE, PT_BAR_IO, PT_BAR_MEM32, PT_BAR_MEM64 };
-
+/* A host BAR, from the resource file. Its type is common/pci_parse.h's,
+ * the one the VMM declares emulated BARs with too (PCI_PARSE_BAR_MEM32,
+ * _MEM64 or _IO); size 0: no BAR (the high half of a 64-bit one, or none). */
 struct pt_bar {
-	uint8_t kind;     /* enum pt_bar_kind */
+	uint8_t type;     /* enum pci_parse_bar_type */
 	bool prefetchable;
 	uint64_t host_addr; /* where the host placed it (resource file) */
-	uint64_t size;
+	uint64_t size;    /* 0: no BAR */
 	int fd;           /* resourceN opened read/write, -1 if none */
 	bool mappable;    /* memory BAR with page-aligned size: mmap it */
 };
 
 struct pt_host {
-	char bdf[16];      /* DDDD:BB:DD.F */
+	char bdf[PCI_BDF_STR_SIZE]; /* DDDD:BB:DD.F (pci_bdf_format) */
 	char dir[4096];    /* sysfs_root/DDDD:BB:DD.F */
 	uint8_t config[4096];
 	size_t config_len; /* bytes readable: 64 (non-root), 256 or 4096 */

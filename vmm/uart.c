@@ -1,5 +1,6 @@
 /*
- * uart.c - a 16550 UART at COM1, as much of it as a polled driver uses.
+ * uart.c - a 16550 UART at COM1, as much of it as a polled driver uses;
+ * its register map is common/uart_16550.h, the guest driver's too.
  *
  * Transmit is immediate (THR empty is always set in LSR), receive is never
  * ready, interrupts are never raised. The divisor latch, LCR, MCR, IER and
@@ -16,21 +17,8 @@
 #include "devices.h"
 #include "exitlab_abi.h"
 #include "io.h"
+#include "uart_16550.h"
 #include "vmm.h"
-
-#define UART_RBR_THR 0
-#define UART_IER 1
-#define UART_IIR_FCR 2
-#define UART_LCR 3
-#define UART_MCR 4
-#define UART_LSR 5
-#define UART_MSR 6
-#define UART_SCR 7
-#define UART_LCR_DLAB 0x80
-#define UART_LSR_THRE 0x20
-#define UART_LSR_TEMT 0x40
-#define UART_IIR_NO_INT 0x01
-#define UART_MSR_DCD_DSR_CTS 0xb0
 
 static struct {
 	uint8_t ier, lcr, mcr, scr, dll, dlm, fcr;
@@ -84,7 +72,7 @@ static void uart_io(struct vm *vm, void *opaque, uint64_t off, uint8_t *data, un
 	}
 	if (is_write) {
 		switch (off) {
-		case UART_RBR_THR:
+		case UART_THR:
 			if (dlab) {
 				uart.dll = v;
 				break;
@@ -93,23 +81,23 @@ static void uart_io(struct vm *vm, void *opaque, uint64_t off, uint8_t *data, un
 			if (v == '\n' || uart.len == sizeof(uart.line))
 				uart_flush();
 			break;
-		case UART_IER: dlab ? (void)(uart.dlm = v) : (void)(uart.ier = v & 0x0f); break;
-		case UART_IIR_FCR: uart.fcr = v; break;
+		case UART_IER: dlab ? (void)(uart.dlm = v) : (void)(uart.ier = v & UART_IER_MASK); break;
+		case UART_FCR: uart.fcr = v; break;
 		case UART_LCR: uart.lcr = v; break;
-		case UART_MCR: uart.mcr = v & 0x1f; break;
+		case UART_MCR: uart.mcr = v & UART_MCR_MASK; break;
 		case UART_SCR: uart.scr = v; break;
 		default: break; /* LSR and MSR are read-only */
 		}
 		return;
 	}
 	switch (off) {
-	case UART_RBR_THR: v = dlab ? uart.dll : 0; break; /* nothing received */
+	case UART_RBR: v = dlab ? uart.dll : 0; break; /* nothing received */
 	case UART_IER: v = dlab ? uart.dlm : uart.ier; break;
-	case UART_IIR_FCR: v = UART_IIR_NO_INT | ((uart.fcr & 1) ? 0xc0 : 0); break;
+	case UART_IIR: v = UART_IIR_NO_INT | ((uart.fcr & UART_FCR_ENABLE_FIFO) ? UART_IIR_FIFO_ENABLED : 0); break;
 	case UART_LCR: v = uart.lcr; break;
 	case UART_MCR: v = uart.mcr; break;
 	case UART_LSR: v = UART_LSR_THRE | UART_LSR_TEMT; break;
-	case UART_MSR: v = UART_MSR_DCD_DSR_CTS; break;
+	case UART_MSR: v = UART_MSR_DCD | UART_MSR_DSR | UART_MSR_CTS; break;
 	case UART_SCR: v = uart.scr; break;
 	}
 	data[0] = v;
@@ -117,5 +105,5 @@ static void uart_io(struct vm *vm, void *opaque, uint64_t off, uint8_t *data, un
 
 int uart_init(struct vm *vm)
 {
-	return io_register(IO_PIO, EXITLAB_PORT_COM1, 8, "COM1 16550 UART", uart_io, NULL);
+	return io_register(IO_PIO, EXITLAB_PORT_COM1, UART_NR_REGS, "COM1 16550 UART", uart_io, NULL);
 }

@@ -449,7 +449,7 @@ int vpci_attach(struct vpci_dev *d, unsigned slot)
 	p->vm = d->vm;
 	p->cfg_written = vpci_cfg_written;
 	p->cfg_reading = vpci_cfg_reading;
-	pci_fn_bar(p, 0, PCI_BAR_MEM64, false, VPCI_BAR_SIZE, vpci_bar_io, d);
+	pci_fn_bar(p, 0, PCI_PARSE_BAR_MEM64, false, VPCI_BAR_SIZE, vpci_bar_io, d);
 	p->bars[0].moved = vpci_bar_relocated;
 
 	struct { uint8_t id; uint32_t off, len; } structs[] = {

@@ -15,6 +15,7 @@
 #include "io.h"
 #include "layout.h"
 #include "msix.h"
+#include "pci_access.h"
 #include "pci_regs.h"
 #include "pcibus.h"
 #include "vmm.h"
@@ -55,9 +56,9 @@ static void setup(void)
 	static uint8_t body[10] = { 3, 0, 0x00, 0x10, 0, 0, 0x00, 0x18, 0, 0 };
 	pcibus_init(&vm);
 	pci_fn_init(&dev, "fuzz", 0x1234, 0x5678, 0xff0000, 1);
-	pci_fn_bar(&dev, 0, PCI_BAR_MEM64, false, 0x2000, bar_io, NULL);
-	pci_fn_bar(&dev, 2, PCI_BAR_MEM32, true, 0x1000, bar_io, NULL);
-	pci_fn_bar(&dev, 3, PCI_BAR_IO, false, 0x40, bar_io, NULL);
+	pci_fn_bar(&dev, 0, PCI_PARSE_BAR_MEM64, false, 0x2000, bar_io, NULL);
+	pci_fn_bar(&dev, 2, PCI_PARSE_BAR_MEM32, true, 0x1000, bar_io, NULL);
+	pci_fn_bar(&dev, 3, PCI_PARSE_BAR_IO, false, 0x40, bar_io, NULL);
 	msix_cap = pci_fn_cap(&dev, PCI_CAP_ID_MSIX, body, 12);
 	msix_cap_open(&dev, msix_cap);
 	dev.cfg_written = cfg_written;
@@ -88,8 +89,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		bool wr = op[0] & 0x80;
 		switch (op[0] % 6) {
 		case 0: /* address register, then data, as mechanism #1 */
-			io_pio(&vm, 0xcf8, buf, 4, 1, true);
-			io_pio(&vm, (uint16_t)(0xcfc + (off & 3)), buf + 4, sz > 4 ? 4 : sz, 1, wr);
+			io_pio(&vm, PCI_CF8_ADDRESS_PORT, buf, 4, 1, true);
+			io_pio(&vm, (uint16_t)(PCI_CF8_DATA_PORT + (off & 3)), buf + 4, sz > 4 ? 4 : sz, 1, wr);
 			break;
 		case 1: /* ECAM, bus 0 */
 			io_mmio(&vm, LAYOUT_ECAM + (off & 0xffff), buf, sz, wr);

@@ -315,7 +315,7 @@ static void test_refused_bar_decodes_once_the_other_moves(void **state)
 	uint8_t pattern[4] = { 0x11, 0x22, 0x33, 0x44 }, d[4];
 
 	pci_fn_init(&other, "other", 0x1234, 0x0001, 0xff0000, 0);
-	pci_fn_bar(&other, 0, PCI_BAR_MEM32, false, 0x4000, other_io, NULL);
+	pci_fn_bar(&other, 0, PCI_PARSE_BAR_MEM32, false, 0x4000, other_io, NULL);
 	assert_int_equal(pcibus_add(&other, SLOT + 1), 0);
 	pcibus_cfg_write(0, SLOT + 1, 0, PCI_BASE_ADDRESS_0, 4, (uint32_t)there);
 	pcibus_cfg_write(0, SLOT + 1, 0, PCI_COMMAND, 2, PCI_COMMAND_MEMORY);

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "layout.h"
+#include "pci_access.h"
 #include "pci_regs.h"
 #include "pci_testdev.h"
 #include "pcibus.h"
@@ -42,23 +43,23 @@ static struct pci_testdev dev;
 
 static uint32_t cf8_read(unsigned off, unsigned size)
 {
-	uint32_t a = 0x80000000u | SLOT << 11 | (off & 0xfc), v = 0;
-	io_pio(&vm, 0xcf8, (uint8_t *)&a, 4, 1, true);
-	io_pio(&vm, (uint16_t)(0xcfc + (off & 3)), (uint8_t *)&v, size, 1, false);
+	uint32_t a = PCI_CF8_ADDR(PCI_BDF(0, SLOT, 0), off), v = 0;
+	io_pio(&vm, PCI_CF8_ADDRESS_PORT, (uint8_t *)&a, 4, 1, true);
+	io_pio(&vm, (uint16_t)(PCI_CF8_DATA_PORT + (off & 3)), (uint8_t *)&v, size, 1, false);
 	return v;
 }
 
 static void cf8_write(unsigned off, unsigned size, uint32_t v)
 {
-	uint32_t a = 0x80000000u | SLOT << 11 | (off & 0xfc);
-	io_pio(&vm, 0xcf8, (uint8_t *)&a, 4, 1, true);
-	io_pio(&vm, (uint16_t)(0xcfc + (off & 3)), (uint8_t *)&v, size, 1, true);
+	uint32_t a = PCI_CF8_ADDR(PCI_BDF(0, SLOT, 0), off);
+	io_pio(&vm, PCI_CF8_ADDRESS_PORT, (uint8_t *)&a, 4, 1, true);
+	io_pio(&vm, (uint16_t)(PCI_CF8_DATA_PORT + (off & 3)), (uint8_t *)&v, size, 1, true);
 }
 
 static uint32_t ecam_read(unsigned off, unsigned size)
 {
 	uint32_t v = 0;
-	io_mmio(&vm, LAYOUT_ECAM + ((uint64_t)SLOT << 15) + off, (uint8_t *)&v, size, false);
+	io_mmio(&vm, LAYOUT_ECAM + PCI_ECAM_OFFSET(PCI_BDF(0, SLOT, 0), off), (uint8_t *)&v, size, false);
 	return v;
 }
 
@@ -102,9 +103,9 @@ static void test_identity_through_cf8_and_ecam(void **state)
 			assert_int_equal(cf8_read(off, 2), ecam_read(off, 2));
 	}
 	/* Disabled address register: the data port reads all-ones. */
-	uint32_t a = SLOT << 11, v = 0;
-	io_pio(&vm, 0xcf8, (uint8_t *)&a, 4, 1, true);
-	io_pio(&vm, 0xcfc, (uint8_t *)&v, 4, 1, false);
+	uint32_t a = PCI_CF8_ADDR(PCI_BDF(0, SLOT, 0), 0) & ~PCI_CF8_ENABLE, v = 0;
+	io_pio(&vm, PCI_CF8_ADDRESS_PORT, (uint8_t *)&a, 4, 1, true);
+	io_pio(&vm, PCI_CF8_DATA_PORT, (uint8_t *)&v, 4, 1, false);
 	assert_int_equal(v, 0xffffffff);
 }
 

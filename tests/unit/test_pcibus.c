@@ -45,9 +45,9 @@ static int setup_once(void **state)
 	if (pcibus_init(&vm))
 		return -1;
 	pci_fn_init(&dev, "test", 0x1234, 0xabcd, 0x028000, 7);
-	pci_fn_bar(&dev, 0, PCI_BAR_MEM64, true, 0x4000, bar_io, NULL);
-	pci_fn_bar(&dev, 2, PCI_BAR_MEM32, false, 0x1000, bar_io, NULL);
-	pci_fn_bar(&dev, 3, PCI_BAR_IO, false, 0x20, bar_io, NULL);
+	pci_fn_bar(&dev, 0, PCI_PARSE_BAR_MEM64, true, 0x4000, bar_io, NULL);
+	pci_fn_bar(&dev, 2, PCI_PARSE_BAR_MEM32, false, 0x1000, bar_io, NULL);
+	pci_fn_bar(&dev, 3, PCI_PARSE_BAR_IO, false, 0x20, bar_io, NULL);
 	dev.bars[0].moved = bar_moved;
 	uint8_t body[6] = { 1, 2, 3, 4, 5, 6 };
 	pci_fn_cap(&dev, PCI_CAP_ID_VNDR, body, 8);
@@ -196,9 +196,9 @@ static void test_refused_bar_decodes_once_the_other_moves(void **state)
 	uint8_t d[4];
 
 	pci_fn_init(&dev_a, "a", 0x1234, 0x000a, 0xff0000, 0);
-	pci_fn_bar(&dev_a, 0, PCI_BAR_MEM32, false, 0x1000, bar_io_a, NULL);
+	pci_fn_bar(&dev_a, 0, PCI_PARSE_BAR_MEM32, false, 0x1000, bar_io_a, NULL);
 	pci_fn_init(&dev_b, "b", 0x1234, 0x000b, 0xff0000, 0);
-	pci_fn_bar(&dev_b, 0, PCI_BAR_MEM32, false, 0x1000, bar_io_b, NULL);
+	pci_fn_bar(&dev_b, 0, PCI_PARSE_BAR_MEM32, false, 0x1000, bar_io_b, NULL);
 	assert_int_equal(pcibus_add(&dev_a, 4), 0);
 	assert_int_equal(pcibus_add(&dev_b, 5), 0);
 	pcibus_cfg_write(0, 4, 0, PCI_BASE_ADDRESS_0, 4, 0xc8000000);

@@ -124,13 +124,13 @@ static void test_good_device(void **state)
 	assert_int_equal(h.device_id, 0x1042);
 	assert_int_equal(h.class_code, 0x018000);
 	assert_int_equal(h.config_len, 256);
-	assert_int_equal(h.bars[0].kind, PT_BAR_MEM64);
+	assert_int_equal(h.bars[0].type, PCI_PARSE_BAR_MEM64);
 	assert_int_equal(h.bars[0].size, 512 * 1024);
 	assert_int_equal(h.bars[0].host_addr, 0x4000080000ull);
 	assert_true(h.bars[0].mappable);
 	assert_true(h.bars[0].fd >= 0);
 	for (int i = 1; i < 6; i++)
-		assert_int_equal(h.bars[i].kind, PT_BAR_NONE);
+		assert_int_equal(h.bars[i].size, 0); /* no BAR */
 	pt_host_close(&h);
 }
 
@@ -148,6 +148,12 @@ static void test_refuse_bad_bdf(void **state)
 	assert_int_equal(pt_host_open(&h, "00:02", root, false, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "give the device as DDDD:BB:DD.F"));
 	assert_int_equal(pt_host_open(&h, "0000:00:20.0", root, false, err, sizeof(err)), -1);
+	/* The whole string is the address (common/pci_bdf.c): nothing after
+	 * it, nothing before it. */
+	assert_int_equal(pt_host_open(&h, "0000:00:02.0x", root, false, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "give the device as DDDD:BB:DD.F"));
+	assert_int_equal(pt_host_open(&h, " 0000:00:02.0", root, false, err, sizeof(err)), -1);
+	assert_int_equal(pt_host_open(&h, "0000:00:02.00", root, false, err, sizeof(err)), -1);
 }
 
 static void test_refuse_unknown_device(void **state)
@@ -212,7 +218,7 @@ static void test_small_bar_is_trapped_not_mapped(void **state)
 	   "printf '0x0000000000000000 0x0000000000000000 0x0000000000000000\\n%%.0s' 1 2 3 4 5 6 >> %s/resource && "
 	   "truncate -s 2048 %s/resource0", devdir, devdir, devdir);
 	assert_int_equal(pt_host_open(&h, BLK, root, false, err, sizeof(err)), 0);
-	assert_int_equal(h.bars[0].kind, PT_BAR_MEM32);
+	assert_int_equal(h.bars[0].type, PCI_PARSE_BAR_MEM32);
 	assert_int_equal(h.bars[0].size, 2048);
 	assert_false(h.bars[0].mappable);
 	pt_host_close(&h);
@@ -232,14 +238,14 @@ static void test_bars_after_a_64bit_bar(void **state)
 	   "truncate -s 65536 %s/resource0 && truncate -s 8192 %s/resource2 && truncate -s 64 %s/resource4",
 	   devdir, devdir, devdir, devdir);
 	assert_int_equal(pt_host_open(&h, BLK, root, false, err, sizeof(err)), 0);
-	assert_int_equal(h.bars[0].kind, PT_BAR_MEM64);
+	assert_int_equal(h.bars[0].type, PCI_PARSE_BAR_MEM64);
 	assert_int_equal(h.bars[0].size, 65536);
-	assert_int_equal(h.bars[1].kind, PT_BAR_NONE);
-	assert_int_equal(h.bars[2].kind, PT_BAR_MEM32);
+	assert_int_equal(h.bars[1].size, 0); /* no BAR */
+	assert_int_equal(h.bars[2].type, PCI_PARSE_BAR_MEM32);
 	assert_int_equal(h.bars[2].size, 8192);
 	assert_int_equal(h.bars[2].host_addr, 0xfe000000);
-	assert_int_equal(h.bars[3].kind, PT_BAR_NONE);
-	assert_int_equal(h.bars[4].kind, PT_BAR_IO);
+	assert_int_equal(h.bars[3].size, 0); /* no BAR */
+	assert_int_equal(h.bars[4].type, PCI_PARSE_BAR_IO);
 	assert_int_equal(h.bars[4].size, 64);
 	pt_host_close(&h);
 }
