@@ -27,6 +27,8 @@
 #define APIC_LVT_MASKED (1u << 16)
 #define APIC_LVT_PERIODIC (1u << 17)
 #define APIC_WATCHDOG_VECTOR 0x3e
+#define APIC_LVT_TSC_DEADLINE (2u << 17) /* timer mode 10b (Intel SDM Vol. 3 §11.5.4.1) */
+#define CPUID_1_ECX_TSC_DEADLINE (1u << 24)
 /* Periodic watchdog for apic_wait(): ~100 ms at the 1 GHz APIC bus clock
  * KVM and QEMU emulate (slower on real hardware: it only bounds a wait).
  * Armed once, not per wait: each APIC register write is an exit. A tick
@@ -80,10 +82,19 @@ uint32_t apic_read(unsigned reg) { return mmio_read32(base + reg); }
 
 static void apic_watchdog_irq(unsigned vector) { apic_eoi(); }
 
+static bool armed; /* the watchdog runs (apic_timer_deadline() stops it) */
+
+int apic_timer_deadline(uint8_t vector)
+{
+	if (!(cpuid(1, 0).ecx & CPUID_1_ECX_TSC_DEADLINE))
+		return -1;
+	mmio_write32(base + APIC_LVT_TIMER, vector | APIC_LVT_TSC_DEADLINE);
+	armed = false; /* the next apic_wait() puts the watchdog back */
+	return 0;
+}
+
 void apic_wait(void)
 {
-	static bool armed;
-
 	if (!armed) {
 		trap_set_handler(APIC_WATCHDOG_VECTOR, apic_watchdog_irq);
 		mmio_write32(base + APIC_TIMER_DIVIDE, APIC_TIMER_DIVIDE_BY_1);

@@ -19,6 +19,10 @@ void apic_eoi(void);
 /* Reads a local APIC register (offset in its 4 KiB page): one MMIO load,
  * which KVM's in-kernel APIC answers. apic_init() first. */
 uint32_t apic_read(unsigned reg);
+/* Turns the timer to TSC-deadline mode on `vector` (the deadline itself is
+ * IA32_TSC_DEADLINE, an MSR: CPL 0). -1 if the CPU has no such mode. The
+ * next apic_wait() turns the periodic watchdog back on. */
+int apic_timer_deadline(uint8_t vector);
 /* Sleeps until an interrupt arrives, at most about 100 ms (the next tick
  * of a periodic APIC timer watchdog). Call with interrupts off; returns
  * with them off. */

@@ -51,6 +51,9 @@ struct bench_test {
 	const char *(*prepare)(void);
 	unsigned batch; /* operations per sample; 0: BATCH */
 	bool in_ring0;  /* runs through ring0_call: its cost (the ring0 test's) is subtracted */
+	/* Times itself: returns the cycles of what it measures over n
+	 * operations (not the wall time of the batch); NULL: run() is timed. */
+	uint64_t (*timed)(unsigned n);
 };
 
 static unsigned samples = 31;
@@ -62,6 +65,7 @@ static uint64_t samples_buf[MAX_SAMPLES] __attribute__((section(".stack.scratch"
 static uint64_t sorted_buf[MAX_SAMPLES] __attribute__((section(".stack.scratch")));
 static uint64_t overhead; /* median cycles of an empty batch of BATCH */
 static uint32_t scratch_msr; /* EXITLAB_MSR_SCRATCH when the VMM serves it */
+static uint64_t (*self_timed)(unsigned n); /* the test being sampled times itself */
 
 static void run_tsc(unsigned n)
 {
@@ -180,6 +184,64 @@ static const char *prepare_msr_user(void)
 	return scratch_msr ? NULL : "no userspace MSR advertised (the exitlab VMM serves one: exitlab_boot_info.scratch_msr)";
 }
 
+/* Wake-up latency: the local APIC timer in TSC-deadline mode, a deadline
+ * WAKE_AHEAD_US ahead, HLT; the handler stamps the TSC. One operation is
+ * the time from the deadline to the handler: KVM's timer (an hrtimer on
+ * the host), the injection, the vCPU leaving its halt, the guest's IDT
+ * path. During the halt the VMM's vCPU thread sits in KVM_RUN: the
+ * in-kernel APIC does it all. The deadline is far enough ahead that the
+ * halt has begun before it passes (arming is CPL 0 code, which this host
+ * emulates slowly). */
+#define VEC_TIMER_BENCH 0x32
+#define MSR_IA32_TSC_DEADLINE 0x6e0
+#define WAKE_AHEAD_US 200
+
+static volatile uint64_t woke_at; /* TSC in the handler; 0 until it runs */
+static uint64_t wake_ahead;       /* WAKE_AHEAD_US in TSC cycles */
+
+static void timer_bench_irq(unsigned vector)
+{
+	woke_at = rdtsc_serialized();
+	apic_eoi();
+}
+
+static uint64_t r0_arm_deadline(uint64_t tsc)
+{
+	wrmsr(MSR_IA32_TSC_DEADLINE, tsc);
+	return 0;
+}
+
+static uint64_t timed_timer_wake(unsigned n)
+{
+	uint64_t sum = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		woke_at = 0;
+		uint64_t deadline = rdtsc_serialized() + wake_ahead;
+		ring0_call(r0_arm_deadline, deadline);
+		while (!woke_at)
+			trap_wait_interrupt(); /* STI; HLT; CLI at CPL 0 */
+		sum += woke_at > deadline ? woke_at - deadline : 0;
+	}
+	return sum;
+}
+
+static const char *prepare_timer_wake(void)
+{
+	const char *why = prepare_mmio_kernel(); /* an in-kernel APIC answers */
+	if (why)
+		return why;
+	if (!tsc_khz())
+		return "the TSC frequency is unknown";
+	if (apic_timer_deadline(VEC_TIMER_BENCH))
+		return "no TSC-deadline timer (CPUID.1:ECX bit 24 clear)";
+	trap_set_handler(VEC_TIMER_BENCH, timer_bench_irq);
+	wake_ahead = tsc_khz() * WAKE_AHEAD_US / 1000;
+	return NULL;
+}
+
+static void run_none(unsigned n) {}
+
 /* Mechanism #1: address to 0xCF8, then a dword from 0xCFC (two exits). */
 static void run_cfg_cf8(unsigned n)
 {
@@ -214,35 +276,37 @@ static const char *prep_io1(void) { return testdev_bench_prepare(true, 1); }
 static const char *prep_io2(void) { return testdev_bench_prepare(true, 2); }
 
 static const struct bench_test tests[] = {
-	{ "tsc", "no exit: the cost of the timing loop itself", run_tsc, NULL, 0, false },
-	{ "cpuid", "CPUID leaf 0, always intercepted", run_cpuid, NULL, 0, false },
-	{ "ring0", "ring0_call: INT3 to the guest's CPL 0 and IRETQ back (no VMM involved)", run_ring0, NULL, 0, false },
+	{ "tsc", "no exit: the cost of the timing loop itself", run_tsc, NULL, 0, false, NULL },
+	{ "cpuid", "CPUID leaf 0, always intercepted", run_cpuid, NULL, 0, false, NULL },
+	{ "ring0", "ring0_call: INT3 to the guest's CPL 0 and IRETQ back (no VMM involved)", run_ring0, NULL, 0, false, NULL },
 	{ "msr_kernel", "RDMSR of IA32_APIC_BASE, answered in the kernel (ring0_call's cost subtracted)", run_msr_kernel,
-	  NULL, 0, true },
+	  NULL, 0, true, NULL },
 	{ "msr_user", "RDMSR of the VMM's scratch MSR, answered in its userspace (ring0_call subtracted)", run_msr_user,
-	  prepare_msr_user, 0, true },
+	  prepare_msr_user, 0, true, NULL },
 	{ "msr_user_write", "WRMSR of the VMM's scratch MSR, in its userspace (ring0_call subtracted)",
-	  run_msr_user_write, prepare_msr_user, 0, true },
-	{ "pio_write", "OUT to COM1 scratch, handled in VMM userspace", run_pio_write, NULL, 0, false },
-	{ "pio_read", "IN from COM1 scratch, handled in VMM userspace", run_pio_read, NULL, 0, false },
+	  run_msr_user_write, prepare_msr_user, 0, true, NULL },
+	{ "pio_write", "OUT to COM1 scratch, handled in VMM userspace", run_pio_write, NULL, 0, false, NULL },
+	{ "pio_read", "IN from COM1 scratch, handled in VMM userspace", run_pio_read, NULL, 0, false, NULL },
 	{ "pio_kernel", "IN from the PIC's mask register (0x21), handled in KVM's in-kernel PIC", run_pio_kernel,
-	  prepare_pio_kernel, 0, false },
+	  prepare_pio_kernel, 0, false, NULL },
 	{ "mmio_kernel", "load of the local APIC's version register, handled in KVM's in-kernel APIC",
-	  run_mmio_kernel, prepare_mmio_kernel, 0, false },
-	{ "cfg_cf8", "config dword read of 00:00.0 through 0xCF8/0xCFC", run_cfg_cf8, NULL, 0, false },
-	{ "cfg_ecam", "config dword read of 00:00.0 through ECAM (MMIO)", run_cfg_ecam, prepare_cfg_ecam, 0, false },
-	{ "tdev_mmio", "pci-testdev MMIO write, no eventfd (VMM userspace)", testdev_bench_run, prep_mmio0, 0, false },
-	{ "tdev_mmio_wild", "pci-testdev MMIO write, wildcard ioeventfd", testdev_bench_run, prep_mmio1, 0, false },
-	{ "tdev_mmio_match", "pci-testdev MMIO write, datamatch ioeventfd", testdev_bench_run, prep_mmio2, 0, false },
-	{ "tdev_io", "pci-testdev port write, no eventfd (VMM userspace)", testdev_bench_run, prep_io0, 0, false },
-	{ "tdev_io_wild", "pci-testdev port write, wildcard ioeventfd", testdev_bench_run, prep_io1, 0, false },
-	{ "tdev_io_match", "pci-testdev port write, datamatch ioeventfd", testdev_bench_run, prep_io2, 0, false },
+	  run_mmio_kernel, prepare_mmio_kernel, 0, false, NULL },
+	{ "cfg_cf8", "config dword read of 00:00.0 through 0xCF8/0xCFC", run_cfg_cf8, NULL, 0, false, NULL },
+	{ "cfg_ecam", "config dword read of 00:00.0 through ECAM (MMIO)", run_cfg_ecam, prepare_cfg_ecam, 0, false, NULL },
+	{ "tdev_mmio", "pci-testdev MMIO write, no eventfd (VMM userspace)", testdev_bench_run, prep_mmio0, 0, false, NULL },
+	{ "tdev_mmio_wild", "pci-testdev MMIO write, wildcard ioeventfd", testdev_bench_run, prep_mmio1, 0, false, NULL },
+	{ "tdev_mmio_match", "pci-testdev MMIO write, datamatch ioeventfd", testdev_bench_run, prep_mmio2, 0, false, NULL },
+	{ "tdev_io", "pci-testdev port write, no eventfd (VMM userspace)", testdev_bench_run, prep_io0, 0, false, NULL },
+	{ "tdev_io_wild", "pci-testdev port write, wildcard ioeventfd", testdev_bench_run, prep_io1, 0, false, NULL },
+	{ "tdev_io_match", "pci-testdev port write, datamatch ioeventfd", testdev_bench_run, prep_io2, 0, false, NULL },
+	{ "timer_wake", "TSC-deadline timer to its handler, out of HLT (in-kernel APIC)", run_none, prepare_timer_wake,
+	  16, false, timed_timer_wake },
 	{ "notify", "virtio-blk queue notify write (ioeventfd unless --no-ioeventfd)", virtio_bench_notify,
-	  virtio_bench_prepare_notify, 0, false },
+	  virtio_bench_prepare_notify, 0, false, NULL },
 	{ "blk_read_poll", "virtio-blk 4 KiB read, notify to used ring, polled", virtio_bench_blk_read,
-	  virtio_bench_prepare_poll, 16, false },
+	  virtio_bench_prepare_poll, 16, false, NULL },
 	{ "blk_read_msix", "virtio-blk 4 KiB read, notify to MSI-X interrupt", virtio_bench_blk_read,
-	  virtio_bench_prepare_msix, 16, false },
+	  virtio_bench_prepare_msix, 16, false, NULL },
 };
 
 static void sort_u64(uint64_t *v, unsigned n)
@@ -266,6 +330,12 @@ static void print_ns(const char *label, uint64_t batch_cycles, unsigned batch)
  * overhead), into cycles[0..samples). */
 static void bench_sample(void (*run)(unsigned), unsigned batch, uint64_t over, uint64_t *cycles)
 {
+	if (self_timed) {
+		(void)self_timed(batch); /* warm-up */
+		for (unsigned s = 0; s < samples; s++)
+			cycles[s] = self_timed(batch);
+		return;
+	}
 	run(batch); /* warm-up: caches, TLB, the VMM's first-touch paths */
 	for (unsigned s = 0; s < samples; s++) {
 		uint64_t t0 = rdtsc_serialized();
@@ -337,7 +407,9 @@ static void bench_one(const struct bench_test *t)
 		sort_samples();
 		ring0 = sorted_buf[samples / 2];
 	}
+	self_timed = t->timed;
 	bench_sample(t->run, batch, over + ring0, samples_buf);
+	self_timed = NULL;
 	sort_samples();
 	bench_report(t->name, batch, ring0);
 }

@@ -4,7 +4,7 @@
 # command-line errors, deliberate faults, --stats, --timeout.
 source "$(dirname "$0")/lib/tap.sh"
 kvm_usable || skip_all "/dev/kvm is missing or not usable by $(id -un): the VMM needs KVM"
-plan 39
+plan 41
 
 boot_vmm --mem 32M "$GUEST"
 check "plain boot exits 0" rc_is 0
@@ -78,6 +78,13 @@ check "bench msr_user: 2048 RDMSRs of the scratch MSR reach the VMM's userspace,
 	eval 'rc_is 0 && has "^stats: msr 0x400000f0 \(exitlab scratch, in userspace\) reads 2048 writes 2048$" && has "^stats:   reason KVM_EXIT_X86_RDMSR +2048$"'
 check "... the MSR tests say ring0_call's cost was subtracted" \
 	eval 'has "^bench msr_user iters=1536 cycles=[1-9][0-9]* .* minus_ring0_cycles=[1-9][0-9]* batch=512 samples=3$" && has "^bench msr_kernel iters=1536 .* minus_ring0_cycles="'
+disk0=$TMP/timer.img
+truncate -s 1M "$disk0"
+boot_vmm --disk "$disk0" --append "bench.samples=5 bench=timer_wake" "$GUEST"
+check "bench timer_wake: TSC-deadline to handler out of HLT, 5 samples of 16 (in-kernel APIC, with a disk)" \
+	eval 'rc_is 0 && has "^bench timer_wake iters=80 cycles=[1-9][0-9]* ns=[1-9][0-9.]* .* batch=16 samples=5$"'
+boot_vmm --append "bench.samples=5 bench=timer_wake" "$GUEST"
+check "... without an in-kernel APIC it is skipped, saying why" has "^bench timer_wake skipped: the local APIC does not answer"
 boot_vmm --append "bench.single=2 bench=cpuid" "$GUEST"
 check "bench.single=2 is refused before anything runs (exit 2)" eval 'rc_is 2 && lacks "^bench cpuid iters"'
 
