@@ -41,6 +41,7 @@
 #define BATCH 512 /* operations per sample, unless a test says fewer */
 #define MAX_SAMPLES 4095
 #define RAW_PER_LINE 16 /* bench-raw samples per console line */
+#define FAULT_BATCH 64 /* fresh pages per sample of fault_touch */
 
 struct bench_test {
 	const char *name;
@@ -242,6 +243,52 @@ static const char *prepare_timer_wake(void)
 
 static void run_none(unsigned n) {}
 
+/* First touch of a fresh guest page: KVM's page-fault path (and the host's
+ * own, for the anonymous memory behind guest RAM). Each operation writes
+ * one byte to a page nothing has touched yet, from the top of the highest
+ * RAM region below 2 GiB down to FRESH_MAX below it, never into the image;
+ * once used up, the test is skipped (one run per boot). */
+#define FRESH_MAX (64ull << 20)
+#define PAGE 4096
+
+extern char __image_end[]; /* linker/guest.ld */
+static uint64_t fresh_next, fresh_end;
+
+static void fresh_find(const struct hvm_start_info *si)
+{
+	if (!si || si->version < 1 || !si->memmap_paddr)
+		return;
+	const struct hvm_memmap_table_entry *e = (const void *)(uintptr_t)si->memmap_paddr;
+	uint64_t floor = ((uint64_t)(uintptr_t)__image_end + (2u << 20) - 1) & ~((2ull << 20) - 1);
+	for (uint32_t i = 0; i < si->memmap_entries && i < 128; i++) {
+		uint64_t lo = e[i].addr, hi = e[i].addr + e[i].size;
+		if (e[i].type != HVM_MEMMAP_TYPE_RAM || hi > (2ull << 30) || hi <= floor || hi <= fresh_end)
+			continue;
+		lo = lo > floor ? lo : floor;
+		lo = hi - lo > FRESH_MAX ? hi - FRESH_MAX : lo;
+		fresh_next = (lo + PAGE - 1) & ~(uint64_t)(PAGE - 1);
+		fresh_end = hi & ~(uint64_t)(PAGE - 1);
+	}
+}
+
+static void run_fault_touch(unsigned n)
+{
+	for (unsigned i = 0; i < n && fresh_next < fresh_end; i++, fresh_next += PAGE)
+		*(volatile uint8_t *)(uintptr_t)fresh_next = 1;
+}
+
+static char fresh_why[96];
+
+static const char *prepare_fault_touch(void)
+{
+	uint64_t need = (uint64_t)(samples + 1) * (single ? 1 : FAULT_BATCH) * PAGE;
+	if (fresh_end - fresh_next >= need)
+		return NULL;
+	snprintf(fresh_why, sizeof(fresh_why), "%lu fresh pages left, %lu needed (one run per boot)",
+		 (fresh_end - fresh_next) / PAGE, need / PAGE);
+	return fresh_why;
+}
+
 /* Mechanism #1: address to 0xCF8, then a dword from 0xCFC (two exits). */
 static void run_cfg_cf8(unsigned n)
 {
@@ -299,6 +346,8 @@ static const struct bench_test tests[] = {
 	{ "tdev_io", "pci-testdev port write, no eventfd (VMM userspace)", testdev_bench_run, prep_io0, 0, false, NULL },
 	{ "tdev_io_wild", "pci-testdev port write, wildcard ioeventfd", testdev_bench_run, prep_io1, 0, false, NULL },
 	{ "tdev_io_match", "pci-testdev port write, datamatch ioeventfd", testdev_bench_run, prep_io2, 0, false, NULL },
+	{ "fault_touch", "first write to a fresh guest page: KVM's (and the host's) page-fault path", run_fault_touch,
+	  prepare_fault_touch, FAULT_BATCH, false, NULL },
 	{ "timer_wake", "TSC-deadline timer to its handler, out of HLT (in-kernel APIC)", run_none, prepare_timer_wake,
 	  16, false, timed_timer_wake },
 	{ "notify", "virtio-blk queue notify write (ioeventfd unless --no-ioeventfd)", virtio_bench_notify,
@@ -459,7 +508,11 @@ int bench_action(const char *list, size_t len, bool dry_run)
 	return EXITLAB_EXIT_OK;
 }
 
-void bench_boot(uint32_t msr) { scratch_msr = msr; }
+void bench_boot(uint32_t msr, const struct hvm_start_info *si)
+{
+	scratch_msr = msr;
+	fresh_find(si);
+}
 
 int bench_samples_action(const char *val, size_t len, bool dry_run)
 {

@@ -8,10 +8,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "pvh.h"
+
 /* Runs the comma-separated tests in list[0..len) ("all" for every test).
  * With dry_run, only checks the names. Returns an EXITLAB_EXIT_* status. */
-/* What the VMM offers the bench (exitlab_boot_info.scratch_msr, 0: none). */
-void bench_boot(uint32_t scratch_msr);
+/* What the VMM offers the bench (exitlab_boot_info.scratch_msr, 0: none)
+ * and where fresh RAM is (the memory map). */
+void bench_boot(uint32_t scratch_msr, const struct hvm_start_info *si);
 int bench_action(const char *list, size_t len, bool dry_run);
 /* bench.samples=N: samples per test (default 31). */
 int bench_samples_action(const char *val, size_t len, bool dry_run);

@@ -281,7 +281,7 @@ void guest_main(const struct hvm_start_info *si)
 	console_init(exitlab_info ? exitlab_info->console_port : 0); /* first output path */
 	trap_init();                               /* faults are reported from here on */
 	tsc_init(exitlab_info ? exitlab_info->tsc_khz : 0); /* clock for the benchmarks */
-	bench_boot(exitlab_info && exitlab_info->version >= 2 ? exitlab_info->scratch_msr : 0);
+	bench_boot(exitlab_info && exitlab_info->version >= 2 ? exitlab_info->scratch_msr : 0, si);
 
 	const char *cmdline = si->cmdline_paddr ? (const char *)(uintptr_t)si->cmdline_paddr : "";
 	printf("exitlab guest %s, PVH entry, hvm_start_info v%u at %p\n", GUEST_VERSION, si->version, si);

@@ -4,7 +4,7 @@
 # command-line errors, deliberate faults, --stats, --timeout.
 source "$(dirname "$0")/lib/tap.sh"
 kvm_usable || skip_all "/dev/kvm is missing or not usable by $(id -un): the VMM needs KVM"
-plan 41
+plan 43
 
 boot_vmm --mem 32M "$GUEST"
 check "plain boot exits 0" rc_is 0
@@ -85,6 +85,13 @@ check "bench timer_wake: TSC-deadline to handler out of HLT, 5 samples of 16 (in
 	eval 'rc_is 0 && has "^bench timer_wake iters=80 cycles=[1-9][0-9]* ns=[1-9][0-9.]* .* batch=16 samples=5$"'
 boot_vmm --append "bench.samples=5 bench=timer_wake" "$GUEST"
 check "... without an in-kernel APIC it is skipped, saying why" has "^bench timer_wake skipped: the local APIC does not answer"
+boot_vmm --mem 8 --append "bench.samples=3 bench=fault_touch bench=fault_touch bench=fault_touch bench=fault_touch bench=fault_touch bench=fault_touch bench=fault_touch" "$GUEST"
+n=$(grep -cE "^bench fault_touch iters=192 cycles=[0-9]+ ns=[0-9.]+ " <<<"$out")
+ns=$(sed -nE 's/^bench fault_touch iters=192 cycles=[0-9]+ ns=([0-9]+).*/\1/p' <<<"$out" | sort -n | head -1)
+check "bench fault_touch: a fresh page's first write costs a fault (slowest-run floor $ns ns > 200), six runs fit in 8 MiB" \
+	eval '[ "$n" = 6 ] && [ "${ns:-0}" -gt 200 ]'
+check "... the seventh finds the fresh pages used up and says so, the guest going on" \
+	eval 'rc_is 0 && has "^bench fault_touch skipped: 0 fresh pages left, 256 needed \(one run per boot\)$"'
 boot_vmm --append "bench.single=2 bench=cpuid" "$GUEST"
 check "bench.single=2 is refused before anything runs (exit 2)" eval 'rc_is 2 && lacks "^bench cpuid iters"'
 
