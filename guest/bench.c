@@ -42,7 +42,7 @@ struct bench_test {
 static unsigned samples = 31;
 /* Scratch for one test's samples; fully written before it is read, so it
  * lives outside BSS (nothing to clear at boot). */
-static uint64_t samples_buf[MAX_SAMPLES] __attribute__((section(".stack.scratch")));
+static uint64_t samples_buf[MAX_SAMPLES] NOINIT;
 static uint64_t overhead; /* median cycles of an empty batch */
 
 static void run_tsc(unsigned n)

@@ -44,4 +44,10 @@ __attribute__((noreturn, format(printf, 3, 4))) void guest_panic(const char *fil
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
+/* Memory that is written before it is read (scratch, buffers, tables
+ * refilled at every use): kept out of BSS, so the boot clears none of it.
+ * The stacks (entry.S) are there too; linker/guest.ld reserves the one
+ * output section, .noinit, without loading or clearing it. */
+#define NOINIT __attribute__((section(".noinit")))
+
 #endif

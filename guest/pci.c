@@ -37,20 +37,18 @@
 #define PCI_BRIDGE_MEM_ALIGN 0x100000u /* bridge windows: 1 MiB granules */
 #define PCI_BRIDGE_IO_ALIGN 0x1000u /* and 4 KiB ones for I/O */
 
-/* Written before read at every enumeration: kept out of BSS (linker/guest.ld). */
-#define SCRATCH __attribute__((section(".stack.pci")))
-
 static enum pci_mechanism mech_used; /* CF8 or ECAM once enumerated (#1 before) */
 static bool acpi_done, have_mcfg;
 static struct acpi_mcfg mcfg;
 
-static struct pci_func funcs[PCI_MAX_FUNCS] SCRATCH;
+/* The NOINIT ones are written before read at every enumeration. */
+static struct pci_func funcs[PCI_MAX_FUNCS] NOINIT;
 static unsigned nfuncs, nfuncs_dropped;
-static uint32_t buses_seen[256 / 32] SCRATCH;
+static uint32_t buses_seen[256 / 32] NOINIT;
 static unsigned next_bus; /* the next bus number to hand out; 256: none left */
 
-static uint8_t cfg_buf[PCI_CFG_SPACE_EXP_SIZE] __attribute__((aligned(4))) SCRATCH;
-static struct pci_parse_info cfg_info SCRATCH;
+static uint8_t cfg_buf[PCI_CFG_SPACE_EXP_SIZE] __attribute__((aligned(4))) NOINIT;
+static struct pci_parse_info cfg_info NOINIT;
 
 /* --- Mechanism #1: an address dword to 0xCF8, then data at 0xCFC + (off & 3) */
 static inline void cf8_select(uint16_t bdf, uint16_t off)

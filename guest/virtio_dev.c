@@ -25,7 +25,7 @@
 #define VEC_BLK 0x30
 #define VEC_RNG 0x31
 /* Device-visible and scratch memory: outside BSS, nothing to clear at boot. */
-#define DMA __attribute__((section(".stack.dma"), aligned(64)))
+#define DMA NOINIT __attribute__((aligned(64)))
 
 struct vdev {
 	struct gvirtio v;

@@ -24,7 +24,7 @@
 /* Ring memory: descriptors, then the available ring, then (4-byte
  * aligned, on its own half page) the used ring. Outside BSS: zeroed when a
  * queue is set up, not at boot. */
-static uint8_t ring_pages[4][4096] __attribute__((aligned(4096), section(".stack.virtio")));
+static uint8_t ring_pages[4][4096] __attribute__((aligned(4096))) NOINIT;
 static unsigned ring_pages_used;
 
 static uint8_t status_read(const struct gvirtio *d) { return mmio_read8(CFG(device_status)); }
