@@ -238,19 +238,13 @@ static void bench_one(const struct bench_test *t)
 	printf("\n");
 }
 
-static const struct bench_test *bench_find(const char *name, size_t len)
-{
-	for (size_t i = 0; i < ARRAY_SIZE(tests); i++)
-		if (strlen(tests[i].name) == len && !memcmp(tests[i].name, name, len))
-			return &tests[i];
-	return NULL;
-}
-
 int bench_action(const char *list, size_t len, bool dry_run)
 {
-	bool all = len == 3 && !memcmp(list, "all", 3);
+	static const char *const whole[] = { "help", "all" }; /* values that are not a list */
+	int w = word_find(list, len, WORDS(whole));
+	bool all = w == 1;
 
-	if (len == 4 && !memcmp(list, "help", 4)) {
+	if (w == 0) {
 		for (size_t i = 0; !dry_run && i < ARRAY_SIZE(tests); i++)
 			printf("bench test %-10s %s\n", tests[i].name, tests[i].what);
 		return EXITLAB_EXIT_OK;
@@ -268,16 +262,15 @@ int bench_action(const char *list, size_t len, bool dry_run)
 		size_t end = start;
 		while (end < len && list[end] != ',')
 			end++;
-		const struct bench_test *t = bench_find(list + start, end - start);
-		if (!t) {
+		int k = word_find(list + start, end - start, WORDS_OF(tests, name));
+		if (k < 0) {
 			printf("error: bench: unknown test '%.*s'; known:", (int)(end - start), list + start);
-			for (size_t j = 0; j < ARRAY_SIZE(tests); j++)
-				printf(" %s", tests[j].name);
+			word_list_print(WORDS_OF(tests, name));
 			printf(" all\n");
 			return EXITLAB_EXIT_USAGE;
 		}
 		if (!dry_run)
-			bench_one(t);
+			bench_one(&tests[k]);
 		start = end + 1;
 	}
 	return EXITLAB_EXIT_OK;

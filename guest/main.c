@@ -65,10 +65,10 @@ static int action_fault(const char *val, size_t len, bool dry_run)
 		"triple-faulting (empty IDT, then int3)", "halting with interrupts off (the VMM sees HLT)",
 		"raising #BP (an int3 that is not ring0_call's)",
 	};
-	int k = word_find(val, len, kinds, ARRAY_SIZE(kinds));
+	int k = word_find(val, len, WORDS(kinds));
 
 	if (k < 0)
-		return word_refuse("fault", val, len, kinds, ARRAY_SIZE(kinds));
+		return word_refuse("fault", val, len, WORDS(kinds));
 	if (dry_run)
 		return EXITLAB_EXIT_OK;
 	printf("fault: %s on purpose\n", what[k]);
@@ -170,14 +170,12 @@ static int cmdline_run(const char *cmdline, bool dry_run)
 			klen++;
 		bool has_value = klen < wlen;
 
-		const struct action *a = NULL;
-		for (size_t i = 0; i < ARRAY_SIZE(actions); i++)
-			if (strlen(actions[i].name) == klen && !memcmp(actions[i].name, word, klen))
-				a = &actions[i];
-		if (!a) {
+		int k = word_find(word, klen, WORDS_OF(actions, name));
+		if (k < 0) {
 			printf("error: unknown action '%.*s' (try 'help')\n", (int)wlen, word);
 			return EXITLAB_EXIT_USAGE;
 		}
+		const struct action *a = &actions[k];
 		if (a->needs_value != has_value) {
 			printf("error: action '%.*s': %s\n", (int)wlen, word,
 			       a->needs_value ? "needs a value (key=value)" : "takes no value");

@@ -732,10 +732,10 @@ int pci_action(const char *val, size_t len, bool dry_run, const struct hvm_start
 {
 	static enum pci_mechanism mech = PCI_MECH_AUTO; /* what the next list uses */
 	static const char *const words[] = { "list", "cf8", "ecam", "reset" };
-	int k = word_find(val, len, words, ARRAY_SIZE(words));
+	int k = word_find(val, len, WORDS(words));
 
 	if (k < 0)
-		return word_refuse("pci", val, len, words, ARRAY_SIZE(words));
+		return word_refuse("pci", val, len, WORDS(words));
 	if (dry_run)
 		return EXITLAB_EXIT_OK;
 	if (k == 1 || k == 2) {

@@ -137,8 +137,8 @@ int testdev_action(const char *val, size_t len, bool dry_run)
 {
 	static const char *const words[] = { "run" };
 
-	if (word_find(val, len, words, 1) < 0)
-		return word_refuse("testdev", val, len, words, 1);
+	if (word_find(val, len, WORDS(words)) < 0)
+		return word_refuse("testdev", val, len, WORDS(words));
 	if (dry_run)
 		return EXITLAB_EXIT_OK;
 	if (!testdev_find()) {

@@ -277,10 +277,10 @@ static struct vdev *vdev_get(struct vdev *d)
 int virtio_irq_action(const char *val, size_t len, bool dry_run)
 {
 	static const char *const words[] = { "poll", "msix" };
-	int k = word_find(val, len, words, 2);
+	int k = word_find(val, len, WORDS(words));
 
 	if (k < 0)
-		return word_refuse("irq", val, len, words, 2);
+		return word_refuse("irq", val, len, WORDS(words));
 	if (!dry_run)
 		use_msix = k == 1;
 	return EXITLAB_EXIT_OK;
@@ -290,8 +290,8 @@ int virtio_list_action(const char *val, size_t len, bool dry_run)
 {
 	static const char *const words[] = { "list" };
 
-	if (word_find(val, len, words, 1) < 0)
-		return word_refuse("virtio", val, len, words, 1);
+	if (word_find(val, len, WORDS(words)) < 0)
+		return word_refuse("virtio", val, len, WORDS(words));
 	if (dry_run)
 		return EXITLAB_EXIT_OK;
 	/* A device that is there but cannot be driven fails the action; one
@@ -600,17 +600,10 @@ static void attack_handshake_without_queue(struct gvirtio *v)
 
 int attack_action(const char *val, size_t len, bool dry_run)
 {
-	const struct attack *a = NULL;
-	for (size_t i = 0; i < ARRAY_SIZE(attacks); i++)
-		if (strlen(attacks[i].name) == len && !memcmp(attacks[i].name, val, len))
-			a = &attacks[i];
-	if (!a) {
-		printf("error: attack: '%.*s' is not one of:", (int)len, val);
-		for (size_t i = 0; i < ARRAY_SIZE(attacks); i++)
-			printf(" %s", attacks[i].name);
-		printf("\n");
-		return EXITLAB_EXIT_USAGE;
-	}
+	int k = word_find(val, len, WORDS_OF(attacks, name));
+	if (k < 0)
+		return word_refuse("attack", val, len, WORDS_OF(attacks, name));
+	const struct attack *a = &attacks[k];
 	if (dry_run)
 		return EXITLAB_EXIT_OK;
 	use_msix = false;
