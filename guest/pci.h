@@ -1,12 +1,16 @@
 /*
- * pci.h - the guest's PCI bus: config-space access through mechanism #1
- * (ports 0xCF8/0xCFC) or ECAM (MMIO, found through ACPI MCFG), enumeration
- * of every bus behind bridges, BAR sizing and assignment, and the pci=
- * command-line action that lists what was found.
+ * pci.h - the guest's PCI bus, as its users see it: config-space access
+ * through mechanism #1 (ports 0xCF8/0xCFC) or ECAM (MMIO, found through
+ * ACPI MCFG), the table of every function on every bus behind bridges with
+ * its BARs sized and assigned, and the pci= command-line action.
  *
  * Functions are named by a 16-bit BDF (bus << 8 | device << 3 | function),
  * as in the PCI spec's routing ID. pci_enumerate() fills a small static
  * table that later drivers (virtio) read with pci_func_get().
+ *
+ * Behind it, one file a job: pci_cfg.c (access; pci_cfg.h holds the inline
+ * accessors of each mechanism), pci_walk.c (the bus walk and BAR sizing),
+ * pci_alloc.c (BAR placement, host-tested) and pci_list.c (pci=).
  */
 #ifndef GUEST_PCI_H
 #define GUEST_PCI_H
@@ -16,6 +20,7 @@
 #include <stdint.h>
 
 #include "pci_access.h" /* PCI_BDF() and friends */
+#include "pci_regs.h"
 #include "pvh.h"
 
 #define PCI_MAX_FUNCS 64
@@ -53,6 +58,11 @@ struct pci_func {
 	uint8_t subtree_end; /* bridges: table index after the last function behind */
 };
 
+static inline bool pci_func_is_bridge(const struct pci_func *f)
+{
+	return (f->header_type & PCI_HEADER_TYPE_MASK) == PCI_HEADER_TYPE_BRIDGE;
+}
+
 /* Config space of function bdf. Offsets beyond what the mechanism reaches
  * (256 for #1; buses outside MCFG's range for ECAM) read as all ones and
  * ignore writes, like an absent function. */
@@ -62,6 +72,8 @@ uint8_t pci_cfg_read8(uint16_t bdf, uint16_t off);
 void pci_cfg_write32(uint16_t bdf, uint16_t off, uint32_t v);
 void pci_cfg_write16(uint16_t bdf, uint16_t off, uint16_t v);
 void pci_cfg_write8(uint16_t bdf, uint16_t off, uint8_t v);
+/* len bytes (a multiple of 4) from off into buf, a dword at a time. */
+void pci_cfg_read_block(uint16_t bdf, uint16_t off, uint8_t *buf, uint16_t len);
 
 /* Picks the mechanism (AUTO asks ACPI once; si->rsdp_paddr, else the BIOS
  * area if scan_bios), then enumerates every bus, sizes every BAR, assigns
