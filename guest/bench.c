@@ -137,7 +137,7 @@ static uintptr_t ecam_host_bridge;
 
 static const char *prepare_cfg_ecam(void)
 {
-	virtio_dev_probe(); /* enumerates the bus, finding ECAM on the way */
+	pci_bus_ready(); /* the walk finds ECAM on the way */
 	ecam_host_bridge = pci_ecam_address(0, 0);
 	return ecam_host_bridge ? NULL : "no ECAM (no ACPI MCFG below 4 GiB)";
 }

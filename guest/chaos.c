@@ -209,7 +209,7 @@ int chaos_action(const char *val, size_t len, bool dry_run)
 	uint64_t counts[3] = { 0 }, descs = 0;
 	unsigned rounds = 0;
 
-	virtio_dev_probe(); /* enumerates the bus, once */
+	pci_bus_ready();
 	/* 1. The rings, while the device is where enumeration put it. */
 	for (; rounds < CHAOS_QUEUE_ROUNDS; rounds++) {
 		unsigned n = virtio_chaos_queue(chaos_rand);

@@ -32,7 +32,6 @@ struct action {
 	const char *help;
 };
 
-static const struct hvm_start_info *start_info;
 static const struct exitlab_boot_info *exitlab_info;
 
 static int action_exit(const char *val, size_t len, bool dry_run)
@@ -95,13 +94,6 @@ static int action_fault(const char *val, size_t len, bool dry_run)
 	panic("fault=%.*s did not fault", (int)len, val);
 }
 
-/* The exitlab VMM has no BIOS area to scan for the RSDP: it passes
- * rsdp_paddr when it has ACPI tables at all. */
-static int action_pci(const char *val, size_t len, bool dry_run)
-{
-	return pci_action(val, len, dry_run, start_info, !exitlab_info);
-}
-
 /* Stops without exiting, so that a test can inspect the VM from outside
  * (QEMU's QMP query-pci) and then end it. */
 static int action_wait(const char *val, size_t len, bool dry_run)
@@ -120,7 +112,7 @@ static const struct action actions[] = {
 	{ "fault", true, action_fault, "fault=ud|pf|triple|hlt|bp: fail on purpose (for tests)" },
 	{ "bench", true, bench_action, "bench=LIST: time exits (comma-separated; all; help)" },
 	{ "bench.samples", true, bench_samples_action, "bench.samples=N: samples per benchmark" },
-	{ "pci", true, action_pci,
+	{ "pci", true, pci_action,
 	  "pci=list|cf8|ecam|reset: list enumerates every bus (assigning BARs firmware left at 0) and "
 	  "prints functions, BARs and capabilities; cf8/ecam force the config mechanism of the next "
 	  "pci=list (default: ECAM if ACPI has an MCFG, else cf8), e.g. pci=cf8 pci=list; reset undoes "
@@ -258,7 +250,6 @@ static void print_memmap(const struct hvm_start_info *si)
 void guest_main(const struct hvm_start_info *si);
 void guest_main(const struct hvm_start_info *si)
 {
-	start_info = si;
 	if (si->magic != HVM_START_MAGIC_VALUE) {
 		console_init(0); /* UART */
 		printf("error: %%ebx does not point at hvm_start_info (magic 0x%x)\n", si->magic);
@@ -277,7 +268,9 @@ void guest_main(const struct hvm_start_info *si)
 	printf("tsc: %lu kHz, from %s\n", tsc_khz(), tsc_source());
 	printf("cmdline: \"%s\"\n", cmdline);
 
-	virtio_dev_boot(si, !exitlab_info);  /* where PCI enumeration finds ACPI */
+	/* Where the PCI walk finds ACPI: the exitlab VMM has no BIOS area to
+	 * scan for the RSDP, it passes rsdp_paddr when it has tables at all. */
+	pci_boot(si, !exitlab_info);
 	int rc = cmdline_run(cmdline, true); /* check every action first */
 	if (rc == EXITLAB_EXIT_OK)
 		rc = cmdline_run(cmdline, false);

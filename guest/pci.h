@@ -5,8 +5,8 @@
  * its BARs sized and assigned, and the pci= command-line action.
  *
  * Functions are named by a 16-bit BDF (bus << 8 | device << 3 | function),
- * as in the PCI spec's routing ID. pci_enumerate() fills a small static
- * table that later drivers (virtio) read with pci_func_get().
+ * as in the PCI spec's routing ID. pci_bus_ready() walks the bus once and
+ * fills a small static table that every driver reads with pci_func_get().
  *
  * Behind it, one file a job: pci_cfg.c (access; pci_cfg.h holds the inline
  * accessors of each mechanism), pci_walk.c (the bus walk and BAR sizing),
@@ -75,19 +75,28 @@ void pci_cfg_write8(uint16_t bdf, uint16_t off, uint8_t v);
 /* len bytes (a multiple of 4) from off into buf, a dword at a time. */
 void pci_cfg_read_block(uint16_t bdf, uint16_t off, uint8_t *buf, uint16_t len);
 
-/* Picks the mechanism (AUTO asks ACPI once; si->rsdp_paddr, else the BIOS
- * area if scan_bios), then enumerates every bus, sizes every BAR, assigns
- * the ones firmware left at 0 and enables their decoding. Returns the number
- * of functions found, or -1 if the mechanism asked for is not available. */
-int pci_enumerate(enum pci_mechanism mech, const struct hvm_start_info *si, bool scan_bios);
+/* Where the walk finds ACPI: si->rsdp_paddr, else the BIOS area if
+ * scan_bios (main.c knows which VMM this is). Before the first walk. */
+void pci_boot(const struct hvm_start_info *si, bool scan_bios);
+/* The bus, walked: the first call picks the mechanism (pci_bus_mechanism's,
+ * else AUTO: ECAM if ACPI has an MCFG), enumerates every bus, sizes every
+ * BAR, assigns the ones firmware left at 0 and enables their decoding;
+ * later calls return the same table without touching the bus. Returns the
+ * number of functions, or -1 if the mechanism asked for is not available
+ * (said once). Every user of the table calls this first. */
+int pci_bus_ready(void);
 const struct pci_func *pci_func_get(unsigned index); /* NULL past the end */
+/* pci=cf8|ecam: the mechanism of the next walk, which is due now if the
+ * table was walked through the other one. */
+void pci_bus_mechanism(enum pci_mechanism mech);
+/* pci=reset: the table no longer says what is on the bus; walk it again. */
+void pci_bus_forget(void);
 
-/* ECAM address of (bdf, off) once pci_enumerate() has looked for ACPI's
+/* ECAM address of (bdf, off) once pci_bus_ready() has looked for ACPI's
  * MCFG; 0 when there is no usable ECAM window (for the benchmarks). */
 uintptr_t pci_ecam_address(uint16_t bdf, uint16_t off);
 
-/* The pci=list|cf8|ecam action (see main.c's table). */
-int pci_action(const char *val, size_t len, bool dry_run, const struct hvm_start_info *si,
-	       bool scan_bios);
+/* The pci=list|cf8|ecam|reset action (see main.c's table). */
+int pci_action(const char *val, size_t len, bool dry_run);
 
 #endif

@@ -144,9 +144,8 @@ static void pci_reset_all(unsigned nfuncs)
 	printf("pci: reset BARs, decoding, bridge windows and bus numbers of %u functions\n", nfuncs);
 }
 
-int pci_action(const char *val, size_t len, bool dry_run, const struct hvm_start_info *si, bool scan_bios)
+int pci_action(const char *val, size_t len, bool dry_run)
 {
-	static enum pci_mechanism mech = PCI_MECH_AUTO; /* what the next list uses */
 	static const char *const words[] = { "list", "cf8", "ecam", "reset" };
 	int k = word_find(val, len, WORDS(words));
 
@@ -155,15 +154,16 @@ int pci_action(const char *val, size_t len, bool dry_run, const struct hvm_start
 	if (dry_run)
 		return EXITLAB_EXIT_OK;
 	if (k == 1 || k == 2) {
-		mech = k == 1 ? PCI_MECH_CF8 : PCI_MECH_ECAM;
+		pci_bus_mechanism(k == 1 ? PCI_MECH_CF8 : PCI_MECH_ECAM);
 		return EXITLAB_EXIT_OK;
 	}
 
-	int n = pci_enumerate(mech, si, scan_bios);
+	int n = pci_bus_ready();
 	if (n < 0)
 		return EXITLAB_EXIT_FAIL;
 	if (k == 3) {
 		pci_reset_all((unsigned)n);
+		pci_bus_forget();
 		return EXITLAB_EXIT_OK;
 	}
 	if (n == 0) {

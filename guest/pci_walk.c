@@ -3,6 +3,12 @@
  * its BARs sized, recorded in the table every driver reads (pci.h's
  * pci_func_get()); then pci_alloc.c places the BARs firmware left at 0.
  *
+ * It happens once. Whoever needs the bus first - pci=list, or virtio=,
+ * testdev=, bar.*, cfg.write=, bench=, chaos= when they come before it -
+ * calls pci_bus_ready(), which walks it; every later caller gets the same
+ * table, until pci=cf8|ecam asks for a mechanism it was not walked with
+ * or pci=reset undoes what it found.
+ *
  * The walk is depth-first from bus 0 through PCI-to-PCI bridges, numbering
  * buses firmware left unnumbered; every loop is bounded (a bitmap of buses
  * seen, a depth limit, PCI_MAX_FUNCS). BARs are sized with decoding off.
@@ -25,6 +31,11 @@ static struct pci_func funcs[PCI_MAX_FUNCS] NOINIT;
 static unsigned nfuncs, nfuncs_dropped;
 static uint32_t buses_seen[256 / 32] NOINIT;
 static unsigned next_bus; /* the next bus number to hand out; 256: none left */
+
+static const struct hvm_start_info *boot_si;
+static bool boot_scan_bios;
+static enum pci_mechanism mech_wanted = PCI_MECH_AUTO; /* what the next walk uses */
+static enum { WALK_NONE, WALK_DONE, WALK_FAILED } walk;
 
 const struct pci_func *pci_func_get(unsigned index)
 {
@@ -228,10 +239,10 @@ static void pci_alloc_map_init(struct pci_alloc_map *map, const struct hvm_start
 	}
 }
 
-int pci_enumerate(enum pci_mechanism mech, const struct hvm_start_info *si, bool scan_bios)
+/* Walks the bus, through the mechanism pci_cfg_use() chose: the table,
+ * BARs sized, then assigned. */
+static void pci_bus_walk(const struct hvm_start_info *si)
 {
-	if (pci_cfg_use(mech, si, scan_bios) < 0)
-		return -1;
 
 	nfuncs = nfuncs_dropped = 0;
 	memset(buses_seen, 0, sizeof(buses_seen));
@@ -244,5 +255,29 @@ int pci_enumerate(enum pci_mechanism mech, const struct hvm_start_info *si, bool
 	struct pci_alloc_result res;
 	pci_alloc_map_init(&map, si);
 	pci_alloc_assign(funcs, nfuncs, &map, &res);
-	return (int)nfuncs;
 }
+
+void pci_boot(const struct hvm_start_info *si, bool scan_bios)
+{
+	boot_si = si;
+	boot_scan_bios = scan_bios;
+}
+
+int pci_bus_ready(void)
+{
+	if (walk == WALK_NONE) {
+		walk = pci_cfg_use(mech_wanted, boot_si, boot_scan_bios) < 0 ? WALK_FAILED : WALK_DONE;
+		if (walk == WALK_DONE)
+			pci_bus_walk(boot_si);
+	}
+	return walk == WALK_DONE ? (int)nfuncs : -1;
+}
+
+void pci_bus_mechanism(enum pci_mechanism mech)
+{
+	mech_wanted = mech;
+	if (walk == WALK_FAILED || (walk == WALK_DONE && mech != pci_cfg_mechanism()))
+		walk = WALK_NONE;
+}
+
+void pci_bus_forget(void) { walk = WALK_NONE; }

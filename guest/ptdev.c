@@ -21,7 +21,6 @@
 #include "pci.h"
 #include "pci_parse.h"
 #include "pci_regs.h"
-#include "virtio_dev.h"
 
 #define PTDEV_MAX_LEN 256 /* bytes per bar.read / bar.write */
 #define PTDEV_MAX_FIELDS 4
@@ -95,7 +94,7 @@ static bool parse_bdf(const char *s, size_t len, uint16_t *bdf)
 /* The function at bdf, enumerating the bus first if nothing has. */
 static const struct pci_func *ptdev_func(const char *what, uint16_t bdf)
 {
-	virtio_dev_probe();
+	pci_bus_ready();
 	for (unsigned i = 0; pci_func_get(i); i++)
 		if (pci_func_get(i)->bdf == bdf)
 			return pci_func_get(i);

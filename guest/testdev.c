@@ -16,7 +16,6 @@
 #include "lib.h"
 #include "pci.h"
 #include "pci_parse.h"
-#include "virtio_dev.h"
 
 #define TESTDEV_VENDOR 0x1b36
 #define TESTDEV_DEVICE 0x0005
@@ -78,7 +77,7 @@ static bool testdev_find(void)
 {
 	if (found)
 		return true;
-	virtio_dev_probe(); /* enumerates the bus */
+	pci_bus_ready();
 	for (unsigned i = 0; pci_func_get(i); i++) {
 		const struct pci_func *f = pci_func_get(i);
 		if (f->vendor_id != TESTDEV_VENDOR || f->device_id != TESTDEV_DEVICE)

@@ -43,20 +43,13 @@ static struct vdev blk = { .v = { .name = "virtio-blk", .type = VIRTIO_ID_BLOCK 
 static struct vdev rng = { .v = { .name = "virtio-rng", .type = VIRTIO_ID_RNG }, .vector = VEC_RNG };
 static struct vdev *const devs[] = { &blk, &rng };
 
-static const struct hvm_start_info *boot_si;
-static bool boot_scan_bios, probed, use_msix;
+static bool probed, use_msix;
 
 static uint8_t cfg_bytes[256] DMA;
 static struct pci_parse_info cfg_info DMA;
 static struct virtio_blk_req_hdr req_hdr DMA;
 static uint8_t req_data[4096] DMA;
 static uint8_t req_status DMA;
-
-void virtio_dev_boot(const struct hvm_start_info *si, bool scan_bios)
-{
-	boot_si = si;
-	boot_scan_bios = scan_bios;
-}
 
 static void vdev_irq(unsigned vector)
 {
@@ -215,7 +208,7 @@ void virtio_dev_probe(void)
 	if (probed)
 		return;
 	probed = true;
-	if (pci_enumerate(PCI_MECH_AUTO, boot_si, boot_scan_bios) < 0)
+	if (pci_bus_ready() < 0)
 		return;
 	for (unsigned i = 0; pci_func_get(i); i++) {
 		const struct pci_func *f = pci_func_get(i);

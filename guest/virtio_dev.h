@@ -9,11 +9,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "pvh.h"
+#include <stdint.h>
 
-/* Where enumeration gets ACPI from (main.c knows). */
-void virtio_dev_boot(const struct hvm_start_info *si, bool scan_bios);
-/* Enumerates the PCI bus and finds the virtio devices, once. */
+/* Finds the virtio devices on the PCI bus (pci_bus_ready()), once. */
 void virtio_dev_probe(void);
 
 int virtio_irq_action(const char *val, size_t len, bool dry_run);
