@@ -24,7 +24,7 @@
 #include "testdev.h"
 #include "trap.h"
 #include "tsc.h"
-#include "virtio_dev.h"
+#include "blk.h"
 
 #define BATCH 512 /* operations per sample, unless a test says fewer */
 #define MAX_SAMPLES 255
@@ -175,12 +175,12 @@ static const struct bench_test tests[] = {
 	{ "tdev_io", "pci-testdev port write, no eventfd (VMM userspace)", testdev_bench_run, prep_io0, 0 },
 	{ "tdev_io_wild", "pci-testdev port write, wildcard ioeventfd", testdev_bench_run, prep_io1, 0 },
 	{ "tdev_io_match", "pci-testdev port write, datamatch ioeventfd", testdev_bench_run, prep_io2, 0 },
-	{ "notify", "virtio-blk queue notify write (ioeventfd unless --no-ioeventfd)", virtio_bench_notify,
-	  virtio_bench_prepare_notify, 0 },
-	{ "blk_read_poll", "virtio-blk 4 KiB read, notify to used ring, polled", virtio_bench_blk_read,
-	  virtio_bench_prepare_poll, 16 },
-	{ "blk_read_msix", "virtio-blk 4 KiB read, notify to MSI-X interrupt", virtio_bench_blk_read,
-	  virtio_bench_prepare_msix, 16 },
+	{ "notify", "virtio-blk queue notify write (ioeventfd unless --no-ioeventfd)", blk_bench_notify,
+	  blk_bench_prepare_notify, 0 },
+	{ "blk_read_poll", "virtio-blk 4 KiB read, notify to used ring, polled", blk_bench_read,
+	  blk_bench_prepare_poll, 16 },
+	{ "blk_read_msix", "virtio-blk 4 KiB read, notify to MSI-X interrupt", blk_bench_read,
+	  blk_bench_prepare_msix, 16 },
 };
 
 static void sort_u64(uint64_t *v, unsigned n)

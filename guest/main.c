@@ -8,7 +8,9 @@
  * does not leave half a benchmark behind: an unknown or malformed action
  * prints an error naming it and exits with EXITLAB_EXIT_USAGE (2).
  */
+#include "attack.h"
 #include "bench.h"
+#include "blk.h"
 #include "console.h"
 #include "cpu.h"
 #include "chaos.h"
@@ -16,11 +18,12 @@
 #include "lib.h"
 #include "pci.h"
 #include "ptdev.h"
+#include "rng.h"
 #include "pvh.h"
 #include "testdev.h"
 #include "trap.h"
 #include "tsc.h"
-#include "virtio_dev.h"
+#include "virtio_transport.h"
 
 #define GUEST_VERSION "0.1"
 

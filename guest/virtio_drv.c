@@ -5,7 +5,7 @@
  * a time, so a queue never has more than a few descriptors in flight.
  *
  * Completion: with irq=poll we watch used->idx; with irq=msix we also wait
- * for the device's interrupt, whose handler (virtio_dev.c) counts it and
+ * for the device's interrupt, whose handler (virtio_transport.c) counts it and
  * sends the EOI. Both waits are bounded.
  */
 #include "virtio_drv.h"
@@ -16,7 +16,7 @@
 #include "tsc.h"
 #include "virtio_pci.h"
 
-#define CFG(field) (d->common + __builtin_offsetof(struct virtio_pci_common_cfg, field))
+#define CFG(field) GVIRTIO_CFG(d, field)
 #define WAIT_SPINS 20000000u
 #define WAIT_WAKEUPS 50 /* apic_wait()s: about 5 s */
 #define RESET_WAIT_MS 1000
@@ -137,6 +137,19 @@ void gvirtio_notify(const struct gvirtio *d)
 	mmio_write16(d->vq.notify, d->vq.index);
 }
 
+void gvirtio_publish(struct gvirtio *d, uint16_t head)
+{
+	struct gvq *q = &d->vq;
+
+	q->avail->ring[q->avail->idx % q->size] = head;
+	/* The descriptors and ring entry are visible before the index that
+	 * publishes them, and the index before the notify (§2.7.13). */
+	mb();
+	q->avail->idx++;
+	mb();
+	gvirtio_notify(d);
+}
+
 int64_t gvirtio_request(struct gvirtio *d, const struct gvbuf *bufs, unsigned n)
 {
 	struct gvq *q = &d->vq;
@@ -153,13 +166,7 @@ int64_t gvirtio_request(struct gvirtio *d, const struct gvbuf *bufs, unsigned n)
 		};
 	}
 	uint32_t irqs_before = d->irqs;
-	q->avail->ring[q->avail->idx % q->size] = 0; /* the chain's head */
-	/* The descriptors and ring entry are visible before the index that
-	 * publishes them, and the index before the notify (§2.7.13). */
-	mb();
-	q->avail->idx++;
-	mb();
-	gvirtio_notify(d);
+	gvirtio_publish(d, 0); /* the chain starts at descriptor 0 */
 
 	/* Poll: wait for used->idx to move. MSI-X: wait for the interrupt as
 	 * well, which the device raises after it updates the used ring, so

@@ -1,0 +1,12 @@
+/*
+ * rng.h - the virtio-rng driver (rng.c): rng.read=N.
+ */
+#ifndef GUEST_RNG_H
+#define GUEST_RNG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+int rng_read_action(const char *val, size_t len, bool dry_run);
+
+#endif
