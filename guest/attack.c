@@ -86,7 +86,7 @@ static void attack_bad_size(struct gvirtio *v)
 static void attack_huge_size(struct gvirtio *v)
 {
 	mmio_write16(GVIRTIO_CFG(v, queue_select), 0);
-	mmio_write16(GVIRTIO_CFG(v, queue_size), 32768); /* above the device's maximum */
+	mmio_write16(GVIRTIO_CFG(v, queue_size), VIRTQ_SIZE_MAX); /* above the device's maximum */
 	mmio_write16(GVIRTIO_CFG(v, queue_enable), 1);
 }
 
@@ -117,8 +117,8 @@ static void attack_handshake_without_queue(struct gvirtio *v)
 	for (unsigned i = 0; i < 100000 && mmio_read8(GVIRTIO_CFG(v, device_status)); i++)
 		cpu_relax();
 	mmio_write8(GVIRTIO_CFG(v, device_status), VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
-	mmio_write32(GVIRTIO_CFG(v, driver_feature_select), 1);
-	mmio_write32(GVIRTIO_CFG(v, driver_feature), 1); /* VIRTIO_F_VERSION_1 */
+	mmio_write32(GVIRTIO_CFG(v, driver_feature_select), 1); /* feature bits 32-63 */
+	mmio_write32(GVIRTIO_CFG(v, driver_feature), 1u << (VIRTIO_F_VERSION_1 - 32));
 	mmio_write8(GVIRTIO_CFG(v, device_status), VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
 						     VIRTIO_CONFIG_S_FEATURES_OK);
 }

@@ -21,6 +21,8 @@
 #include "exitlab_abi.h"
 #include "lib.h"
 #include "pci.h"
+#include "pci_cfg.h"
+#include "pci_regs.h"
 #include "testdev.h"
 #include "trap.h"
 #include "tsc.h"
@@ -128,8 +130,7 @@ static void run_mmio_kernel(unsigned n)
 static void run_cfg_cf8(unsigned n)
 {
 	for (unsigned i = 0; i < n; i++) {
-		outl(0xcf8, 0x80000000u); /* 00:00.0, offset 0: vendor and device ID */
-		(void)inl(0xcfc);
+		(void)pci_cf8_read32(PCI_BDF(0, 0, 0), PCI_VENDOR_ID); /* 00:00.0's vendor and device ID */
 	}
 }
 

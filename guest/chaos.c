@@ -155,7 +155,7 @@ static bool chaos_port_forbidden(uint32_t port, unsigned size)
 /* What the VMM handles: fixed ports, the ECAM window, every BAR found. */
 static void chaos_map(void)
 {
-	chaos_range_add(CHAOS_PIO, 0xcf8, 8);                  /* config mechanism #1 */
+	chaos_range_add(CHAOS_PIO, PCI_CF8_ADDRESS_PORT, 8);   /* config mechanism #1: 0xcf8-0xcff */
 	chaos_range_add(CHAOS_PIO, EXITLAB_PORT_COM1, 8);      /* the 16550 */
 	chaos_range_add(CHAOS_PIO, EXITLAB_PORT_CONSOLE, 4);   /* buffered console */
 	chaos_range_add(CHAOS_PIO, 0x20, 2);                   /* PIC */
@@ -235,13 +235,13 @@ static void chaos_access(const struct chaos_range *g, uint64_t *counts)
 		return;
 	if (write && ecam_len && a >= ecam_base && a < ecam_base + ecam_len && (r & 0x10)) {
 		/* Aim at a BAR register (0x10-0x27) of this function instead. */
-		a = (a & ~0xfffull) + 0x10 + 4 * ((r >> 5) % 6);
+		a = (a & ~(uint64_t)(PCI_ECAM_FN_SIZE - 1)) + PCI_BASE_ADDRESS_0 + 4 * ((r >> 5) % PCI_STD_NUM_BARS);
 		size = 4;
 		v = chaos_bar_value(v);
 	}
 	/* An MSI-X entry's data dword (offset 8 of 16): never an NMI or INIT
 	 * (delivery modes 4, 5) aimed at ourselves, fatal to any guest. */
-	if (write && size >= 4 && a % 16 == 8)
+	if (write && size >= 4 && a % PCI_MSIX_ENTRY_SIZE == PCI_MSIX_ENTRY_DATA)
 		v &= ~0x700ull;
 	if (write) {
 		switch (size) {

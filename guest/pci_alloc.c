@@ -145,11 +145,12 @@ static void pci_bridge_window_set(uint16_t bdf, bool io, uint64_t start, uint64_
 	uint64_t old_lo, old_hi;
 
 	if (io) {
-		old_lo = (uint64_t)(pci_cfg_read8(bdf, PCI_IO_BASE) & 0xf0) << 8;
-		old_hi = ((uint64_t)(pci_cfg_read8(bdf, PCI_IO_LIMIT) & 0xf0) << 8) + 0x1000;
+		old_lo = (uint64_t)(pci_cfg_read8(bdf, PCI_IO_BASE) & PCI_IO_RANGE_MASK) << 8;
+		old_hi = ((uint64_t)(pci_cfg_read8(bdf, PCI_IO_LIMIT) & PCI_IO_RANGE_MASK) << 8) + PCI_BRIDGE_IO_ALIGN;
 	} else {
-		old_lo = (uint64_t)(pci_cfg_read16(bdf, PCI_MEMORY_BASE) & 0xfff0) << 16;
-		old_hi = ((uint64_t)(pci_cfg_read16(bdf, PCI_MEMORY_LIMIT) & 0xfff0) << 16) + 0x100000;
+		old_lo = (uint64_t)(pci_cfg_read16(bdf, PCI_MEMORY_BASE) & PCI_MEMORY_RANGE_MASK) << 16;
+		old_hi = ((uint64_t)(pci_cfg_read16(bdf, PCI_MEMORY_LIMIT) & PCI_MEMORY_RANGE_MASK) << 16) +
+			 PCI_BRIDGE_MEM_ALIGN;
 	}
 	if (old_lo && old_lo < old_hi) { /* base 0 means never programmed */
 		start = start < old_lo ? start : old_lo;
@@ -158,15 +159,15 @@ static void pci_bridge_window_set(uint16_t bdf, bool io, uint64_t start, uint64_
 	if (io) {
 		pci_cfg_write16(bdf, PCI_IO_BASE_UPPER16, 0);
 		pci_cfg_write16(bdf, PCI_IO_LIMIT_UPPER16, 0);
-		pci_cfg_write8(bdf, PCI_IO_BASE, (uint8_t)((start >> 8) & 0xf0));
-		pci_cfg_write8(bdf, PCI_IO_LIMIT, (uint8_t)(((end - 1) >> 8) & 0xf0));
+		pci_cfg_write8(bdf, PCI_IO_BASE, (uint8_t)((start >> 8) & PCI_IO_RANGE_MASK));
+		pci_cfg_write8(bdf, PCI_IO_LIMIT, (uint8_t)(((end - 1) >> 8) & PCI_IO_RANGE_MASK));
 	} else {
-		pci_cfg_write16(bdf, PCI_MEMORY_BASE, (uint16_t)((start >> 16) & 0xfff0));
-		pci_cfg_write16(bdf, PCI_MEMORY_LIMIT, (uint16_t)(((end - 1) >> 16) & 0xfff0));
+		pci_cfg_write16(bdf, PCI_MEMORY_BASE, (uint16_t)((start >> 16) & PCI_MEMORY_RANGE_MASK));
+		pci_cfg_write16(bdf, PCI_MEMORY_LIMIT, (uint16_t)(((end - 1) >> 16) & PCI_MEMORY_RANGE_MASK));
 		/* Everything we place goes in the memory window: a never-programmed
 		 * prefetchable window is closed (base above limit). */
 		if (!pci_cfg_read16(bdf, PCI_PREF_MEMORY_BASE) && !pci_cfg_read16(bdf, PCI_PREF_MEMORY_LIMIT)) {
-			pci_cfg_write16(bdf, PCI_PREF_MEMORY_BASE, 0xfff0);
+			pci_cfg_write16(bdf, PCI_PREF_MEMORY_BASE, (uint16_t)PCI_PREF_RANGE_MASK);
 			pci_cfg_write16(bdf, PCI_PREF_MEMORY_LIMIT, 0);
 			pci_cfg_write32(bdf, PCI_PREF_BASE_UPPER32, 0);
 			pci_cfg_write32(bdf, PCI_PREF_LIMIT_UPPER32, 0);

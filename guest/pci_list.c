@@ -15,6 +15,7 @@
 #include "pci_cfg.h"
 #include "pci_parse.h"
 #include "pci_regs.h"
+#include "virtio_pci.h"
 
 /* Written before read for every function listed. */
 static uint8_t cfg_buf[PCI_CFG_SPACE_EXP_SIZE] __attribute__((aligned(4))) NOINIT;
@@ -44,7 +45,7 @@ static void pci_cap_print(const char *who, const struct pci_parse_cap *c)
 		const struct pci_parse_virtio *v = &c->u.virtio;
 		int n = snprintf(what, sizeof(what), " virtio %s cfg_type=%u bar=%u offset=0x%lx length=0x%lx",
 				 pci_parse_virtio_cfg_name(v->cfg_type), v->cfg_type, v->bar, v->offset, v->length);
-		if (v->cfg_type == 2 /* VIRTIO_PCI_CAP_NOTIFY_CFG */ && n > 0 && (size_t)n < sizeof(what))
+		if (v->cfg_type == VIRTIO_PCI_CAP_NOTIFY_CFG && n > 0 && (size_t)n < sizeof(what))
 			snprintf(what + n, sizeof(what) - (size_t)n, " notify_off_multiplier=%u",
 				 v->notify_off_multiplier);
 		break;
@@ -125,7 +126,7 @@ static void pci_reset_all(unsigned nfuncs)
 		const struct pci_func *f = pci_func_get(i);
 		uint16_t cmd = pci_cfg_read16(f->bdf, PCI_COMMAND);
 
-		if (f->class_code >> 8 == 0x0600)
+		if (f->class_code >> 8 == PCI_CLASS_BRIDGE_HOST)
 			continue; /* the host bridge: leave it be */
 		pci_cfg_write16(f->bdf, PCI_COMMAND,
 				cmd & ~(PCI_COMMAND_IO | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER));

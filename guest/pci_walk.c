@@ -62,7 +62,7 @@ static uint32_t pci_bar_probe(uint16_t bdf, uint16_t reg, uint32_t *orig)
 static void pci_bars_size(struct pci_func *f)
 {
 	uint16_t cmd = pci_cfg_read16(f->bdf, PCI_COMMAND);
-	bool keep_decoding = f->class_code >> 8 == 0x0600; /* host bridge */
+	bool keep_decoding = f->class_code >> 8 == PCI_CLASS_BRIDGE_HOST;
 
 	if (!keep_decoding)
 		pci_cfg_write16(f->bdf, PCI_COMMAND, cmd & ~(PCI_COMMAND_IO | PCI_COMMAND_MEMORY));

@@ -125,7 +125,7 @@ static bool parse_bar_req(const char *what, const char *val, size_t len, bool wr
 		       f.s[0]);
 		return false;
 	}
-	if (!parse_u64(f.s[1], f.len[1], &n) || n > 5) {
+	if (!parse_u64(f.s[1], f.len[1], &n) || n >= PCI_STD_NUM_BARS) {
 		printf("error: %s: '%.*s' is not a BAR number from 0 to 5\n", what, (int)f.len[1], f.s[1]);
 		return false;
 	}

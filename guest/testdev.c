@@ -16,10 +16,18 @@
 #include "lib.h"
 #include "pci.h"
 #include "pci_parse.h"
+#include "pci_regs.h"
 
 #define TESTDEV_VENDOR 0x1b36
 #define TESTDEV_DEVICE 0x0005
 #define TESTDEV_MAX_TESTS 16
+/* The header at the start of each BAR (the layout above). */
+#define TESTDEV_TEST 0   /* write: selects a test */
+#define TESTDEV_WIDTH 1  /* width_type */
+#define TESTDEV_OFFSET 4
+#define TESTDEV_DATA 8
+#define TESTDEV_COUNT 12
+#define TESTDEV_NAME 16
 #define TESTDEV_HDR_SIZE 48 /* the header and a name of up to 31 characters */
 
 static uintptr_t mem_bar; /* BAR0 */
@@ -94,8 +102,8 @@ static bool testdev_find(void)
 		io_bar = (uint16_t)f->bars[1].addr;
 		bar_size[0] = f->bars[0].size;
 		bar_size[1] = f->bars[1].size;
-		uint16_t cmd = pci_cfg_read16(f->bdf, 0x04);
-		pci_cfg_write16(f->bdf, 0x04, cmd | 0x3); /* I/O and memory decoding */
+		uint16_t cmd = pci_cfg_read16(f->bdf, PCI_COMMAND);
+		pci_cfg_write16(f->bdf, PCI_COMMAND, cmd | PCI_COMMAND_IO | PCI_COMMAND_MEMORY);
 		found = true;
 		break; /* the first usable one */
 	}
@@ -105,16 +113,16 @@ static bool testdev_find(void)
 /* Selects test `t` of a BAR; false if there is no such test. */
 static bool testdev_select(bool io, unsigned t)
 {
-	hdr_write8(io, 0, (uint8_t)t);
-	unsigned w = hdr_read8(io, 1);
-	uint32_t off = hdr_read32(io, 4);
+	hdr_write8(io, TESTDEV_TEST, (uint8_t)t);
+	unsigned w = hdr_read8(io, TESTDEV_WIDTH);
+	uint32_t off = hdr_read32(io, TESTDEV_OFFSET);
 	/* A header pointing outside its own BAR is not followed. */
 	if ((w != 1 && w != 2 && w != 4) || off > bar_size[io] || w > bar_size[io] - off)
 		return false;
 	sel.io = io;
 	sel.width = w;
 	sel.addr = (io ? io_bar : mem_bar) + off;
-	sel.data = hdr_read32(io, 8);
+	sel.data = hdr_read32(io, TESTDEV_DATA);
 	return true;
 }
 
@@ -146,17 +154,17 @@ int testdev_action(const char *val, size_t len, bool dry_run)
 	}
 	for (int io = 0; io < 2; io++) {
 		for (unsigned t = 0; t < TESTDEV_MAX_TESTS && testdev_select(io, t); t++) {
-			char name[TESTDEV_HDR_SIZE - 16]; /* the name starts at +16 */
+			char name[TESTDEV_HDR_SIZE - TESTDEV_NAME];
 			unsigned k = 0;
 			for (; k + 1 < sizeof(name); k++)
-				if (!(name[k] = (char)hdr_read8(io, 16 + k)))
+				if (!(name[k] = (char)hdr_read8(io, TESTDEV_NAME + k)))
 					break;
 			name[k] = '\0';
-			uint32_t before = hdr_read32(io, 12);
+			uint32_t before = hdr_read32(io, TESTDEV_COUNT);
 			for (int i = 0; i < 8; i++)
 				testdev_write_once();
 			printf("testdev %s: BAR%d test %u: 8 writes of 0x%x (%u bytes) at 0x%lx, count %u -> %u\n", name,
-			       io, t, sel.data, sel.width, (uint64_t)sel.addr, before, hdr_read32(io, 12));
+			       io, t, sel.data, sel.width, (uint64_t)sel.addr, before, hdr_read32(io, TESTDEV_COUNT));
 		}
 	}
 	return EXITLAB_EXIT_OK;

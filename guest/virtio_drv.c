@@ -80,7 +80,7 @@ static int queue_setup(struct gvirtio *d, uint16_t vector)
 	/* §4.1.4.4: the queue's notify address, which must leave room for the
 	 * 16-bit write inside the notify structure (64-bit product: no wrap). */
 	uint64_t off = (uint64_t)mmio_read16(CFG(queue_notify_off)) * d->notify_mult;
-	if (off + 2 > d->notify_len)
+	if (off + sizeof(uint16_t) > d->notify_len)
 		return gvirtio_fail(d, "queue 0's notify address (queue_notify_off * notify_off_multiplier) is "
 				       "outside the notify structure");
 	q->notify = d->notify_base + (uintptr_t)off;

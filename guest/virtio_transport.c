@@ -72,8 +72,8 @@ static uintptr_t virtio_dev_struct_addr(struct virtio_dev *d, const struct pci_f
 	 * checks the same): the 1.0 common fields, one 16-bit notify, the ISR. */
 	static const uint32_t min_len[] = {
 		[VIRTIO_PCI_CAP_COMMON_CFG] = VIRTIO_PCI_COMMON_CFG_V1_0_SIZE,
-		[VIRTIO_PCI_CAP_NOTIFY_CFG] = 2,
-		[VIRTIO_PCI_CAP_ISR_CFG] = 1,
+		[VIRTIO_PCI_CAP_NOTIFY_CFG] = sizeof(uint16_t),
+		[VIRTIO_PCI_CAP_ISR_CFG] = sizeof(uint8_t),
 		[VIRTIO_PCI_CAP_DEVICE_CFG] = 0,
 	};
 	const struct pci_parse_cap *c = pci_parse_virtio_find(&cfg_info, cfg_type);
@@ -122,7 +122,7 @@ static void virtio_dev_msix_find(struct virtio_dev *d, const struct pci_func *f)
 		return;
 	}
 	if (m->malformed) { /* the parser's only MSI-X check: a BIR above 5 */
-		bool table = m->u.msix.table_bar > 5;
+		bool table = m->u.msix.table_bar >= PCI_STD_NUM_BARS;
 		printf("error: %s: MSI-X capability at 0x%x puts its %s in BAR%u, above 5: MSI-X not used\n",
 		       d->v.name, m->offset, table ? "table" : "PBA", table ? m->u.msix.table_bar : m->u.msix.pba_bar);
 		return;
