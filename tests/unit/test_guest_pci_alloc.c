@@ -48,19 +48,7 @@ static struct model_fn {
 } model[MODEL_FUNCS];
 static unsigned nmodel;
 
-static char out[4096]; /* everything the allocator printed */
-static size_t out_len;
-
-int guest_printf(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(out + out_len, sizeof(out) - out_len, fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		out_len += (size_t)n < sizeof(out) - out_len ? (size_t)n : sizeof(out) - out_len - 1;
-	return n;
-}
+#include "guest_printf.h" /* guest_out: everything the allocator printed */
 
 static struct model_fn *model_find(uint16_t bdf)
 {
@@ -167,8 +155,7 @@ static int setup(void **state)
 	memset(model, 0, sizeof(model));
 	memset(funcs, 0, sizeof(funcs));
 	nmodel = nfuncs = 0;
-	out_len = 0;
-	out[0] = '\0';
+	guest_out_reset();
 	map = (struct pci_alloc_map){ .mem_start = PCI_ALLOC_MEM_START, .mem_end = PCI_ALLOC_MEM_END,
 				      .io_start = PCI_ALLOC_IO_START, .io_end = PCI_ALLOC_IO_END,
 				      .have_ecam = true, .ecam_start = 0xb0000000, .ecam_end = 0xb0100000,
@@ -180,8 +167,8 @@ static void run(void) { pci_alloc_assign(funcs, nfuncs, &map, &res); }
 
 static void printed(const char *line)
 {
-	if (!strstr(out, line))
-		fail_msg("no line '%s' in:\n%s", line, out);
+	if (!strstr(guest_out, line))
+		fail_msg("no line '%s' in:\n%s", line, guest_out);
 }
 
 /* --- the tests ------------------------------------------------------------------ */
@@ -437,7 +424,7 @@ static void test_nothing_to_place(void **state)
 	bar_set(f, 0, PCI_PARSE_BAR_MEM32, 0x1000, 0xc0000000);
 	run();
 	assert_int_equal(res.assigned + res.failed, 0);
-	assert_int_equal(out_len, 0);
+	assert_int_equal(guest_out_len, 0);
 	assert_int_equal(cfg16(f->bdf, PCI_COMMAND), 0);
 	assert_int_equal(res.mem_next, 0xc0001000);
 }

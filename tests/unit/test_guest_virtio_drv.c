@@ -74,9 +74,6 @@ static struct gvirtio *live; /* the device apic_wait() may interrupt */
 static bool irq_on_wait;
 static unsigned apic_waits;
 
-static char out[4096]; /* everything the driver printed */
-static size_t out_len;
-
 #define CFG_OFF(field) offsetof(struct virtio_pci_common_cfg, field)
 #define CFG_SIZE(field) sizeof(((struct virtio_pci_common_cfg *)0)->field)
 
@@ -213,16 +210,7 @@ static inline void mb(void) { __atomic_thread_fence(__ATOMIC_SEQ_CST); }
 
 void *guest_memset(void *d, int c, size_t n) { return memset(d, c, n); }
 
-int guest_printf(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(out + out_len, sizeof(out) - out_len, fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		out_len += (size_t)n < sizeof(out) - out_len ? (size_t)n : sizeof(out) - out_len - 1;
-	return n;
-}
+#include "guest_printf.h" /* guest_out: everything the driver printed */
 
 uint64_t tsc_khz(void) { return fake_khz; }
 
@@ -268,8 +256,7 @@ static int setup(void **state)
 	live = &d;
 	irq_on_wait = false;
 	apic_waits = 0;
-	out_len = 0;
-	out[0] = 0;
+	guest_out_reset();
 	return 0;
 }
 
@@ -278,9 +265,9 @@ static int setup(void **state)
 static void expect_error(const char *why)
 {
 	const char *prefix = "error: " NAME ": ";
-	if (strncmp(out, prefix, strlen(prefix)) != 0 || !strstr(out, why) ||
-	    strchr(out, '\n') != out + out_len - 1)
-		fail_msg("expected one error line with \"%s\", the driver printed: \"%s\"", why, out);
+	if (strncmp(guest_out, prefix, strlen(prefix)) != 0 || !strstr(guest_out, why) ||
+	    strchr(guest_out, '\n') != guest_out + guest_out_len - 1)
+		fail_msg("expected one error line with \"%s\", the driver printed: \"%s\"", why, guest_out);
 }
 
 /* A refused start: -1, the error, the device marked FAILED and never live. */
@@ -298,7 +285,7 @@ static void expect_refused(int rc, const char *why)
 static void test_good_device(void **state)
 {
 	assert_int_equal(gvirtio_start(&d, WANTED, VIRTIO_MSI_NO_VECTOR), 0);
-	assert_string_equal(out, "");
+	assert_string_equal(guest_out, "");
 	assert_int_equal(dev.bad_accesses, 0);
 
 	/* Features: VERSION_1, and of the rest only what was both offered and
@@ -395,7 +382,7 @@ static void test_restart_keeps_page(void **state)
 		assert_int_equal(cfg64(dev.cfg.queue_desc_lo, dev.cfg.queue_desc_hi), (uintptr_t)ring_pages[0]);
 	}
 	assert_int_equal(ring_pages_used, 1);
-	assert_string_equal(out, "");
+	assert_string_equal(guest_out, "");
 }
 
 /* With MSI-X: the vector is given to queue 0 and completions wait for it. */
@@ -476,7 +463,7 @@ static void test_notify_boundary(void **state)
 {
 	start_with_notify(1, 4, 6);
 	assert_int_equal(gvirtio_start(&d, WANTED, VIRTIO_MSI_NO_VECTOR), 0);
-	assert_string_equal(out, "");
+	assert_string_equal(guest_out, "");
 	assert_int_equal(d.vq.notify, d.notify_base + 4);
 	assert_true(dev.cfg.device_status & VIRTIO_CONFIG_S_DRIVER_OK);
 }
@@ -531,7 +518,7 @@ static void test_queue_sizes(void **state)
 		setup(state);
 		dev.cfg.queue_size = cases[i].max;
 		if (gvirtio_start(&d, WANTED, VIRTIO_MSI_NO_VECTOR) != 0)
-			fail_msg("queue_size %u refused: %s", cases[i].max, out);
+			fail_msg("queue_size %u refused: %s", cases[i].max, guest_out);
 		if (dev.cfg.queue_size != cases[i].want || d.vq.size != cases[i].want)
 			fail_msg("device maximum %u: driver chose %u (wrote %u), expected %u", cases[i].max,
 				 d.vq.size, dev.cfg.queue_size, cases[i].want);
@@ -613,7 +600,7 @@ static void test_request_polled(void **state)
 	dev.cfg.queue_size = 2;
 	assert_int_equal(gvirtio_start(&d, WANTED, VIRTIO_MSI_NO_VECTOR), 0);
 	assert_int_equal(gvirtio_request(&d, bufs, 3), -1);
-	assert_string_equal(out, "");
+	assert_string_equal(guest_out, "");
 }
 
 static void test_request_needs_reset(void **state)
