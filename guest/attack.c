@@ -24,11 +24,10 @@ struct attack {
 	bool before_enable; /* breaks queue setup itself, not a request */
 };
 
-/* The buffers the hostile chains point at: device-visible, outside BSS. */
-#define DMA NOINIT __attribute__((aligned(64)))
-static struct virtio_blk_req_hdr attack_hdr DMA;
-static uint8_t attack_data[VIRTIO_BLK_SECTOR_SIZE] DMA;
-static uint8_t attack_status DMA;
+/* The buffers the hostile chains point at. */
+static struct virtio_blk_req_hdr attack_hdr NOINIT_DMA;
+static uint8_t attack_data[VIRTIO_BLK_SECTOR_SIZE] NOINIT_DMA;
+static uint8_t attack_status NOINIT_DMA;
 
 /* Descriptor i of queue 0, by hand; gvirtio_publish(v, 0) then offers the
  * chain that starts at descriptor 0 and notifies. */

@@ -18,12 +18,10 @@ struct virtio_dev blk_dev = { .v = { .name = "virtio-blk", .type = VIRTIO_ID_BLO
 			      .vector = VIRTIO_VECTOR_BLK, .reads_device_cfg = true,
 			      .wanted = 1ull << VIRTIO_BLK_F_FLUSH | 1ull << VIRTIO_BLK_F_RO };
 
-/* Device-visible memory: outside BSS (nothing to clear at boot), each
- * buffer on its own cache line. */
-#define DMA NOINIT __attribute__((aligned(64)))
-static struct virtio_blk_req_hdr req_hdr DMA;
-static uint8_t req_data[4096] DMA;
-static uint8_t req_status DMA;
+/* Device-visible memory, outside BSS: nothing to clear at boot. */
+static struct virtio_blk_req_hdr req_hdr NOINIT_DMA;
+static uint8_t req_data[4096] NOINIT_DMA;
+static uint8_t req_status NOINIT_DMA;
 
 /* One virtio-blk request on req_hdr/req_data/req_status. */
 int blk_request(uint32_t type, uint64_t sector, uint32_t nbytes, bool data_in)

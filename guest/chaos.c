@@ -55,10 +55,9 @@ static uint64_t chaos_rand(void)
 
 /* --- 1. The rings: random chains on virtio-blk's queue 0 ------------------ */
 
-/* What the chains point at, besides everything else: device-visible,
- * outside BSS. */
-static struct virtio_blk_req_hdr chaos_hdr NOINIT __attribute__((aligned(64)));
-static uint8_t chaos_data[4096] NOINIT __attribute__((aligned(64)));
+/* What the chains point at, besides everything else. */
+static struct virtio_blk_req_hdr chaos_hdr NOINIT_DMA;
+static uint8_t chaos_data[4096] NOINIT_DMA;
 
 /* A descriptor address chosen to hurt: the rings themselves, our buffers,
  * MMIO, the edges of RAM and of the address space, or anything. */

@@ -27,7 +27,7 @@
 #define UART_LSR_THRE 0x20
 
 /* Outside BSS: only line.len needs a value at boot, set in console_init. */
-static struct exitlab_console_buf line __attribute__((aligned(64))) NOINIT;
+static struct exitlab_console_buf line NOINIT_DMA; /* the VMM copies it out */
 static uint16_t fast_port;
 
 void console_init(uint16_t port)

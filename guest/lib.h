@@ -68,5 +68,8 @@ __attribute__((noreturn, format(printf, 3, 4))) void guest_panic(const char *fil
  * The stacks (entry.S) are there too; linker/guest.ld reserves the one
  * output section, .noinit, without loading or clearing it. */
 #define NOINIT __attribute__((section(".noinit")))
+/* The same for a buffer a device reads or writes (DMA, or the VMM copying
+ * it out): each starts a cache line of its own. */
+#define NOINIT_DMA NOINIT __attribute__((aligned(64)))
 
 #endif

@@ -243,7 +243,6 @@ static void pci_alloc_map_init(struct pci_alloc_map *map, const struct hvm_start
  * BARs sized, then assigned. */
 static void pci_bus_walk(const struct hvm_start_info *si)
 {
-
 	nfuncs = nfuncs_dropped = 0;
 	memset(buses_seen, 0, sizeof(buses_seen));
 	next_bus = 1;

@@ -13,8 +13,8 @@
 
 struct virtio_dev rng_dev = { .v = { .name = "virtio-rng", .type = VIRTIO_ID_RNG }, .vector = VIRTIO_VECTOR_RNG };
 
-/* Device-visible: outside BSS, written by the device before it is read. */
-static uint8_t rng_buf[RNG_MAX_BYTES] NOINIT __attribute__((aligned(64)));
+/* Written by the device before it is read. */
+static uint8_t rng_buf[RNG_MAX_BYTES] NOINIT_DMA;
 
 int rng_read_action(const char *val, size_t len, bool dry_run)
 {

@@ -1,22 +1,18 @@
 /*
- * test_guest_pci_alloc.c - the guest's BAR allocator (guest/pci_alloc.c),
- * run on the host: BARs placed in their windows and aligned to their size,
- * firmware's placements kept and built above, 64-bit BARs given both
- * halves, a bridge's subtree placed in one stretch with the bridge's
- * windows opened over it, and the refusals: no room left, a BAR that does
- * not keep its address, and BARs over RAM or the ECAM window, which are
- * forgotten and placed afresh (the window itself has RAM, ECAM and every
- * memory-map entry carved out of it).
+ * test_guest_pci_alloc.c - the guest's BAR allocator (guest/pci_alloc.c)
+ * on the host: BARs placed in their windows, aligned to their size, above
+ * firmware's; 64-bit BARs given both halves; a bridge's subtree placed in
+ * one stretch with its windows opened over it; and the refusals: no room,
+ * a BAR that does not keep its address, BARs over RAM or ECAM (forgotten
+ * and placed afresh), windows with RAM, ECAM and the memory map carved out.
  *
- * pci_alloc.c is compiled into this test, as test_guest_virtio_drv.c does
- * with virtio_drv.c: its printf is captured, so the tests read its lines.
- * It reaches the machine only through pci_cfg_*() (guest/pci.h), which
- * this file provides over a small model of config space: a few functions,
- * 256 bytes each, whose BARs keep only the address bits their size allows
- * (a read-only BAR keeps none) and read their type in the others, every
- * other register plain memory. Each
- * test checks what the allocator decided (the table) and what it wrote
- * (the model's registers).
+ * pci_alloc.c is compiled in, as test_guest_virtio_drv.c does with
+ * virtio_drv.c, its printf captured (guest_printf.h). It reaches the machine
+ * only through pci_cfg_*(), which this file provides over a small model of
+ * config space: 256 bytes a function, BARs that keep only the address bits
+ * their size allows (a read-only one none) and read their type bits in the
+ * rest, all else plain memory. Each test checks what the allocator decided
+ * (the table) and what it wrote (the model).
  */
 #include <setjmp.h>
 #include <stdarg.h>
