@@ -53,6 +53,7 @@
 #define PCI_REVISION_ID 0x08
 #define PCI_CLASS_PROG 0x09 /* programming interface */
 #define PCI_CLASS_DEVICE 0x0a /* sub-class (low byte), base class (high) */
+#define PCI_CLASS_BRIDGE_HOST 0x0600 /* PCI_CLASS_DEVICE of a host bridge (Linux pci_ids.h) */
 #define PCI_CACHE_LINE_SIZE 0x0c
 #define PCI_LATENCY_TIMER 0x0d
 #define PCI_HEADER_TYPE 0x0e
@@ -103,11 +104,14 @@
 #define PCI_SEC_LATENCY_TIMER 0x1b
 #define PCI_IO_BASE 0x1c
 #define PCI_IO_LIMIT 0x1d
+#define PCI_IO_RANGE_MASK (~0x0fu) /* I/O base, limit: address bits 15:12 in 7:4 */
 #define PCI_SEC_STATUS 0x1e
 #define PCI_MEMORY_BASE 0x20
 #define PCI_MEMORY_LIMIT 0x22
+#define PCI_MEMORY_RANGE_MASK (~0x0fu) /* memory base, limit: address bits 31:20 in 15:4 */
 #define PCI_PREF_MEMORY_BASE 0x24
 #define PCI_PREF_MEMORY_LIMIT 0x26
+#define PCI_PREF_RANGE_MASK (~0x0fu)
 #define PCI_PREF_BASE_UPPER32 0x28
 #define PCI_PREF_LIMIT_UPPER32 0x2c
 #define PCI_IO_BASE_UPPER16 0x30

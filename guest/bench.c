@@ -33,10 +33,12 @@
 #include "exitlab_abi.h"
 #include "lib.h"
 #include "pci.h"
+#include "pci_cfg.h"
+#include "pci_regs.h"
 #include "testdev.h"
 #include "trap.h"
 #include "tsc.h"
-#include "virtio_dev.h"
+#include "blk.h"
 
 #define BATCH 512 /* operations per sample, unless a test says fewer */
 #define MAX_SAMPLES 4095
@@ -62,8 +64,8 @@ static bool single, raw; /* bench.single=1, bench.raw=1 */
 /* Scratch for one test's samples; fully written before it is read, so it
  * lives outside BSS (nothing to clear at boot). Two: the raw samples in
  * the order taken, and a sorted copy for the percentiles. */
-static uint64_t samples_buf[MAX_SAMPLES] __attribute__((section(".stack.scratch")));
-static uint64_t sorted_buf[MAX_SAMPLES] __attribute__((section(".stack.scratch")));
+static uint64_t samples_buf[MAX_SAMPLES] NOINIT;
+static uint64_t sorted_buf[MAX_SAMPLES] NOINIT;
 static uint64_t overhead; /* median cycles of an empty batch of BATCH */
 static uint32_t scratch_msr; /* EXITLAB_MSR_SCRATCH when the VMM serves it */
 static uint64_t (*self_timed)(unsigned n); /* the test being sampled times itself */
@@ -293,8 +295,7 @@ static const char *prepare_fault_touch(void)
 static void run_cfg_cf8(unsigned n)
 {
 	for (unsigned i = 0; i < n; i++) {
-		outl(0xcf8, 0x80000000u); /* 00:00.0, offset 0: vendor and device ID */
-		(void)inl(0xcfc);
+		(void)pci_cf8_read32(PCI_BDF(0, 0, 0), PCI_VENDOR_ID); /* 00:00.0's vendor and device ID */
 	}
 }
 
@@ -302,7 +303,7 @@ static uintptr_t ecam_host_bridge;
 
 static const char *prepare_cfg_ecam(void)
 {
-	virtio_dev_probe(); /* enumerates the bus, finding ECAM on the way */
+	pci_bus_ready(); /* the walk finds ECAM on the way */
 	ecam_host_bridge = pci_ecam_address(0, 0);
 	return ecam_host_bridge ? NULL : "no ECAM (no ACPI MCFG below 4 GiB)";
 }
@@ -350,12 +351,12 @@ static const struct bench_test tests[] = {
 	  prepare_fault_touch, FAULT_BATCH, false, NULL },
 	{ "timer_wake", "TSC-deadline timer to its handler, out of HLT (in-kernel APIC)", run_none, prepare_timer_wake,
 	  16, false, timed_timer_wake },
-	{ "notify", "virtio-blk queue notify write (ioeventfd unless --no-ioeventfd)", virtio_bench_notify,
-	  virtio_bench_prepare_notify, 0, false, NULL },
-	{ "blk_read_poll", "virtio-blk 4 KiB read, notify to used ring, polled", virtio_bench_blk_read,
-	  virtio_bench_prepare_poll, 16, false, NULL },
-	{ "blk_read_msix", "virtio-blk 4 KiB read, notify to MSI-X interrupt", virtio_bench_blk_read,
-	  virtio_bench_prepare_msix, 16, false, NULL },
+	{ "notify", "virtio-blk queue notify write (ioeventfd unless --no-ioeventfd)", blk_bench_notify,
+	  blk_bench_prepare_notify, 0, false, NULL },
+	{ "blk_read_poll", "virtio-blk 4 KiB read, notify to used ring, polled", blk_bench_read,
+	  blk_bench_prepare_poll, 16, false, NULL },
+	{ "blk_read_msix", "virtio-blk 4 KiB read, notify to MSI-X interrupt", blk_bench_read,
+	  blk_bench_prepare_msix, 16, false, NULL },
 };
 
 static void sort_u64(uint64_t *v, unsigned n)
@@ -463,19 +464,13 @@ static void bench_one(const struct bench_test *t)
 	bench_report(t->name, batch, ring0);
 }
 
-static const struct bench_test *bench_find(const char *name, size_t len)
-{
-	for (size_t i = 0; i < ARRAY_SIZE(tests); i++)
-		if (strlen(tests[i].name) == len && !memcmp(tests[i].name, name, len))
-			return &tests[i];
-	return NULL;
-}
-
 int bench_action(const char *list, size_t len, bool dry_run)
 {
-	bool all = len == 3 && !memcmp(list, "all", 3);
+	static const char *const whole[] = { "help", "all" }; /* values that are not a list */
+	int w = word_find(list, len, WORDS(whole));
+	bool all = w == 1;
 
-	if (len == 4 && !memcmp(list, "help", 4)) {
+	if (w == 0) {
 		for (size_t i = 0; !dry_run && i < ARRAY_SIZE(tests); i++)
 			printf("bench test %-10s %s\n", tests[i].name, tests[i].what);
 		return EXITLAB_EXIT_OK;
@@ -493,16 +488,15 @@ int bench_action(const char *list, size_t len, bool dry_run)
 		size_t end = start;
 		while (end < len && list[end] != ',')
 			end++;
-		const struct bench_test *t = bench_find(list + start, end - start);
-		if (!t) {
+		int k = word_find(list + start, end - start, WORDS_OF(tests, name));
+		if (k < 0) {
 			printf("error: bench: unknown test '%.*s'; known:", (int)(end - start), list + start);
-			for (size_t j = 0; j < ARRAY_SIZE(tests); j++)
-				printf(" %s", tests[j].name);
+			word_list_print(WORDS_OF(tests, name));
 			printf(" all\n");
 			return EXITLAB_EXIT_USAGE;
 		}
 		if (!dry_run)
-			bench_one(t);
+			bench_one(&tests[k]);
 		start = end + 1;
 	}
 	return EXITLAB_EXIT_OK;
@@ -531,10 +525,10 @@ int bench_samples_action(const char *val, size_t len, bool dry_run)
 static int bench_flag(const char *what, bool *flag, const char *val, size_t len, bool dry_run)
 {
 	static const char *const words[] = { "0", "1" };
-	int k = word_find(val, len, words, 2);
+	int k = word_find(val, len, WORDS(words));
 
 	if (k < 0)
-		return word_refuse(what, val, len, words, 2);
+		return word_refuse(what, val, len, WORDS(words));
 	if (!dry_run)
 		*flag = k == 1;
 	return EXITLAB_EXIT_OK;

@@ -4,7 +4,7 @@
  * From one seed (xorshift64*: the same seed replays the same run), it
  * first feeds virtio-blk's queue random descriptor chains (loops, rings
  * used as buffers, MMIO, huge lengths, indices that jump, resets in the
- * middle of a request: virtio_chaos_queue), then makes COUNT accesses of
+ * middle of a request: chaos_queue), then makes COUNT accesses of
  * every size and alignment to everything the VMM handles:
  *
  *   - ports: 0xCF8/0xCFC, COM1, the PIC and PIT, the exitlab console
@@ -33,7 +33,7 @@
 #include "pci.h"
 #include "pci_parse.h"
 #include "pci_regs.h"
-#include "virtio_dev.h"
+#include "virtio_transport.h"
 
 #define CHAOS_DEFAULT_COUNT 20000
 #define CHAOS_MAX_COUNT 10000000
@@ -52,6 +52,76 @@ static uint64_t chaos_rand(void)
 	chaos_state ^= chaos_state >> 27;
 	return chaos_state * 0x2545f4914f6cdd1dull;
 }
+
+/* --- 1. The rings: random chains on virtio-blk's queue 0 ------------------ */
+
+/* What the chains point at, besides everything else. */
+static struct virtio_blk_req_hdr chaos_hdr NOINIT_DMA;
+static uint8_t chaos_data[4096] NOINIT_DMA;
+
+/* A descriptor address chosen to hurt: the rings themselves, our buffers,
+ * MMIO, the edges of RAM and of the address space, or anything. */
+static uint64_t chaos_addr(const struct gvirtio *v, uint64_t r)
+{
+	switch (r % 8) {
+	case 0: return (uintptr_t)v->vq.desc + (r >> 8) % 64;   /* the descriptor table */
+	case 1: return (uintptr_t)v->vq.avail + (r >> 8) % 32;  /* the available ring */
+	case 2: return (uintptr_t)v->vq.used + (r >> 8) % 64;   /* the used ring */
+	case 3: return (uintptr_t)chaos_data + (r >> 8) % sizeof(chaos_data); /* a buffer of ours */
+	case 4: return v->common + (r >> 8) % 64;               /* MMIO: common cfg */
+	case 5: return (r >> 8) & 0xffffffffull;                /* anywhere below 4 GiB */
+	case 6: return ~0ull - (r >> 8) % 0x10000;              /* the top of the space */
+	default: return r;
+	}
+}
+
+static uint32_t chaos_len(uint64_t r)
+{
+	static const uint32_t lens[] = { 0, 1, 15, 16, 17, 512, 513, 4096, 0x10000, 0x7fffffff, 0xffffffff };
+	return r % 2 ? lens[(r >> 1) % ARRAY_SIZE(lens)] : (uint32_t)(r >> 32);
+}
+
+/* One round on virtio-blk's queue 0: random descriptors and ring indices,
+ * notified, then the device reset. Returns the descriptors written, 0 if
+ * there is no virtio-blk to attack. */
+static unsigned chaos_queue(void)
+{
+	virtio_irq_set(false);
+	struct virtio_dev *d = virtio_dev_get(&blk_dev);
+	if (!d)
+		return 0;
+	struct gvirtio *v = &d->v;
+	struct gvq *q = &v->vq;
+	/* Random descriptors: loops, rings as buffers, MMIO, huge lengths. */
+	unsigned n = 1 + (unsigned)(chaos_rand() % q->size);
+	for (unsigned i = 0; i < n; i++) {
+		uint64_t r = chaos_rand();
+		q->desc[i] = (struct virtq_desc){ chaos_addr(v, chaos_rand()), chaos_len(chaos_rand()), (uint16_t)(r & 7),
+						  (uint16_t)((uint16_t)(r >> 8) % (r & 0x800 ? 0xffff : q->size)) };
+	}
+	uint64_t r = chaos_rand();
+	/* A good header now and then, so the requests reach the disk code. */
+	if (r % 3 == 0) {
+		chaos_hdr = (struct virtio_blk_req_hdr){ .type = (uint32_t)(r >> 8) % 10, .sector = (r >> 16) % 4096 };
+		q->desc[0] = (struct virtq_desc){ (uintptr_t)&chaos_hdr, sizeof(chaos_hdr), VIRTQ_DESC_F_NEXT, 1 };
+	}
+	q->avail->ring[q->avail->idx % q->size] = (uint16_t)(r & 0x100 ? r >> 20 : 0);
+	if (r & 0x200) /* used ring scribbled over, as a confused driver would */
+		q->used->idx = (uint16_t)(r >> 24);
+	mb();
+	q->avail->idx = (uint16_t)(q->avail->idx + (r & 0x400 ? (r >> 40) % 0x20000 : 1));
+	mb();
+	gvirtio_notify(v);
+	if (r & 0x1000) /* reset in the middle of the request */
+		mmio_write8(GVIRTIO_CFG(v, device_status), 0);
+	/* Let the I/O thread look, then start over from a clean device. */
+	for (unsigned i = 0; i < 16; i++)
+		(void)mmio_read8(GVIRTIO_CFG(v, device_status));
+	d->started = false;
+	return n;
+}
+
+/* --- 2. Everything else: random accesses ------------------------------------- */
 
 enum chaos_kind { CHAOS_PIO, CHAOS_MMIO, CHAOS_MMIO_READ_ONLY };
 
@@ -84,7 +154,7 @@ static bool chaos_port_forbidden(uint32_t port, unsigned size)
 /* What the VMM handles: fixed ports, the ECAM window, every BAR found. */
 static void chaos_map(void)
 {
-	chaos_range_add(CHAOS_PIO, 0xcf8, 8);                  /* config mechanism #1 */
+	chaos_range_add(CHAOS_PIO, PCI_CF8_ADDRESS_PORT, 8);   /* config mechanism #1: 0xcf8-0xcff */
 	chaos_range_add(CHAOS_PIO, EXITLAB_PORT_COM1, 8);      /* the 16550 */
 	chaos_range_add(CHAOS_PIO, EXITLAB_PORT_CONSOLE, 4);   /* buffered console */
 	chaos_range_add(CHAOS_PIO, 0x20, 2);                   /* PIC */
@@ -164,13 +234,13 @@ static void chaos_access(const struct chaos_range *g, uint64_t *counts)
 		return;
 	if (write && ecam_len && a >= ecam_base && a < ecam_base + ecam_len && (r & 0x10)) {
 		/* Aim at a BAR register (0x10-0x27) of this function instead. */
-		a = (a & ~0xfffull) + 0x10 + 4 * ((r >> 5) % 6);
+		a = (a & ~(uint64_t)(PCI_ECAM_FN_SIZE - 1)) + PCI_BASE_ADDRESS_0 + 4 * ((r >> 5) % PCI_STD_NUM_BARS);
 		size = 4;
 		v = chaos_bar_value(v);
 	}
 	/* An MSI-X entry's data dword (offset 8 of 16): never an NMI or INIT
 	 * (delivery modes 4, 5) aimed at ourselves, fatal to any guest. */
-	if (write && size >= 4 && a % 16 == 8)
+	if (write && size >= 4 && a % PCI_MSIX_ENTRY_SIZE == PCI_MSIX_ENTRY_DATA)
 		v &= ~0x700ull;
 	if (write) {
 		switch (size) {
@@ -209,10 +279,10 @@ int chaos_action(const char *val, size_t len, bool dry_run)
 	uint64_t counts[3] = { 0 }, descs = 0;
 	unsigned rounds = 0;
 
-	virtio_dev_probe(); /* enumerates the bus, once */
+	pci_bus_ready();
 	/* 1. The rings, while the device is where enumeration put it. */
 	for (; rounds < CHAOS_QUEUE_ROUNDS; rounds++) {
-		unsigned n = virtio_chaos_queue(chaos_rand);
+		unsigned n = chaos_queue();
 		if (!n)
 			break;
 		descs += n;

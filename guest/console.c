@@ -16,7 +16,7 @@
 #include "uart_16550.h"
 
 /* Outside BSS: only line.len needs a value at boot, set in console_init. */
-static struct exitlab_console_buf line __attribute__((aligned(64), section(".stack.console")));
+static struct exitlab_console_buf line NOINIT_DMA; /* the VMM copies it out */
 static uint16_t fast_port;
 
 void console_init(uint16_t port)
@@ -116,19 +116,16 @@ void guest_panic(const char *file, int line_no, const char *fmt, ...)
 	guest_exit(EXITLAB_EXIT_FAIL);
 }
 
-int word_find(const char *val, size_t len, const char *const *words, size_t n)
+void word_list_print(struct words w)
 {
-	for (size_t i = 0; i < n; i++)
-		if (strlen(words[i]) == len && !memcmp(val, words[i], len))
-			return (int)i;
-	return -1;
+	for (size_t i = 0; i < w.n; i++)
+		printf(" %s", word_at(w, i));
 }
 
-int word_refuse(const char *action, const char *val, size_t len, const char *const *words, size_t n)
+int word_refuse(const char *action, const char *val, size_t len, struct words w)
 {
 	printf("error: %s: '%.*s' is not one of:", action, (int)len, val);
-	for (size_t i = 0; i < n; i++)
-		printf(" %s", words[i]);
+	word_list_print(w);
 	printf("\n");
 	return EXITLAB_EXIT_USAGE;
 }

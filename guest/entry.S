@@ -340,7 +340,7 @@ pd:
 	.set i, i + 1
 	.endr
 
-	.section .stack, "aw", @nobits
+	.section .noinit, "aw", @nobits /* lib.h NOINIT: reserved, never cleared */
 	.p2align 4
 stack:	.skip STACK_SIZE
 stack_top:

@@ -1,5 +1,6 @@
 /*
- * lib.c - memory/string routines, number parsing and a compact vsnprintf.
+ * lib.c - memory/string routines, number parsing, keyword matching and a
+ * compact vsnprintf.
  *
  * vsnprintf understands what the guest prints: %d %i %u %x %X %o %c %s %p %%
  * with the flags '-' '0', a width, a precision for %s (also '*'), and the
@@ -122,6 +123,19 @@ bool parse_u64(const char *s, size_t len, uint64_t *out)
 	}
 	*out = v;
 	return true;
+}
+
+const char *word_at(struct words w, size_t i)
+{
+	return *(const char *const *)((const char *)w.first + i * w.stride);
+}
+
+int word_find(const char *val, size_t len, struct words w)
+{
+	for (size_t i = 0; i < w.n; i++)
+		if (strlen(word_at(w, i)) == len && !memcmp(val, word_at(w, i), len))
+			return (int)i;
+	return -1;
 }
 
 /* --- vsnprintf ----------------------------------------------------------- */

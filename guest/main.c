@@ -8,7 +8,9 @@
  * does not leave half a benchmark behind: an unknown or malformed action
  * prints an error naming it and exits with EXITLAB_EXIT_USAGE (2).
  */
+#include "attack.h"
 #include "bench.h"
+#include "blk.h"
 #include "console.h"
 #include "cpu.h"
 #include "chaos.h"
@@ -17,11 +19,12 @@
 #include "mark.h"
 #include "pci.h"
 #include "ptdev.h"
+#include "rng.h"
 #include "pvh.h"
 #include "testdev.h"
 #include "trap.h"
 #include "tsc.h"
-#include "virtio_dev.h"
+#include "virtio_transport.h"
 
 #define GUEST_VERSION "0.1"
 
@@ -33,7 +36,6 @@ struct action {
 	const char *help;
 };
 
-static const struct hvm_start_info *start_info;
 static const struct exitlab_boot_info *exitlab_info;
 
 static int action_exit(const char *val, size_t len, bool dry_run)
@@ -66,10 +68,10 @@ static int action_fault(const char *val, size_t len, bool dry_run)
 		"triple-faulting (empty IDT, then int3)", "halting with interrupts off (the VMM sees HLT)",
 		"raising #BP (an int3 that is not ring0_call's)",
 	};
-	int k = word_find(val, len, kinds, ARRAY_SIZE(kinds));
+	int k = word_find(val, len, WORDS(kinds));
 
 	if (k < 0)
-		return word_refuse("fault", val, len, kinds, ARRAY_SIZE(kinds));
+		return word_refuse("fault", val, len, WORDS(kinds));
 	if (dry_run)
 		return EXITLAB_EXIT_OK;
 	printf("fault: %s on purpose\n", what[k]);
@@ -96,13 +98,6 @@ static int action_fault(const char *val, size_t len, bool dry_run)
 	panic("fault=%.*s did not fault", (int)len, val);
 }
 
-/* The exitlab VMM has no BIOS area to scan for the RSDP: it passes
- * rsdp_paddr when it has ACPI tables at all. */
-static int action_pci(const char *val, size_t len, bool dry_run)
-{
-	return pci_action(val, len, dry_run, start_info, !exitlab_info);
-}
-
 /* Stops without exiting, so that a test can inspect the VM from outside
  * (QEMU's QMP query-pci) and then end it. */
 static int action_wait(const char *val, size_t len, bool dry_run)
@@ -123,7 +118,7 @@ static const struct action actions[] = {
 	{ "bench.samples", true, bench_samples_action, "bench.samples=N: samples per benchmark (3-4095, default 31)" },
 	{ "bench.single", true, bench_single_action, "bench.single=0|1: 1 times each operation alone (default 0: batches)" },
 	{ "bench.raw", true, bench_raw_action, "bench.raw=0|1: 1 also prints every sample, in bench-raw lines" },
-	{ "pci", true, action_pci,
+	{ "pci", true, pci_action,
 	  "pci=list|cf8|ecam|reset: list enumerates every bus (assigning BARs firmware left at 0) and "
 	  "prints functions, BARs and capabilities; cf8/ecam force the config mechanism of the next "
 	  "pci=list (default: ECAM if ACPI has an MCFG, else cf8), e.g. pci=cf8 pci=list; reset undoes "
@@ -174,14 +169,12 @@ static int cmdline_run(const char *cmdline, bool dry_run)
 			klen++;
 		bool has_value = klen < wlen;
 
-		const struct action *a = NULL;
-		for (size_t i = 0; i < ARRAY_SIZE(actions); i++)
-			if (strlen(actions[i].name) == klen && !memcmp(actions[i].name, word, klen))
-				a = &actions[i];
-		if (!a) {
+		int k = word_find(word, klen, WORDS_OF(actions, name));
+		if (k < 0) {
 			printf("error: unknown action '%.*s' (try 'help')\n", (int)wlen, word);
 			return EXITLAB_EXIT_USAGE;
 		}
+		const struct action *a = &actions[k];
 		if (a->needs_value != has_value) {
 			printf("error: action '%.*s': %s\n", (int)wlen, word,
 			       a->needs_value ? "needs a value (key=value)" : "takes no value");
@@ -271,7 +264,6 @@ static void print_memmap(const struct hvm_start_info *si)
 void guest_main(const struct hvm_start_info *si);
 void guest_main(const struct hvm_start_info *si)
 {
-	start_info = si;
 	if (si->magic != HVM_START_MAGIC_VALUE) {
 		console_init(0); /* UART */
 		printf("error: %%ebx does not point at hvm_start_info (magic 0x%x)\n", si->magic);
@@ -291,7 +283,9 @@ void guest_main(const struct hvm_start_info *si)
 	printf("tsc: %lu kHz, from %s\n", tsc_khz(), tsc_source());
 	printf("cmdline: \"%s\"\n", cmdline);
 
-	virtio_dev_boot(si, !exitlab_info);  /* where PCI enumeration finds ACPI */
+	/* Where the PCI walk finds ACPI: the exitlab VMM has no BIOS area to
+	 * scan for the RSDP, it passes rsdp_paddr when it has tables at all. */
+	pci_boot(si, !exitlab_info);
 	int rc = cmdline_run(cmdline, true); /* check every action first */
 	if (rc == EXITLAB_EXIT_OK)
 		rc = cmdline_run(cmdline, false);

@@ -1,12 +1,16 @@
 /*
- * pci.h - the guest's PCI bus: config-space access through mechanism #1
- * (ports 0xCF8/0xCFC) or ECAM (MMIO, found through ACPI MCFG), enumeration
- * of every bus behind bridges, BAR sizing and assignment, and the pci=
- * command-line action that lists what was found.
+ * pci.h - the guest's PCI bus, as its users see it: config-space access
+ * through mechanism #1 (ports 0xCF8/0xCFC) or ECAM (MMIO, found through
+ * ACPI MCFG), the table of every function on every bus behind bridges with
+ * its BARs sized and assigned, and the pci= command-line action.
  *
  * Functions are named by a 16-bit BDF (bus << 8 | device << 3 | function),
- * as in the PCI spec's routing ID. pci_enumerate() fills a small static
- * table that later drivers (virtio) read with pci_func_get().
+ * as in the PCI spec's routing ID. pci_bus_ready() walks the bus once and
+ * fills a small static table that every driver reads with pci_func_get().
+ *
+ * Behind it, one file a job: pci_cfg.c (access; pci_cfg.h holds the inline
+ * accessors of each mechanism), pci_walk.c (the bus walk and BAR sizing),
+ * pci_alloc.c (BAR placement, host-tested) and pci_list.c (pci=).
  */
 #ifndef GUEST_PCI_H
 #define GUEST_PCI_H
@@ -16,6 +20,7 @@
 #include <stdint.h>
 
 #include "pci_access.h" /* PCI_BDF() and friends */
+#include "pci_regs.h"
 #include "pvh.h"
 
 #define PCI_MAX_FUNCS 64
@@ -53,6 +58,11 @@ struct pci_func {
 	uint8_t subtree_end; /* bridges: table index after the last function behind */
 };
 
+static inline bool pci_func_is_bridge(const struct pci_func *f)
+{
+	return (f->header_type & PCI_HEADER_TYPE_MASK) == PCI_HEADER_TYPE_BRIDGE;
+}
+
 /* Config space of function bdf. Offsets beyond what the mechanism reaches
  * (256 for #1; buses outside MCFG's range for ECAM) read as all ones and
  * ignore writes, like an absent function. */
@@ -62,20 +72,31 @@ uint8_t pci_cfg_read8(uint16_t bdf, uint16_t off);
 void pci_cfg_write32(uint16_t bdf, uint16_t off, uint32_t v);
 void pci_cfg_write16(uint16_t bdf, uint16_t off, uint16_t v);
 void pci_cfg_write8(uint16_t bdf, uint16_t off, uint8_t v);
+/* len bytes (a multiple of 4) from off into buf, a dword at a time. */
+void pci_cfg_read_block(uint16_t bdf, uint16_t off, uint8_t *buf, uint16_t len);
 
-/* Picks the mechanism (AUTO asks ACPI once; si->rsdp_paddr, else the BIOS
- * area if scan_bios), then enumerates every bus, sizes every BAR, assigns
- * the ones firmware left at 0 and enables their decoding. Returns the number
- * of functions found, or -1 if the mechanism asked for is not available. */
-int pci_enumerate(enum pci_mechanism mech, const struct hvm_start_info *si, bool scan_bios);
+/* Where the walk finds ACPI: si->rsdp_paddr, else the BIOS area if
+ * scan_bios (main.c knows which VMM this is). Before the first walk. */
+void pci_boot(const struct hvm_start_info *si, bool scan_bios);
+/* The bus, walked: the first call picks the mechanism (pci_bus_mechanism's,
+ * else AUTO: ECAM if ACPI has an MCFG), enumerates every bus, sizes every
+ * BAR, assigns the ones firmware left at 0 and enables their decoding;
+ * later calls return the same table without touching the bus. Returns the
+ * number of functions, or -1 if the mechanism asked for is not available
+ * (said once). Every user of the table calls this first. */
+int pci_bus_ready(void);
 const struct pci_func *pci_func_get(unsigned index); /* NULL past the end */
+/* pci=cf8|ecam: the mechanism of the next walk, which is due now if the
+ * table was walked through the other one. */
+void pci_bus_mechanism(enum pci_mechanism mech);
+/* pci=reset: the table no longer says what is on the bus; walk it again. */
+void pci_bus_forget(void);
 
-/* ECAM address of (bdf, off) once pci_enumerate() has looked for ACPI's
+/* ECAM address of (bdf, off) once pci_bus_ready() has looked for ACPI's
  * MCFG; 0 when there is no usable ECAM window (for the benchmarks). */
 uintptr_t pci_ecam_address(uint16_t bdf, uint16_t off);
 
-/* The pci=list|cf8|ecam action (see main.c's table). */
-int pci_action(const char *val, size_t len, bool dry_run, const struct hvm_start_info *si,
-	       bool scan_bios);
+/* The pci=list|cf8|ecam|reset action (see main.c's table). */
+int pci_action(const char *val, size_t len, bool dry_run);
 
 #endif

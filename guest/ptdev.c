@@ -22,7 +22,6 @@
 #include "pci_bdf.h"
 #include "pci_parse.h"
 #include "pci_regs.h"
-#include "virtio_dev.h"
 
 #define PTDEV_MAX_LEN 256 /* bytes per bar.read / bar.write */
 #define PTDEV_MAX_FIELDS 4
@@ -68,7 +67,7 @@ static bool parse_bdf(const char *s, size_t len, uint16_t *bdf)
 /* The function at bdf, enumerating the bus first if nothing has. */
 static const struct pci_func *ptdev_func(const char *what, uint16_t bdf)
 {
-	virtio_dev_probe();
+	pci_bus_ready();
 	for (unsigned i = 0; pci_func_get(i); i++)
 		if (pci_func_get(i)->bdf == bdf)
 			return pci_func_get(i);
@@ -99,7 +98,7 @@ static bool parse_bar_req(const char *what, const char *val, size_t len, bool wr
 		       f.s[0]);
 		return false;
 	}
-	if (!parse_u64(f.s[1], f.len[1], &n) || n > 5) {
+	if (!parse_u64(f.s[1], f.len[1], &n) || n >= PCI_STD_NUM_BARS) {
 		printf("error: %s: '%.*s' is not a BAR number from 0 to 5\n", what, (int)f.len[1], f.s[1]);
 		return false;
 	}

@@ -4,7 +4,7 @@
  * port. Made for passthrough demonstrations and tests (a guest store to a
  * passed-through BAR should land in the host device - or a fixture's
  * resourceN file - with no exit, and config writes should be mediated),
- * but they work on any device that pci_enumerate() found, under the
+ * but they work on any device that the PCI walk found, under the
  * exitlab VMM and under QEMU alike; port.write= also pokes the VMM's own
  * ports (a test hands the console port a misaligned buffer address).
  */

@@ -17,8 +17,8 @@
 #include "lib.h"
 #include "pci.h"
 #include "pci_parse.h"
+#include "pci_regs.h"
 #include "pci_testdev_spec.h"
-#include "virtio_dev.h"
 
 #define TESTDEV_MAX_TESTS 16
 #define TESTDEV_NAME_MAX 32 /* bytes of name read, its NUL included */
@@ -83,7 +83,7 @@ static bool testdev_find(void)
 {
 	if (found)
 		return true;
-	virtio_dev_probe(); /* enumerates the bus */
+	pci_bus_ready();
 	for (unsigned i = 0; pci_func_get(i); i++) {
 		const struct pci_func *f = pci_func_get(i);
 		if (f->vendor_id != PCI_TESTDEV_VENDOR_ID || f->device_id != PCI_TESTDEV_DEVICE_ID)
@@ -100,8 +100,8 @@ static bool testdev_find(void)
 		io_bar = (uint16_t)f->bars[PCI_TESTDEV_BAR_IO].addr;
 		bar_size[PCI_TESTDEV_BAR_MEM] = f->bars[PCI_TESTDEV_BAR_MEM].size;
 		bar_size[PCI_TESTDEV_BAR_IO] = f->bars[PCI_TESTDEV_BAR_IO].size;
-		uint16_t cmd = pci_cfg_read16(f->bdf, 0x04);
-		pci_cfg_write16(f->bdf, 0x04, cmd | 0x3); /* I/O and memory decoding */
+		uint16_t cmd = pci_cfg_read16(f->bdf, PCI_COMMAND);
+		pci_cfg_write16(f->bdf, PCI_COMMAND, cmd | PCI_COMMAND_IO | PCI_COMMAND_MEMORY);
 		found = true;
 		break; /* the first usable one */
 	}
@@ -142,8 +142,8 @@ int testdev_action(const char *val, size_t len, bool dry_run)
 {
 	static const char *const words[] = { "run" };
 
-	if (word_find(val, len, words, 1) < 0)
-		return word_refuse("testdev", val, len, words, 1);
+	if (word_find(val, len, WORDS(words)) < 0)
+		return word_refuse("testdev", val, len, WORDS(words));
 	if (dry_run)
 		return EXITLAB_EXIT_OK;
 	if (!testdev_find()) {

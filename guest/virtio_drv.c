@@ -5,7 +5,7 @@
  * a time, so a queue never has more than a few descriptors in flight.
  *
  * Completion: with irq=poll we watch used->idx; with irq=msix we also wait
- * for the device's interrupt, whose handler (virtio_dev.c) counts it and
+ * for the device's interrupt, whose handler (virtio_transport.c) counts it and
  * sends the EOI. Both waits are bounded.
  */
 #include "virtio_drv.h"
@@ -16,15 +16,40 @@
 #include "tsc.h"
 #include "virtio_pci.h"
 
-#define CFG(field) (d->common + __builtin_offsetof(struct virtio_pci_common_cfg, field))
+#define CFG(field) GVIRTIO_CFG(d, field)
 #define WAIT_SPINS 20000000u
 #define WAIT_WAKEUPS 50 /* apic_wait()s: about 5 s */
 #define RESET_WAIT_MS 1000
 
-/* Ring memory: descriptors, then the available ring, then (4-byte
- * aligned, on its own half page) the used ring. Outside BSS: zeroed when a
- * queue is set up, not at boot. */
-static uint8_t ring_pages[4][4096] __attribute__((aligned(4096), section(".stack.virtio")));
+/*
+ * Ring memory: one page a queue, split into the three areas the device is
+ * given the addresses of (queue_desc, queue_driver, queue_device; §2.7):
+ * the descriptor table at the start, the available ring right after it,
+ * the used ring on the page's second half. The device reads and writes
+ * exactly there, so the split crosses the guest/VMM seam: each offset's
+ * alignment (§2.7: 16, 2 and 4 bytes) and each area's room, up to the
+ * event index after its ring, are frozen below for the largest queue we
+ * ask for; a smaller one (a device's maximum may be less) only moves the
+ * available ring down. Outside BSS: zeroed when a queue is set up, not at
+ * boot.
+ */
+#define RING_PAGES 4 /* queues, one page each: our devices use queue 0 */
+#define RING_PAGE_SIZE 4096
+#define RING_DESC_OFF 0
+#define RING_AVAIL_OFF(size) (RING_DESC_OFF + (size) * sizeof(struct virtq_desc))
+#define RING_USED_OFF (RING_PAGE_SIZE / 2)
+#define RING_AVAIL_BYTES(size) (sizeof(struct virtq_avail) + ((size) + 1) * sizeof(uint16_t)) /* + used_event */
+#define RING_USED_BYTES(size) (sizeof(struct virtq_used) + (size) * sizeof(struct virtq_used_elem) + \
+			       sizeof(uint16_t)) /* + avail_event */
+_Static_assert(GVQ_SIZE && !(GVQ_SIZE & (GVQ_SIZE - 1)) && GVQ_SIZE <= VIRTQ_SIZE_MAX,
+	       "virtio 2.7: a queue size is a power of two, at most 32768");
+_Static_assert(RING_DESC_OFF % VIRTQ_DESC_ALIGN == 0, "virtio 2.7: the descriptor table is 16-byte aligned");
+_Static_assert(RING_AVAIL_OFF(GVQ_SIZE) % VIRTQ_AVAIL_ALIGN == 0, "virtio 2.7: the available ring is 2-byte aligned");
+_Static_assert(RING_AVAIL_OFF(GVQ_SIZE) + RING_AVAIL_BYTES(GVQ_SIZE) <= RING_USED_OFF,
+	       "the descriptor table and the available ring fit below the used ring");
+_Static_assert(RING_USED_OFF % VIRTQ_USED_ALIGN == 0, "virtio 2.7: the used ring is 4-byte aligned");
+_Static_assert(RING_USED_OFF + RING_USED_BYTES(GVQ_SIZE) <= RING_PAGE_SIZE, "the used ring fits in its page");
+static uint8_t ring_pages[RING_PAGES][RING_PAGE_SIZE] __attribute__((aligned(RING_PAGE_SIZE))) NOINIT;
 static unsigned ring_pages_used;
 
 static uint8_t status_read(const struct gvirtio *d) { return mmio_read8(CFG(device_status)); }
@@ -51,7 +76,7 @@ static int queue_setup(struct gvirtio *d, uint16_t vector)
 	/* A device started again (after its reset) keeps its page. */
 	uint8_t *page = (uint8_t *)q->desc;
 	if (!page) {
-		if (ring_pages_used == sizeof(ring_pages) / sizeof(ring_pages[0]))
+		if (ring_pages_used == RING_PAGES)
 			return gvirtio_fail(d, "out of ring pages");
 		page = ring_pages[ring_pages_used++];
 	}
@@ -59,10 +84,10 @@ static int queue_setup(struct gvirtio *d, uint16_t vector)
 	q->size = GVQ_SIZE;
 	while (q->size > max)
 		q->size >>= 1;
-	memset(page, 0, 4096);
-	q->desc = (struct virtq_desc *)page;
-	q->avail = (struct virtq_avail *)(page + q->size * sizeof(struct virtq_desc));
-	q->used = (struct virtq_used *)(page + 2048);
+	memset(page, 0, RING_PAGE_SIZE);
+	q->desc = (struct virtq_desc *)(page + RING_DESC_OFF);
+	q->avail = (struct virtq_avail *)(page + RING_AVAIL_OFF(q->size));
+	q->used = (struct virtq_used *)(page + RING_USED_OFF);
 	q->last_used = 0;
 	q->index = 0;
 
@@ -80,7 +105,7 @@ static int queue_setup(struct gvirtio *d, uint16_t vector)
 	/* §4.1.4.4: the queue's notify address, which must leave room for the
 	 * 16-bit write inside the notify structure (64-bit product: no wrap). */
 	uint64_t off = (uint64_t)mmio_read16(CFG(queue_notify_off)) * d->notify_mult;
-	if (off + 2 > d->notify_len)
+	if (off + sizeof(uint16_t) > d->notify_len)
 		return gvirtio_fail(d, "queue 0's notify address (queue_notify_off * notify_off_multiplier) is "
 				       "outside the notify structure");
 	q->notify = d->notify_base + (uintptr_t)off;
@@ -137,6 +162,19 @@ void gvirtio_notify(const struct gvirtio *d)
 	mmio_write16(d->vq.notify, d->vq.index);
 }
 
+void gvirtio_publish(struct gvirtio *d, uint16_t head)
+{
+	struct gvq *q = &d->vq;
+
+	q->avail->ring[q->avail->idx % q->size] = head;
+	/* The descriptors and ring entry are visible before the index that
+	 * publishes them, and the index before the notify (§2.7.13). */
+	mb();
+	q->avail->idx++;
+	mb();
+	gvirtio_notify(d);
+}
+
 int64_t gvirtio_request(struct gvirtio *d, const struct gvbuf *bufs, unsigned n)
 {
 	struct gvq *q = &d->vq;
@@ -153,13 +191,7 @@ int64_t gvirtio_request(struct gvirtio *d, const struct gvbuf *bufs, unsigned n)
 		};
 	}
 	uint32_t irqs_before = d->irqs;
-	q->avail->ring[q->avail->idx % q->size] = 0; /* the chain's head */
-	/* The descriptors and ring entry are visible before the index that
-	 * publishes them, and the index before the notify (§2.7.13). */
-	mb();
-	q->avail->idx++;
-	mb();
-	gvirtio_notify(d);
+	gvirtio_publish(d, 0); /* the chain starts at descriptor 0 */
 
 	/* Poll: wait for used->idx to move. MSI-X: wait for the interrupt as
 	 * well, which the device raises after it updates the used ring, so

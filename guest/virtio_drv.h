@@ -3,16 +3,20 @@
  * the device handshake, split virtqueues, and one request at a time,
  * completed by polling the used ring or by an MSI-X interrupt.
  *
- * The PCI side (pci.c) finds the device and resolves the virtio
- * capabilities to addresses; this file only ever touches those addresses.
+ * The transport (virtio_transport.c) finds the device on the PCI bus and
+ * resolves its virtio capabilities to addresses, and programs MSI-X; the
+ * driver core only ever touches those addresses, so a host test
+ * (test_guest_virtio_drv.c) runs it against a fake device in memory.
  */
 #ifndef GUEST_VIRTIO_DRV_H
 #define GUEST_VIRTIO_DRV_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "virtio.h"
+#include "virtio_pci.h"
 
 #define GVQ_SIZE 16 /* descriptors per queue: one request at a time needs few */
 
@@ -41,6 +45,9 @@ struct gvirtio {
 	volatile uint32_t irqs; /* interrupts taken */
 };
 
+/* The address of one field of d's common configuration (§4.1.4.3). */
+#define GVIRTIO_CFG(d, field) ((d)->common + offsetof(struct virtio_pci_common_cfg, field))
+
 /*
  * Resets the device and negotiates features: VIRTIO_F_VERSION_1 is
  * required, `wanted` are the device-specific bits we can use. Sets up
@@ -60,6 +67,9 @@ struct gvbuf {
  * a device that needs a reset (printed). */
 int64_t gvirtio_request(struct gvirtio *d, const struct gvbuf *bufs, unsigned n);
 
+/* Makes descriptor `head` the next entry of queue 0's available ring and
+ * notifies, each step ordered before the next (§2.7.13). */
+void gvirtio_publish(struct gvirtio *d, uint16_t head);
 /* The notify write alone, for the exit benchmarks. */
 void gvirtio_notify(const struct gvirtio *d);
 

@@ -9,7 +9,7 @@
 source "$(dirname "$0")/lib/tap.sh"
 kvm_usable || skip_all "/dev/kvm is missing or not usable by $(id -un): the VMM needs KVM"
 command -v lspci >/dev/null || skip_all "lspci is not installed (apt-get install pciutils)"
-plan 20
+plan 23
 
 view() { python3 "$ROOT/tests/lib/pci_view.py" "$@"; }
 disk="$TMP/disk.img"
@@ -61,3 +61,19 @@ check "lspci: 00:03.0 is an unclassified device [00ff], QEMU PCI Test Device [1b
 check "lspci: its regions are where the guest put them, with the types the VMM gave them" \
 	eval 'has "^\s+Region 0: Memory at 0*$mem \(32-bit, non-prefetchable\)" && has "^\s+Region 1: I/O ports at 0*$io$"'
 check "lspci: the guest turned on its I/O and memory decoding" has '^\s+Control: I/O\+ Mem\+'
+
+# One walk of the bus, whoever asks first: the table pci=list made serves
+# virtio=list too (and testdev=, bar.*, cfg.write=, bench=, chaos=), in
+# either order. The pci-testdev's config space, which virtio=list has no
+# business with, then sees the accesses of pci=list alone: one walk and
+# one listing.
+walks() { grep -c '^pci: config access through' <<<"$out"; }
+tdev_cfg() { sed -nE 's/^stats: +config space of 00:03\.0 pci-testdev +reads +([0-9]+) writes +([0-9]+)$/\1 \2/p' <<<"$out"; }
+boot_vmm --stats --disk "$disk" --rng --pci-testdev --append "pci=list" "$GUEST"
+alone=$(tdev_cfg)
+boot_vmm --stats --disk "$disk" --rng --pci-testdev --append "pci=list virtio=list" "$GUEST"
+check "pci=list virtio=list: exits 0, the bus walked once" eval 'rc_is 0 && [ "$(walks)" = 1 ]'
+check "pci=list virtio=list: the pci-testdev's config space sees pci=list's accesses only (reads, writes: $alone)" \
+	eval '[ -n "$alone" ] && [ "$(tdev_cfg)" = "$alone" ]'
+boot_vmm --disk "$disk" --rng --append "virtio=list pci=list" "$GUEST"
+check "virtio=list pci=list: exits 0, the bus walked once" eval 'rc_is 0 && [ "$(walks)" = 1 ]'

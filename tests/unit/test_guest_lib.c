@@ -2,8 +2,10 @@
  * test_guest_lib.c - the guest's freestanding C library (guest/lib.c), run
  * on the host: its vsnprintf against glibc's snprintf (an independent
  * implementation) on every conversion the guest uses, truncation included,
- * and parse_u64 on good and bad numbers. lib.c is compiled into this test
- * with its libc-named functions renamed, so both libraries coexist.
+ * parse_u64 on good and bad numbers, and word_find, which every action's
+ * keyword list goes through, over an array of strings and over a table of
+ * structs. lib.c is compiled into this test with its libc-named functions
+ * renamed, so both libraries coexist.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -101,6 +103,30 @@ static void test_memory_routines(void **state)
 	assert_true(guest_memcmp("ab", "ac", 2) < 0);
 }
 
+/* Whole words only: no prefix, no longer word, no empty one; in an array
+ * of strings and in a struct table alike (the stride is the struct's). */
+static void test_word_find(void **state)
+{
+	static const char *const words[] = { "list", "cf8", "ecam", "reset" };
+	static const struct {
+		int before;
+		const char *name;
+		char after[13];
+	} table[] = { { 1, "loop", "" }, { 2, "long-chain", "" }, { 3, "l", "" } };
+
+	assert_int_equal(word_find("list", 4, WORDS(words)), 0);
+	assert_int_equal(word_find("reset", 5, WORDS(words)), 3);
+	assert_int_equal(word_find("ecam pci=list", 4, WORDS(words)), 2); /* only the first len bytes */
+	assert_int_equal(word_find("lis", 3, WORDS(words)), -1);
+	assert_int_equal(word_find("lists", 5, WORDS(words)), -1);
+	assert_int_equal(word_find("", 0, WORDS(words)), -1);
+	assert_int_equal(word_find("long-chain", 10, WORDS_OF(table, name)), 1);
+	assert_int_equal(word_find("l", 1, WORDS_OF(table, name)), 2);
+	assert_int_equal(word_find("lo", 2, WORDS_OF(table, name)), -1);
+	assert_string_equal(word_at(WORDS_OF(table, name), 2), "l");
+	assert_int_equal(WORDS_OF(table, name).n, 3);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -109,6 +135,7 @@ int main(void)
 		cmocka_unit_test(test_truncation),
 		cmocka_unit_test(test_parse_u64),
 		cmocka_unit_test(test_memory_routines),
+		cmocka_unit_test(test_word_find),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,31 @@
+/*
+ * blk.h - the virtio-blk driver (blk.c): the blk.read=, blk.write= and
+ * blk.flush actions, one request for the hostile driver (attack.c) to
+ * check the device still works, and the disk benchmarks (bench.c).
+ */
+#ifndef GUEST_BLK_H
+#define GUEST_BLK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+int blk_read_action(const char *val, size_t len, bool dry_run);
+int blk_write_action(const char *val, size_t len, bool dry_run);
+int blk_flush_action(const char *val, size_t len, bool dry_run);
+
+/* One request of `type` (VIRTIO_BLK_T_*) at `sector` through the driver's
+ * own buffers, nbytes of data (0 for a flush) that the device writes
+ * (data_in) or reads, in the current irq= mode. An EXITLAB_EXIT_* status;
+ * a failure is said. */
+int blk_request(uint32_t type, uint64_t sector, uint32_t nbytes, bool data_in);
+
+/* Benchmarks: prepare returns NULL when ready, else why not; poll and
+ * msix set irq= for what follows, notify keeps the current mode. */
+const char *blk_bench_prepare_notify(void);
+const char *blk_bench_prepare_poll(void);
+const char *blk_bench_prepare_msix(void);
+void blk_bench_notify(unsigned n); /* the notify write alone, n times */
+void blk_bench_read(unsigned n);   /* n reads of 4 KiB, one at a time */
+
+#endif
