@@ -50,6 +50,42 @@ int blk_request(uint32_t type, uint64_t sector, uint32_t nbytes, bool data_in)
 	return EXITLAB_EXIT_OK;
 }
 
+/* What the disk allows, checked before a request is sent: a write to a
+ * disk the device calls read-only (VIRTIO_BLK_F_RO, §5.2.3), or a sector
+ * past its capacity (§5.2.4), is refused here, not left to the device. */
+static bool unchecked; /* blk.check=0: send them anyway, to see the device refuse */
+
+static int blk_check(const char *action, uint64_t sector, bool writes)
+{
+	struct virtio_dev *d = virtio_dev_get(&blk_dev);
+	if (!d)
+		return EXITLAB_EXIT_FAIL;
+	if (unchecked)
+		return EXITLAB_EXIT_OK;
+	if (writes && (d->v.features & (1ull << VIRTIO_BLK_F_RO))) {
+		printf("error: %s: the disk is read-only (VIRTIO_BLK_F_RO): nothing sent\n", action);
+		return EXITLAB_EXIT_FAIL;
+	}
+	uint64_t capacity = gvirtio_config_read(&d->v, offsetof(struct virtio_blk_config, capacity), 8);
+	if (sector >= capacity) {
+		printf("error: %s: sector %lu is past the end (%lu sectors): nothing sent\n", action, sector, capacity);
+		return EXITLAB_EXIT_FAIL;
+	}
+	return EXITLAB_EXIT_OK;
+}
+
+int blk_check_action(const char *val, size_t len, bool dry_run)
+{
+	static const char *const words[] = { "0", "1" };
+	int k = word_find(val, len, WORDS(words));
+
+	if (k < 0)
+		return word_refuse("blk.check", val, len, WORDS(words));
+	if (!dry_run)
+		unchecked = k == 0;
+	return EXITLAB_EXIT_OK;
+}
+
 static void blk_report(const char *what, uint64_t sector)
 {
 	printf("blk: %s sector %lu ok (irq=%s, interrupts %u)\n", what, sector, virtio_irq_name(), blk_dev.v.irqs);
@@ -64,7 +100,10 @@ int blk_read_action(const char *val, size_t len, bool dry_run)
 	}
 	if (dry_run)
 		return EXITLAB_EXIT_OK;
-	int rc = blk_request(VIRTIO_BLK_T_IN, sector, VIRTIO_BLK_SECTOR_SIZE, true);
+	int rc = blk_check("blk.read", sector, false);
+	if (rc)
+		return rc;
+	rc = blk_request(VIRTIO_BLK_T_IN, sector, VIRTIO_BLK_SECTOR_SIZE, true);
 	if (rc)
 		return rc;
 	for (unsigned off = 0; off < VIRTIO_BLK_SECTOR_SIZE; off += 16) {
@@ -93,9 +132,12 @@ int blk_write_action(const char *val, size_t len, bool dry_run)
 	}
 	if (dry_run)
 		return EXITLAB_EXIT_OK;
+	int rc = blk_check("blk.write", sector, true);
+	if (rc)
+		return rc;
 	memset(req_data, 0, VIRTIO_BLK_SECTOR_SIZE);
 	memcpy(req_data, val + colon + 1, len - colon - 1);
-	int rc = blk_request(VIRTIO_BLK_T_OUT, sector, VIRTIO_BLK_SECTOR_SIZE, false);
+	rc = blk_request(VIRTIO_BLK_T_OUT, sector, VIRTIO_BLK_SECTOR_SIZE, false);
 	if (!rc)
 		blk_report("wrote", sector);
 	return rc;

@@ -12,6 +12,9 @@
 
 int blk_read_action(const char *val, size_t len, bool dry_run);
 int blk_write_action(const char *val, size_t len, bool dry_run);
+/* blk.check=0|1: 0 sends writes to a read-only disk and sectors past the end
+ * anyway (to test the device), 1 (the default) refuses them first. */
+int blk_check_action(const char *val, size_t len, bool dry_run);
 int blk_flush_action(const char *val, size_t len, bool dry_run);
 
 /* One request of `type` (VIRTIO_BLK_T_*) at `sector` through the driver's

@@ -129,6 +129,7 @@ static const struct action actions[] = {
 	{ "virtio", true, virtio_list_action, "virtio=list: start the virtio devices, show features, queues, notify addresses" },
 	{ "blk.read", true, blk_read_action, "blk.read=SECTOR: read a 512-byte sector, print it as hex lines 'blk SECTOR: ...'" },
 	{ "blk.write", true, blk_write_action, "blk.write=SECTOR:TEXT: write TEXT, padded with zero bytes, to SECTOR" },
+	{ "blk.check", true, blk_check_action, "blk.check=0|1: 0 sends what the driver would refuse (read-only disk, past the end), to see the device refuse it" },
 	{ "blk.flush", false, blk_flush_action, "blk.flush: flush the disk's write cache" },
 	{ "rng.read", true, rng_read_action, "rng.read=N: read N random bytes, print them as one hex line 'rng ...'" },
 	{ "testdev", true, testdev_action, "testdev=run: run every pci-testdev test once (8 writes each)" },

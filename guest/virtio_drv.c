@@ -230,6 +230,16 @@ uint64_t gvirtio_config_read(const struct gvirtio *d, unsigned off, unsigned siz
 	case 1: return mmio_read8(a);
 	case 2: return mmio_read16(a);
 	case 4: return mmio_read32(a);
-	default: return mmio_read32(a) | (uint64_t)mmio_read32(a + 4) << 32;
 	}
+	/* Wider than 32 bits: two reads, which the device may change between;
+	 * config_generation says whether it did (§4.1.4.3.1). A device that
+	 * keeps changing gets the last try. */
+	uint64_t v = 0;
+	for (int tries = 0; tries < 4; tries++) {
+		uint8_t gen = mmio_read8(CFG(config_generation));
+		v = mmio_read32(a) | (uint64_t)mmio_read32(a + 4) << 32;
+		if (mmio_read8(CFG(config_generation)) == gen)
+			break;
+	}
+	return v;
 }

@@ -8,7 +8,7 @@ source "$(dirname "$0")/lib/tap.sh"
 source "$(dirname "$0")/lib/virtio_checks.sh"
 command -v qemu-system-x86_64 >/dev/null || skip_all "qemu-system-x86_64 is not installed"
 command -v xxd >/dev/null || skip_all "xxd is not installed (apt-get install xxd)"
-plan $((3 * 8 + 5))
+plan $((3 * 9 + 5))
 
 ACCEL=tcg
 boot_disk() {
@@ -49,5 +49,5 @@ if kvm_usable; then
 	ACCEL=kvm
 	virtio_checks KVM msix
 else
-	for i in $(seq 8); do skip "/dev/kvm is missing or not usable: QEMU-KVM virtio checks not run"; done
+	for i in $(seq 9); do skip "/dev/kvm is missing or not usable: QEMU-KVM virtio checks not run"; done
 fi

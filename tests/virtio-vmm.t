@@ -8,7 +8,7 @@ source "$(dirname "$0")/lib/tap.sh"
 source "$(dirname "$0")/lib/virtio_checks.sh"
 kvm_usable || skip_all "/dev/kvm is missing or not usable by $(id -un): the VMM needs KVM"
 command -v xxd >/dev/null || skip_all "xxd is not installed (apt-get install xxd)"
-plan $((4 * 8 + 12))
+plan $((4 * 9 + 14))
 
 VMM_EXTRA=()
 boot_disk() {
@@ -45,13 +45,19 @@ boot_vmm --disk "$TMP/missing.img" "$GUEST"
 check "a missing disk file is refused before boot, saying what to do" \
 	eval 'rc_is 125 && has "--disk .*missing.img: No such file or directory \(create it first"'
 chmod 444 "$disk"
-boot_vmm --disk "$disk,ro" --append "blk.write=1:nope" "$GUEST"
-check "a read-only disk: writes fail with VIRTIO_BLK_S_IOERR" \
+boot_vmm --disk "$disk,ro" --append "blk.check=0 blk.write=1:nope" "$GUEST"
+check "a read-only disk: a write sent anyway (blk.check=0) fails with VIRTIO_BLK_S_IOERR" \
 	eval 'rc_is 1 && has "device status VIRTIO_BLK_S_IOERR"'
+boot_vmm --stats --disk "$disk,ro" --append "blk.write=1:nope" "$GUEST"
+check "... and by default the guest refuses it before sending (VIRTIO_BLK_F_RO): no request" \
+	eval 'rc_is 1 && has "^error: blk.write: the disk is read-only \(VIRTIO_BLK_F_RO\): nothing sent$" && has "requests 0,"'
 chmod 644 "$disk"
-boot_vmm --disk "$disk" --append "blk.read=128" "$GUEST"
-check "the capacity is the file size: sector 128 of a 64 KiB disk is past the end" \
+boot_vmm --disk "$disk" --append "blk.check=0 blk.read=128" "$GUEST"
+check "the capacity is the file size: sector 128 of a 64 KiB disk, sent anyway, is past the end" \
 	eval 'rc_is 1 && has "VIRTIO_BLK_S_IOERR"'
+boot_vmm --disk "$disk" --append "blk.read=128" "$GUEST"
+check "... and the guest refuses it first, saying why" \
+	eval 'rc_is 1 && has "^error: blk.read: sector 128 is past the end \(128 sectors\): nothing sent$"'
 boot_vmm --disk "$disk" --append "blk.read=127" "$GUEST"
 check "...and sector 127 is the last one" rc_is 0
 boot_vmm --rng --append "blk.read=0" "$GUEST"

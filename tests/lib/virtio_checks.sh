@@ -4,7 +4,7 @@
 #                               and a virtio-rng, guest actions as given,
 #                               leaving $rc and $out as boot_vmm does;
 # and then calls virtio_checks LABEL IRQ for each completion mode. Each
-# call makes 8 checks. Every disk is fresh and every marker random, so
+# call makes 9 checks. Every disk is fresh and every marker random, so
 # nothing can pass by accident.
 
 # The 512 bytes the guest printed for SECTOR, as raw bytes on stdout.
@@ -30,9 +30,12 @@ virtio_checks() {
 		cmp -s <(dd if="$disk" bs=512 skip=9 count=1 status=none) \
 		<(printf '%s' "$text"; head -c $((512 - ${#text})) /dev/zero)
 
-	boot_disk "$disk" "irq=$irq" "blk.read=100000"
-	check "$label irq=$irq: a read past the end fails with VIRTIO_BLK_S_IOERR" \
+	boot_disk "$disk" "irq=$irq" "blk.check=0" "blk.read=100000"
+	check "$label irq=$irq: a read past the end, sent anyway, fails with VIRTIO_BLK_S_IOERR" \
 		eval 'rc_is 1 && has "device status VIRTIO_BLK_S_IOERR"'
+	boot_disk "$disk" "irq=$irq" "blk.read=100000"
+	check "$label irq=$irq: ... by default the guest refuses it first, saying why" \
+		eval 'rc_is 1 && has "^error: blk.read: sector 100000 is past the end \([0-9]+ sectors\): nothing sent$"'
 
 	boot_disk "$disk" "irq=$irq" "rng.read=32" "rng.read=32"
 	local a b
