@@ -28,6 +28,7 @@
 #define VIRTIO_CONFIG_S_FAILED 0x80      /* the driver gave up */
 
 /* §6 "Reserved Feature Bits" (bit numbers). */
+#define VIRTIO_F_ANY_LAYOUT 27
 #define VIRTIO_F_INDIRECT_DESC 28
 #define VIRTIO_F_EVENT_IDX 29
 #define VIRTIO_F_VERSION_1 32     /* a modern (1.x) device: required here */
@@ -81,8 +82,17 @@ _Static_assert(offsetof(struct virtq_used, ring) == 4, "virtio 2.7.8");
 #define VIRTQ_USED_ALIGN 4
 
 /* §5.2 "Block Device": feature bits, config, request. */
+#define VIRTIO_BLK_F_SIZE_MAX 1
+#define VIRTIO_BLK_F_SEG_MAX 2
+#define VIRTIO_BLK_F_GEOMETRY 4
 #define VIRTIO_BLK_F_RO 5     /* the disk is read-only */
+#define VIRTIO_BLK_F_BLK_SIZE 6
 #define VIRTIO_BLK_F_FLUSH 9  /* VIRTIO_BLK_T_FLUSH is supported */
+#define VIRTIO_BLK_F_TOPOLOGY 10
+#define VIRTIO_BLK_F_CONFIG_WCE 11
+#define VIRTIO_BLK_F_MQ 12
+#define VIRTIO_BLK_F_DISCARD 13
+#define VIRTIO_BLK_F_WRITE_ZEROES 14
 #define VIRTIO_BLK_SECTOR_SIZE 512
 
 struct virtio_blk_config {

@@ -35,6 +35,9 @@ struct gvirtio {
 	uint16_t type;        /* VIRTIO_ID_* */
 	uintptr_t common;     /* struct virtio_pci_common_cfg */
 	uintptr_t notify_base;
+	uint64_t notify_bar_addr; /* where notify_base's BAR decodes, and which BAR, and */
+	uint8_t notify_bar;       /* the capability's offset in it: notify_base's terms */
+	uint32_t notify_cap_off;
 	uint32_t notify_mult;
 	uint32_t notify_len;  /* bytes of the notify structure at notify_base */
 	uintptr_t isr;

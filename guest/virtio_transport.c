@@ -105,6 +105,9 @@ static uintptr_t virtio_dev_struct_addr(struct virtio_dev *d, const struct pci_f
 	if (cfg_type == VIRTIO_PCI_CAP_NOTIFY_CFG) {
 		d->v.notify_mult = v->notify_off_multiplier;
 		d->v.notify_len = (uint32_t)v->length;
+		d->v.notify_bar = v->bar;
+		d->v.notify_bar_addr = bar->addr;
+		d->v.notify_cap_off = (uint32_t)v->offset;
 	}
 	return (uintptr_t)(bar->addr + v->offset);
 }
@@ -263,6 +266,55 @@ int virtio_irq_action(const char *val, size_t len, bool dry_run)
 	return EXITLAB_EXIT_OK;
 }
 
+/* Every negotiated feature bit by name (§6, and the device's own). */
+static void virtio_list_features(const struct virtio_dev *d)
+{
+	static const struct { uint8_t bit; bool blk; const char *name; } names[] = {
+		{ VIRTIO_BLK_F_SIZE_MAX, true, "BLK_F_SIZE_MAX" }, { VIRTIO_BLK_F_SEG_MAX, true, "BLK_F_SEG_MAX" },
+		{ VIRTIO_BLK_F_GEOMETRY, true, "BLK_F_GEOMETRY" }, { VIRTIO_BLK_F_RO, true, "BLK_F_RO" },
+		{ VIRTIO_BLK_F_BLK_SIZE, true, "BLK_F_BLK_SIZE" }, { VIRTIO_BLK_F_FLUSH, true, "BLK_F_FLUSH" },
+		{ VIRTIO_BLK_F_TOPOLOGY, true, "BLK_F_TOPOLOGY" }, { VIRTIO_BLK_F_CONFIG_WCE, true, "BLK_F_CONFIG_WCE" },
+		{ VIRTIO_BLK_F_MQ, true, "BLK_F_MQ" }, { VIRTIO_BLK_F_DISCARD, true, "BLK_F_DISCARD" },
+		{ VIRTIO_BLK_F_WRITE_ZEROES, true, "BLK_F_WRITE_ZEROES" },
+		{ VIRTIO_F_ANY_LAYOUT, false, "F_ANY_LAYOUT" }, { VIRTIO_F_INDIRECT_DESC, false, "RING_F_INDIRECT_DESC" },
+		{ VIRTIO_F_EVENT_IDX, false, "RING_F_EVENT_IDX" }, { VIRTIO_F_VERSION_1, false, "F_VERSION_1" },
+		{ VIRTIO_F_ACCESS_PLATFORM, false, "F_ACCESS_PLATFORM" }, { VIRTIO_F_RING_PACKED, false, "F_RING_PACKED" },
+	};
+	uint64_t left = d->v.features;
+
+	printf("virtio %02x:%02x.%x %s negotiated:", PCI_BDF_BUS(d->bdf), PCI_BDF_DEV(d->bdf), PCI_BDF_FN(d->bdf),
+	       d->v.name);
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+		if ((!names[i].blk || d->v.type == VIRTIO_ID_BLOCK) && (left & (1ull << names[i].bit))) {
+			printf(" VIRTIO_%s", names[i].name);
+			left &= ~(1ull << names[i].bit);
+		}
+	for (unsigned b = 0; b < 64; b++) /* bits this list has no name for */
+		if (left & (1ull << b))
+			printf(" bit%u", b);
+	printf("\n");
+}
+
+/* The notify address of every queue, term by term (§4.1.4.4): the BAR's
+ * address, the capability's offset in it, queue_notify_off times
+ * notify_off_multiplier. Selecting a queue only to read its fields
+ * changes nothing; queue 0 is selected again after. */
+static void virtio_list_notify(const struct virtio_dev *d)
+{
+	uint16_t nq = mmio_read16(GVIRTIO_CFG(&d->v, num_queues));
+	for (uint16_t q = 0; q < nq && q < 16; q++) {
+		mmio_write16(GVIRTIO_CFG(&d->v, queue_select), q);
+		uint16_t off = mmio_read16(GVIRTIO_CFG(&d->v, queue_notify_off));
+		uint64_t addr = d->v.notify_bar_addr + d->v.notify_cap_off + (uint64_t)off * d->v.notify_mult;
+		printf("virtio %02x:%02x.%x %s queue %u notify: BAR%u 0x%lx + cap.offset 0x%x + queue_notify_off %u * "
+		       "multiplier %u = 0x%lx\n", PCI_BDF_BUS(d->bdf), PCI_BDF_DEV(d->bdf), PCI_BDF_FN(d->bdf), d->v.name,
+		       q, d->v.notify_bar, d->v.notify_bar_addr, d->v.notify_cap_off, off, d->v.notify_mult, addr);
+	}
+	if (nq > 16)
+		printf("virtio %s: %u queues, the first 16 shown\n", d->v.name, nq);
+	mmio_write16(GVIRTIO_CFG(&d->v, queue_select), 0);
+}
+
 int virtio_list_action(const char *val, size_t len, bool dry_run)
 {
 	static const char *const words[] = { "list" };
@@ -289,6 +341,8 @@ int virtio_list_action(const char *val, size_t len, bool dry_run)
 		       PCI_BDF_BUS(d->bdf), PCI_BDF_DEV(d->bdf), PCI_BDF_FN(d->bdf), d->v.name, d->v.features,
 		       d->v.vq.size, (uint64_t)d->v.vq.notify, d->v.notify_mult,
 		       d->started_msix ? "msix" : "poll");
+		virtio_list_features(d);
+		virtio_list_notify(d);
 	}
 	if (!n)
 		printf("virtio: no %sdevices found\n", rc ? "usable " : "");

@@ -8,7 +8,7 @@ source "$(dirname "$0")/lib/tap.sh"
 source "$(dirname "$0")/lib/virtio_checks.sh"
 command -v qemu-system-x86_64 >/dev/null || skip_all "qemu-system-x86_64 is not installed"
 command -v xxd >/dev/null || skip_all "xxd is not installed (apt-get install xxd)"
-plan $((3 * 9 + 5))
+plan $((3 * 9 + 8))
 
 ACCEL=tcg
 boot_disk() {
@@ -26,6 +26,18 @@ truncate -s 64K "$TMP/none.img"
 boot_disk "$TMP/none.img" "virtio=list"
 check "TCG: virtio=list shows both devices with their notify addresses" \
 	eval 'has "^virtio [0-9a-f:.]+ virtio-blk features=0x1[0-9a-f]{8} queue=0 size=[0-9]+ notify=0x[0-9a-f]+ \(multiplier 4\)" && has "^virtio [0-9a-f:.]+ virtio-rng "'
+
+# The notify address term by term, for a queue whose queue_notify_off is
+# not 0: QEMU's virtio-blk with four queues (notify in BAR4).
+boot_qemu tcg --append "virtio=list" -- -drive "if=none,id=d1,file=$TMP/none.img,format=raw" \
+	-device virtio-blk-pci,drive=d1,disable-legacy=on,num-queues=4
+sums=$(sed -nE 's/^virtio .* queue ([0-9]+) notify: BAR4 (0x[0-9a-f]+) \+ cap.offset (0x[0-9a-f]+) \+ queue_notify_off ([0-9]+) \* multiplier ([0-9]+) = (0x[0-9a-f]+)$/\1 \2 \3 \4 \5 \6/p' <<<"$out" |
+	while read -r q bar off qoff mult addr; do [ $((bar + off + qoff * mult)) = $((addr)) ] && [ "$qoff" = "$q" ] && echo ok; done | grep -c ok)
+check "TCG, 4 queues: virtio=list gives each queue's notify address as BAR4 + cap.offset + queue_notify_off * multiplier, and the sum holds ($sums of 4)" \
+	eval '[ "$sums" = 4 ]'
+q0=$(sed -nE 's/^virtio .* queue 0 notify: .* = (0x[0-9a-f]+)$/\1/p' <<<"$out")
+check "... queue 0's is the address the driver notifies (notify=$q0)" has "^virtio .* virtio-blk features=.* notify=$q0 "
+check "... the negotiated features are named" has "^virtio [0-9a-f:.]+ virtio-blk negotiated: VIRTIO_BLK_F_FLUSH VIRTIO_F_VERSION_1$"
 
 boot_qemu tcg --append "blk.read=0" -- -device virtio-rng-pci,disable-legacy=on
 check "TCG: no virtio-blk: said so, status 1" eval 'rc_is 1 && has "^error: no virtio-blk device found"'
