@@ -68,7 +68,7 @@ check "virtio=list under the VMM: notify address with multiplier 4" \
 boot_vmm --disk "$disk" --rng \
 	--append "virtio=list irq=msix virtio=list irq=poll virtio=list irq=msix virtio=list rng.read=4 blk.read=0" "$GUEST"
 check "restarting the devices (irq= back and forth) keeps their rings: all still work" \
-	eval 'rc_is 0 && [ "$(grep -c "^virtio 00:0[12]\.0 " <<<"$out")" = 8 ] && has "^rng [0-9a-f]{8}$" && has "^blk 0: 000: "'
+	eval 'rc_is 0 && [ "$(grep -c "^virtio 00:0[12]\.0 .* features=" <<<"$out")" = 8 ] && has "^rng [0-9a-f]{8}$" && has "^blk 0: 000: "'
 boot_vmm --timeout 1 --disk "$disk" --rng --append "bench=all bench=all bench=all" "$GUEST"
 check "--timeout still stops the vCPU while the I/O thread runs (the signal is not taken by it)" \
 	eval 'rc_is 124 && has "^vmm: timed out after 1 s"'
