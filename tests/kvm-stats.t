@@ -31,8 +31,17 @@ check "every counter that moved is listed, the vCPU's exits among them" has "^st
 
 finished "bench=cpuid"
 d=$((inkernel - base))
-check "2048 CPUIDs add 2048 exits the kernel finished (got $d over the port-read run's $base; +-300 for timer interrupts)" \
-	eval '[ "$d" -ge 1748 ] && [ "$d" -le 2348 ]'
+# Some KVMs serve CPUID without counting an exit at all: PVM on Linux
+# 6.18 here answers a CPL-3 CPUID in its switcher (about 5 µs, where a
+# counted exit costs 15-40 µs), and its "exits" does not move. Then there
+# is nothing for the VMM to show, and the check says so instead of
+# passing; anything between "none" and "all 2048" is a failure.
+if [ "$d" -ge -300 ] && [ "$d" -le 300 ]; then
+	skip "this kernel's KVM counts no exit for CPUID (2048 CPUIDs moved 'exits' by $d): nothing finished in the kernel to show"
+else
+	check "2048 CPUIDs add 2048 exits the kernel finished (got $d over the port-read run's $base; +-300 for timer interrupts)" \
+		eval '[ "$d" -ge 1748 ] && [ "$d" -le 2348 ]'
+fi
 d=$((base_ours - ours))
 check "... while the port-read run's 2048 reads all reached the VMM (it saw $d more exits there)" \
 	eval '[ "$d" -ge 2040 ] && [ "$d" -le 2060 ]'
