@@ -46,7 +46,7 @@
 #include "trace.h"
 #include "vmm.h"
 #include "virtio_blk.h"
-#include "vpci.h"
+#include "vpci_kvm.h"
 
 #define MAX_DISKS 8
 #define MAX_RAW 8
@@ -364,7 +364,7 @@ static long peak_rss_kib(void)
 
 /* The virtio devices, each a PCI function on bus 0 from slot 1 on, then
  * the pci-testdev, the passed-through devices and the --pci-raw ones. */
-static struct vpci_dev vdevs[MAX_DISKS + 1];
+static struct vpci_kvm vdevs[MAX_DISKS + 1];
 static unsigned nvdevs;
 static struct pci_testdev testdev;
 static struct pci_fn rawdevs[MAX_RAW];
@@ -410,10 +410,10 @@ static void devices_create(struct vm *vm, const struct options *o)
 		bool is_rng = i == o->ndisks;
 		if (is_rng && !o->rng)
 			break;
-		struct vpci_dev *d = &vdevs[nvdevs];
-		if (vpci_dev_create(d, vm, is_rng ? VIRTIO_ID_RNG : VIRTIO_ID_BLOCK, is_rng ? NULL : &disks[i],
+		struct vpci_kvm *k = &vdevs[nvdevs];
+		if (vpci_kvm_create(k, vm, is_rng ? &virtio_rng_ops : &virtio_blk_ops, is_rng ? NULL : &disks[i],
 				    !o->no_ioeventfd, err, sizeof(err)) ||
-		    vpci_attach(d, 1 + nvdevs))
+		    vpci_attach(&k->dev, 1 + nvdevs))
 			die("%s", err[0] ? err : "cannot put a virtio device on the PCI bus");
 		nvdevs++;
 	}
@@ -433,14 +433,8 @@ static void devices_create(struct vm *vm, const struct options *o)
 
 static void devices_stats(void)
 {
-	for (unsigned i = 0; i < nvdevs; i++) {
-		struct vpci_dev *d = &vdevs[i];
-		fprintf(stderr, "stats: %s at 00:%02x.0: notifies %llu (%s), requests %llu, interrupts %llu sent, %llu held pending%s\n",
-			d->name, d->pci.slot, (unsigned long long)d->q[0].notifies,
-			d->use_ioeventfd ? "ioeventfd" : "MMIO exits", (unsigned long long)d->q[0].requests,
-			(unsigned long long)d->msix.fired, (unsigned long long)d->msix.held,
-			d->status & VIRTIO_CONFIG_S_NEEDS_RESET ? ", DEVICE_NEEDS_RESET" : "");
-	}
+	for (unsigned i = 0; i < nvdevs; i++)
+		vpci_stats_print(&vdevs[i].dev, stderr);
 	if (testdev.pci.slot)
 		pci_testdev_stats_print(&testdev);
 }

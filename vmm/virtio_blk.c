@@ -17,6 +17,9 @@
  * request that reports OK moved every byte it names. A flush is fdatasync,
  * so "flushed" means on the disk. Every failure is a status for the
  * guest, never a host error.
+ *
+ * The end of the file is the device as the virtio-pci transport sees it
+ * (virtio_blk_ops, vpci.h): features, configuration, the request handler.
  */
 #include "virtio_blk.h"
 
@@ -31,6 +34,8 @@
 #include <unistd.h>
 
 #include "errmsg.h"
+#include "trace.h"
+#include "vpci.h"
 
 #define BLK_ID "exitlab-disk"
 
@@ -192,10 +197,29 @@ static bool blk_in_range(struct blk_disk *d, uint64_t sector, uint64_t len)
 	return true;
 }
 
+/* The request as the trace shows it: type, sector, bytes, status. */
+static void blk_trace_request(const struct virtio_blk_req_hdr *h, uint64_t rlen, uint64_t wdata, uint8_t s)
+{
+	static const char *const types[] = { [VIRTIO_BLK_T_IN] = "IN (read)", [VIRTIO_BLK_T_OUT] = "OUT (write)",
+					     [VIRTIO_BLK_T_FLUSH] = "FLUSH", [VIRTIO_BLK_T_GET_ID] = "GET_ID" };
+	static const char *const statuses[] = { [VIRTIO_BLK_S_OK] = "OK", [VIRTIO_BLK_S_IOERR] = "IOERR",
+						[VIRTIO_BLK_S_UNSUPP] = "UNSUPP" };
+	const char *t = h->type < sizeof(types) / sizeof(types[0]) && types[h->type] ? types[h->type] : NULL;
+	uint64_t bytes = h->type == VIRTIO_BLK_T_OUT && rlen >= sizeof(*h) ? rlen - sizeof(*h) : wdata;
+
+	if (h->type == UINT32_MAX)
+		trace_emit(TRACE_IOTHREAD, "virtio-blk request malformed: status %s", statuses[s]);
+	else if (t)
+		trace_emit(TRACE_IOTHREAD, "virtio-blk request %s sector %llu bytes %llu: status %s", t,
+			   (unsigned long long)h->sector, (unsigned long long)bytes, statuses[s]);
+	else
+		trace_emit(TRACE_IOTHREAD, "virtio-blk request type %u: status %s", h->type, statuses[s]);
+}
+
 uint32_t blk_disk_request(struct blk_disk *d, const struct virtq_chain *c)
 {
 	struct blk_span rd = { c->bufs, 0, 0 }, wr = { NULL, 0, 0 };
-	struct virtio_blk_req_hdr h;
+	struct virtio_blk_req_hdr h = { .type = UINT32_MAX };
 	unsigned i = 0;
 
 	/* The readable descriptors, then the writable ones (§2.7.4.1). */
@@ -263,6 +287,45 @@ uint32_t blk_disk_request(struct blk_disk *d, const struct virtq_chain *c)
 done:
 	if (s != VIRTIO_BLK_S_OK)
 		d->errors++;
+	if (trace_on(TRACE_IOTHREAD))
+		blk_trace_request(&h, rd.len, wdata, s);
 	*status = s;
 	return written + 1;
 }
+
+/* --- the device, for the virtio-pci transport --------------------------------- */
+
+static uint64_t blk_features(void *ctx)
+{
+	const struct blk_disk *d = ctx;
+	return 1ull << VIRTIO_BLK_F_FLUSH | (d->read_only ? 1ull << VIRTIO_BLK_F_RO : 0);
+}
+
+/* §5.2.4: capacity in 512-byte sectors; seg_max (VIRTIO_BLK_F_SEG_MAX is not
+ * offered, but the field is where a driver looks) leaves room for the
+ * header and the status. */
+static unsigned blk_config(void *ctx, uint8_t *cfg, unsigned max)
+{
+	const struct blk_disk *d = ctx;
+	struct virtio_blk_config c = { .capacity = d->sectors, .seg_max = VIRTQ_CHAIN_MAX - 2 };
+	_Static_assert(sizeof(c) <= VPCI_DEVICE_CFG_MAX, "virtio_blk_config fits the device page");
+	if (max < sizeof(c))
+		return 0;
+	memcpy(cfg, &c, sizeof(c));
+	return max; /* the rest reads as zeros */
+}
+
+static uint32_t blk_request(void *ctx, unsigned qi, const struct virtq_chain *c)
+{
+	return blk_disk_request(ctx, c);
+}
+
+const struct vpci_ops virtio_blk_ops = {
+	.name = "virtio-blk",
+	.type = VIRTIO_ID_BLOCK,
+	.class_code = 0x018000, /* mass storage, other */
+	.nqueues = 1,           /* §5.2.2: requestq (no VIRTIO_BLK_F_MQ) */
+	.features = blk_features,
+	.config = blk_config,
+	.request = blk_request,
+};

@@ -1,13 +1,14 @@
 /*
- * vpci.c - virtio-pci transport and the virtio-blk / virtio-rng
- * devices behind it (vpci.h).
+ * vpci.c - the virtio-pci transport (vpci.h): common configuration, ISR,
+ * device configuration, notifies, MSI-X and the PCI-cfg window, for any
+ * device described by a struct vpci_ops, over any struct vpci_backend.
  *
  * The guest reaches the device three ways: common configuration and ISR
  * and device config through MMIO exits into vpci_bar_access() (vCPU
- * thread); queue notifies through ioeventfds that wake the I/O thread,
- * which runs vpci_queue_service(); and interrupts the other way, through
- * msix.c and an irqfd per vector. d->lock keeps the two threads from
- * seeing a half-reset device.
+ * thread); queue notifies through the back end's fast path (an ioeventfd
+ * that wakes the I/O thread, which calls vpci_queue_notified()) or an MMIO
+ * exit; and interrupts the other way, through msix.c and the back end.
+ * d->lock keeps the two threads from seeing a half-reset device.
  *
  * Common configuration follows §4.1.4.3: feature words through their
  * select registers, FEATURES_OK refused for features we did not offer or
@@ -18,45 +19,60 @@
 #include "vpci.h"
 
 #include <errno.h>
-#include <linux/kvm.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/eventfd.h>
-#include <sys/ioctl.h>
-#include <sys/random.h>
-#include <unistd.h>
 
 #include "errmsg.h"
-#include "iothread.h"
-#include "irq.h"
 #include "pci_regs.h"
+#include "trace.h"
 #include "vmm.h"
 
 #define CC(field) __builtin_offsetof(struct virtio_pci_common_cfg, field)
 #define CC_SIZE(field) sizeof(((struct virtio_pci_common_cfg *)0)->field)
 
-uint16_t vpci_device_id(const struct vpci_dev *d) { return (uint16_t)(VIRTIO_PCI_DEVICE_ID_MODERN_BASE + d->type); }
-
-uint32_t vpci_class_code(const struct vpci_dev *d)
-{
-	return d->type == VIRTIO_ID_BLOCK ? 0x018000 /* mass storage, other */ : 0x00ff00;
-}
+uint16_t vpci_device_id(const struct vpci_dev *d) { return (uint16_t)(VIRTIO_PCI_DEVICE_ID_MODERN_BASE + d->ops->type); }
 
 /* --- interrupts ----------------------------------------------------------- */
 
 static void vpci_msix_fire(struct msix *m, unsigned v)
 {
 	struct vpci_dev *d = m->opaque;
-	uint64_t one = 1;
-	if (write(d->irqfd[v], &one, sizeof(one)) != sizeof(one))
-		perror("vmm: virtio: irqfd write");
+	if (trace_on(TRACE_IRQ))
+		trace_emit(TRACE_IRQ, "%s 00:%02x.0 vector %u fired", d->name, d->pci.slot, v);
+	d->be->irq_fire(d, v);
 }
 
 static void vpci_msix_route(struct msix *m, unsigned v, uint64_t addr, uint32_t data)
 {
 	struct vpci_dev *d = m->opaque;
-	if (irq_msi_update(d->vm, d->gsi[v], addr, data))
-		fprintf(stderr, "vmm: %s: MSI route for vector %u: %s\n", d->name, v, strerror(errno));
+	if (trace_on(TRACE_IRQ))
+		trace_emit(TRACE_IRQ, "%s 00:%02x.0 vector %u routed: address 0x%llx (APIC ID %u) data 0x%x (vector %u)",
+			   d->name, d->pci.slot, v, (unsigned long long)addr, (unsigned)(addr >> 12) & 0xff, data,
+			   data & 0xff);
+	d->be->irq_route(d, v, addr, data);
+}
+
+/* Raises vector v for queue qi's used ring (qi < 0: a configuration
+ * change); the trace says when none is sent, or it is held pending. */
+static void vpci_interrupt(struct vpci_dev *d, uint16_t v, int qi)
+{
+	char why[32];
+	if (trace_on(TRACE_IRQ)) {
+		if (qi < 0)
+			snprintf(why, sizeof(why), "configuration change");
+		else
+			snprintf(why, sizeof(why), "queue %d used", qi);
+		if (v >= d->msix.nvec)
+			trace_emit(TRACE_IRQ, "%s 00:%02x.0 %s: no MSI-X vector set, no interrupt", d->name, d->pci.slot,
+				   why);
+		else
+			trace_emit(TRACE_IRQ, "%s 00:%02x.0 %s: vector %u%s", d->name, d->pci.slot, why, v,
+				   !d->msix.enabled ? " (MSI-X disabled: none sent)"
+				   : d->msix.masked || (d->msix.table[v].ctrl & PCI_MSIX_ENTRY_CTRL_MASKBIT)
+					   ? " (masked: held pending)"
+					   : "");
+	}
+	msix_notify(&d->msix, v);
 }
 
 /* The device hit a guest error: DEVICE_NEEDS_RESET and a config interrupt. */
@@ -64,29 +80,29 @@ static void vpci_needs_reset(struct vpci_dev *d)
 {
 	d->status |= VIRTIO_CONFIG_S_NEEDS_RESET;
 	d->isr |= VIRTIO_PCI_ISR_CONFIG;
+	if (trace_on(TRACE_VIRTIO))
+		trace_emit(TRACE_VIRTIO, "%s 00:%02x.0 device_status |= DEVICE_NEEDS_RESET", d->name, d->pci.slot);
 	/* An MSI is a memory write: without bus mastering it waits. */
 	if (d->bus_master)
-		msix_notify(&d->msix, d->msix_config);
+		vpci_interrupt(d, d->msix_config, -1);
 	else
 		d->config_irq_held = true;
 }
 
 /* --- queues ----------------------------------------------------------------- */
 
-static uint32_t rng_request(const struct virtq_chain *c)
+/* The chain as the trace shows it: head, then each buffer's guest address,
+ * length and direction. */
+static void vpci_trace_chain(const struct vpci_dev *d, unsigned qi, const struct virtq_chain *c)
 {
-	uint32_t written = 0;
-	for (unsigned i = 0; i < c->nbufs; i++) {
-		if (!c->bufs[i].writable)
-			continue;
-		ssize_t n = getrandom(c->bufs[i].base, c->bufs[i].len, 0);
-		if (n <= 0)
-			break;
-		written += (uint32_t)n;
-		if ((uint32_t)n < c->bufs[i].len)
-			break;
-	}
-	return written;
+	char line[400];
+	int n = snprintf(line, sizeof(line), "%s queue %u: popped chain head %u, %u descriptor%s:", d->name, qi,
+			 c->head, c->nbufs, c->nbufs == 1 ? "" : "s");
+	for (unsigned i = 0; i < c->nbufs && n > 0 && (size_t)n < sizeof(line); i++)
+		n += snprintf(line + n, sizeof(line) - (size_t)n, " [0x%llx len %u %s]",
+			      (unsigned long long)((const uint8_t *)c->bufs[i].base - d->vm->ram), c->bufs[i].len,
+			      c->bufs[i].writable ? "WRITE" : "read");
+	trace_emit(TRACE_IOTHREAD, "%s", line);
 }
 
 /* Serves every chain the guest made available on queue qi. Lock held. */
@@ -110,8 +126,13 @@ static void vpci_queue_service_locked(struct vpci_dev *d, unsigned qi)
 		return;
 	}
 	while ((r = virtq_pop(&q->vq, d->vm, &c)) == 1) {
-		uint32_t len = d->type == VIRTIO_ID_BLOCK ? blk_disk_request(&d->disk, &c) : rng_request(&c);
+		if (trace_on(TRACE_IOTHREAD))
+			vpci_trace_chain(d, qi, &c);
+		uint32_t len = d->ops->request(d->ctx, qi, &c);
 		virtq_push(&q->vq, c.head, len);
+		if (trace_on(TRACE_IOTHREAD))
+			trace_emit(TRACE_IOTHREAD, "%s queue %u: used ring idx %u <- head %u len %u", d->name, qi,
+				   q->vq.used_idx, c.head, len);
 		q->requests++;
 		pushed = true;
 	}
@@ -119,22 +140,20 @@ static void vpci_queue_service_locked(struct vpci_dev *d, unsigned qi)
 		vpci_needs_reset(d);
 	if (pushed) {
 		d->isr |= VIRTIO_PCI_ISR_QUEUE;
-		msix_notify(&d->msix, q->msix_vector);
+		vpci_interrupt(d, q->msix_vector, (int)qi);
 	}
 }
 
-/* I/O thread: a queue's ioeventfd fired (the guest wrote its notify address). */
-static void vpci_ioeventfd_ready(void *opaque)
+void vpci_queue_notified(struct vpci_dev *d, unsigned qi, uint64_t count)
 {
-	struct vpci_queue *q = opaque;
-	struct vpci_dev *d = q->dev;
-	uint64_t count;
-
-	if (read(q->ioeventfd, &count, sizeof(count)) != sizeof(count))
+	if (qi >= d->nqueues)
 		return;
+	if (trace_on(TRACE_IOTHREAD))
+		trace_emit(TRACE_IOTHREAD, "%s 00:%02x.0 queue %u: notify (%llu signal%s)", d->name, d->pci.slot, qi,
+			   (unsigned long long)count, count == 1 ? "" : "s");
 	pthread_mutex_lock(&d->lock);
-	q->notifies += count;
-	vpci_queue_service_locked(d, q->index);
+	d->q[qi].notifies += count;
+	vpci_queue_service_locked(d, qi);
 	pthread_mutex_unlock(&d->lock);
 }
 
@@ -145,7 +164,7 @@ static void vpci_reset_locked(struct vpci_dev *d)
 	for (unsigned i = 0; i < d->nqueues; i++) {
 		virtq_reset(&d->q[i].vq);
 		d->q[i].msix_vector = VIRTIO_MSI_NO_VECTOR;
-		d->q[i].vq.size = d->q[i].size_max;
+		d->q[i].vq.size = VPCI_QUEUE_SIZE_MAX;
 	}
 	d->guest_features = 0;
 	d->dfselect = d->gfselect = 0;
@@ -190,33 +209,90 @@ static void set_half(uint64_t *v, bool hi, uint32_t x)
 	*v = hi ? (*v & 0xffffffffull) | (uint64_t)x << 32 : (*v & ~0xffffffffull) | x;
 }
 
+/* device_status as names: "ACKNOWLEDGE|DRIVER" ("0" for a reset). */
+static const char *status_names(uint8_t v, char *buf, size_t len)
+{
+	static const struct { uint8_t bit; const char *name; } bits[] = {
+		{ VIRTIO_CONFIG_S_ACKNOWLEDGE, "ACKNOWLEDGE" }, { VIRTIO_CONFIG_S_DRIVER, "DRIVER" },
+		{ VIRTIO_CONFIG_S_FEATURES_OK, "FEATURES_OK" }, { VIRTIO_CONFIG_S_DRIVER_OK, "DRIVER_OK" },
+		{ VIRTIO_CONFIG_S_NEEDS_RESET, "DEVICE_NEEDS_RESET" }, { VIRTIO_CONFIG_S_FAILED, "FAILED" },
+	};
+	size_t n = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; i < sizeof(bits) / sizeof(bits[0]); i++)
+		if (v & bits[i].bit)
+			n += (size_t)snprintf(buf + n, n < len ? len - n : 0, "%s%s", n ? "|" : "", bits[i].name);
+	uint8_t other = v & (uint8_t)~(VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER | VIRTIO_CONFIG_S_FEATURES_OK |
+				       VIRTIO_CONFIG_S_DRIVER_OK | VIRTIO_CONFIG_S_NEEDS_RESET | VIRTIO_CONFIG_S_FAILED);
+	if (other || !v)
+		snprintf(buf + n, n < len ? len - n : 0, n ? "|0x%x" : "%#x", other);
+	return buf;
+}
+
 static void vpci_status_write(struct vpci_dev *d, uint8_t v)
 {
 	if (v == 0) {
 		vpci_reset_locked(d);
+		if (trace_on(TRACE_VIRTIO))
+			trace_emit(TRACE_VIRTIO, "%s 00:%02x.0 device reset", d->name, d->pci.slot);
 		return;
 	}
 	/* FEATURES_OK only for a subset of what we offered, VERSION_1 included. */
 	if ((v & VIRTIO_CONFIG_S_FEATURES_OK) && !(d->status & VIRTIO_CONFIG_S_FEATURES_OK) &&
-	    ((d->guest_features & ~d->host_features) || !(d->guest_features & (1ull << VIRTIO_F_VERSION_1))))
+	    ((d->guest_features & ~d->host_features) || !(d->guest_features & (1ull << VIRTIO_F_VERSION_1)))) {
 		v &= (uint8_t)~VIRTIO_CONFIG_S_FEATURES_OK;
+		if (trace_on(TRACE_VIRTIO))
+			trace_emit(TRACE_VIRTIO, "%s 00:%02x.0 FEATURES_OK refused: driver features 0x%llx, offered 0x%llx%s",
+				   d->name, d->pci.slot, (unsigned long long)d->guest_features,
+				   (unsigned long long)d->host_features,
+				   d->guest_features & (1ull << VIRTIO_F_VERSION_1) ? "" : " (no VIRTIO_F_VERSION_1)");
+	}
 	d->status = (uint8_t)(v | (d->status & VIRTIO_CONFIG_S_NEEDS_RESET));
+}
+
+/* The driver-writable fields of the common configuration (§4.1.4.3), at
+ * their own width: any other write is ignored (§4.1.3.1). */
+static const struct common_field {
+	uint16_t off, size;
+	const char *name;
+} common_fields[] = {
+#define F(f) { CC(f), CC_SIZE(f), #f }
+	F(device_feature_select), F(driver_feature_select), F(driver_feature), F(config_msix_vector),
+	F(device_status), F(queue_select), F(queue_size), F(queue_msix_vector), F(queue_enable),
+	F(queue_desc_lo), F(queue_desc_hi), F(queue_driver_lo), F(queue_driver_hi),
+	F(queue_device_lo), F(queue_device_hi),
+#undef F
+};
+
+static void vpci_trace_common_write(const struct vpci_dev *d, const struct common_field *f, uint64_t off, uint32_t v,
+				    unsigned size)
+{
+	char names[96];
+	if (!f)
+		trace_emit(TRACE_VIRTIO, "%s 00:%02x.0 common cfg +0x%llx size %u <- 0x%x: not a writable field at that width, ignored",
+			   d->name, d->pci.slot, (unsigned long long)off, size, v);
+	else if (f->off == CC(device_status))
+		trace_emit(TRACE_VIRTIO, "%s 00:%02x.0 device_status <- %s", d->name, d->pci.slot,
+			   status_names((uint8_t)v, names, sizeof(names)));
+	else if (f->off == CC(queue_select) || f->off == CC(queue_size) || f->off == CC(queue_enable) ||
+		 f->off == CC(device_feature_select) || f->off == CC(driver_feature_select))
+		trace_emit(TRACE_VIRTIO, "%s 00:%02x.0 %s <- %u", d->name, d->pci.slot, f->name, v);
+	else if (f->off >= CC(queue_size) && d->queue_select < d->nqueues)
+		trace_emit(TRACE_VIRTIO, "%s 00:%02x.0 %s <- 0x%x (queue %u)", d->name, d->pci.slot, f->name, v,
+			   d->queue_select);
+	else
+		trace_emit(TRACE_VIRTIO, "%s 00:%02x.0 %s <- 0x%x", d->name, d->pci.slot, f->name, v);
 }
 
 static void vpci_common_write(struct vpci_dev *d, uint64_t off, uint32_t v, unsigned size)
 {
-	static const struct { uint16_t off, size; } fields[] = {
-#define F(f) { CC(f), CC_SIZE(f) }
-		F(device_feature_select), F(driver_feature_select), F(driver_feature), F(config_msix_vector),
-		F(device_status), F(queue_select), F(queue_size), F(queue_msix_vector), F(queue_enable),
-		F(queue_desc_lo), F(queue_desc_hi), F(queue_driver_lo), F(queue_driver_hi),
-		F(queue_device_lo), F(queue_device_hi),
-#undef F
-	};
-	size_t i = 0;
-	while (i < sizeof(fields) / sizeof(fields[0]) && !(fields[i].off == off && fields[i].size == size))
-		i++;
-	if (i == sizeof(fields) / sizeof(fields[0]))
+	const struct common_field *f = NULL;
+	for (size_t i = 0; i < sizeof(common_fields) / sizeof(common_fields[0]) && !f; i++)
+		if (common_fields[i].off == off && common_fields[i].size == size)
+			f = &common_fields[i];
+	if (trace_on(TRACE_VIRTIO))
+		vpci_trace_common_write(d, f, off, v, size);
+	if (!f)
 		return; /* read-only field, or not the field's width (§4.1.3.1): ignored */
 
 	struct vpci_queue *q = d->queue_select < d->nqueues ? &d->q[d->queue_select] : NULL;
@@ -234,8 +310,12 @@ static void vpci_common_write(struct vpci_dev *d, uint64_t off, uint32_t v, unsi
 	case CC(device_status): vpci_status_write(d, (uint8_t)v); break;
 	case CC(queue_select): d->queue_select = (uint16_t)v; break;
 	default:
-		if (!q || queue_locked)
+		if (!q || queue_locked) {
+			if (trace_on(TRACE_VIRTIO))
+				trace_emit(TRACE_VIRTIO, "%s 00:%02x.0 %s ignored: %s", d->name, d->pci.slot, f->name,
+					   q ? "the queue is enabled (§4.1.4.3.2)" : "queue_select names no queue");
 			break;
+		}
 		switch (off) {
 		case CC(queue_size): q->vq.size = (uint16_t)v; break;
 		case CC(queue_msix_vector):
@@ -248,8 +328,17 @@ static void vpci_common_write(struct vpci_dev *d, uint64_t off, uint32_t v, unsi
 		case CC(queue_device_lo): set_half(&q->vq.used_gpa, false, v); break;
 		case CC(queue_device_hi): set_half(&q->vq.used_gpa, true, v); break;
 		case CC(queue_enable):
-			if (v == 1 && virtq_enable(&q->vq, d->vm))
+			if (v != 1)
+				break;
+			if (virtq_enable(&q->vq, d->vm)) {
 				vpci_needs_reset(d);
+				break;
+			}
+			if (trace_on(TRACE_VIRTIO))
+				trace_emit(TRACE_VIRTIO, "%s 00:%02x.0 queue %u enabled: size %u desc 0x%llx driver 0x%llx device 0x%llx",
+					   d->name, d->pci.slot, d->queue_select, q->vq.size,
+					   (unsigned long long)q->vq.desc_gpa, (unsigned long long)q->vq.avail_gpa,
+					   (unsigned long long)q->vq.used_gpa);
 			break;
 		}
 	}
@@ -290,6 +379,9 @@ void vpci_bar_access(struct vpci_dev *d, uint64_t off, uint8_t *data, unsigned s
 		/* A notify that KVM did not turn into an ioeventfd signal: served
 		 * right here, in the vCPU thread (--no-ioeventfd). */
 		unsigned qi = (unsigned)(off - VPCI_NOTIFY) / VPCI_NOTIFY_MULT;
+		if (trace_on(TRACE_IOTHREAD))
+			trace_emit(TRACE_IOTHREAD, "%s 00:%02x.0 queue %u: notify (MMIO exit, no ioeventfd)", d->name,
+				   d->pci.slot, qi);
 		d->q[qi].notifies++;
 		vpci_queue_service_locked(d, qi);
 	}
@@ -298,31 +390,24 @@ void vpci_bar_access(struct vpci_dev *d, uint64_t off, uint8_t *data, unsigned s
 
 /* --- placement -------------------------------------------------------------- */
 
-static int ioeventfd_set(struct vpci_dev *d, unsigned qi, uint64_t bar, bool assign)
-{
-	struct kvm_ioeventfd io = {
-		.addr = bar + VPCI_NOTIFY + (uint64_t)qi * VPCI_NOTIFY_MULT,
-		.len = 2, /* the 16-bit queue index the driver writes */
-		.fd = d->q[qi].ioeventfd,
-		.flags = assign ? 0 : KVM_IOEVENTFD_FLAG_DEASSIGN,
-	};
-	return ioctl(d->vm->vm_fd, KVM_IOEVENTFD, &io);
-}
-
 int vpci_bar_moved(struct vpci_dev *d, uint64_t addr)
 {
+	int (*attach)(struct vpci_dev *, unsigned, uint64_t, bool) = d->be->notify_attach;
+
 	if (addr == d->bar)
 		return 0;
-	/* d->bar follows what KVM has: after a failed step the next move
-	 * starts from the truth, not from where we wished to be. */
-	for (unsigned i = 0; d->use_ioeventfd && d->bar && i < d->nqueues; i++)
-		if (ioeventfd_set(d, i, d->bar, false))
+	/* d->bar follows what the back end has: after a failed step the next
+	 * move starts from the truth, not from where we wished to be. */
+	for (unsigned i = 0; attach && d->bar && i < d->nqueues; i++)
+		if (attach(d, i, vpci_notify_addr(d->bar, i), false))
 			return -1;
 	d->bar = 0;
-	for (unsigned i = 0; d->use_ioeventfd && addr && i < d->nqueues; i++) {
-		if (ioeventfd_set(d, i, addr, true)) {
+	for (unsigned i = 0; attach && addr && i < d->nqueues; i++) {
+		if (attach(d, i, vpci_notify_addr(addr, i), true)) {
+			int e = errno;
 			while (i--)
-				ioeventfd_set(d, i, addr, false);
+				attach(d, i, vpci_notify_addr(addr, i), false);
+			errno = e;
 			return -1;
 		}
 	}
@@ -330,53 +415,48 @@ int vpci_bar_moved(struct vpci_dev *d, uint64_t addr)
 	return 0;
 }
 
-int vpci_dev_create(struct vpci_dev *d, struct vm *vm, uint16_t type, const struct blk_disk *disk,
-		    bool use_ioeventfd, char *err, size_t errlen)
+int vpci_init(struct vpci_dev *d, struct vm *vm, const struct vpci_ops *ops, void *ctx,
+	      const struct vpci_backend *be, char *err, size_t errlen)
 {
 	memset(d, 0, sizeof(*d));
+	if (!ops->nqueues || ops->nqueues > VPCI_MAX_QUEUES || !ops->request || !be->irq_fire || !be->irq_route)
+		return errmsg(err, errlen, "%s: %u queues (at most %u), or an operation missing", ops->name,
+			      ops->nqueues, VPCI_MAX_QUEUES);
 	d->vm = vm;
-	d->type = type;
-	d->use_ioeventfd = use_ioeventfd;
-	d->nqueues = 1;
-	d->host_features = 1ull << VIRTIO_F_VERSION_1;
+	d->ops = ops;
+	d->ctx = ctx;
+	d->be = be;
+	d->name = ops->name;
+	d->nqueues = ops->nqueues;
+	d->host_features = 1ull << VIRTIO_F_VERSION_1 | (ops->features ? ops->features(ctx) : 0);
+	d->device_cfg_len = ops->config ? ops->config(ctx, d->device_cfg, sizeof(d->device_cfg)) : 0;
+	if (d->device_cfg_len > sizeof(d->device_cfg))
+		return errmsg(err, errlen, "%s: device configuration of %u bytes (at most %zu)", ops->name,
+			      d->device_cfg_len, sizeof(d->device_cfg));
 	pthread_mutex_init(&d->lock, NULL);
-	d->disk.fd = -1;
-	if (type == VIRTIO_ID_BLOCK) {
-		d->name = "virtio-blk";
-		d->disk = *disk;
-		d->host_features |= 1ull << VIRTIO_BLK_F_FLUSH;
-		if (d->disk.read_only)
-			d->host_features |= 1ull << VIRTIO_BLK_F_RO;
-		struct virtio_blk_config cfg = { .capacity = d->disk.sectors, .seg_max = VIRTQ_CHAIN_MAX - 2 };
-		memcpy(d->device_cfg, &cfg, sizeof(cfg));
-		d->device_cfg_len = sizeof(d->device_cfg);
-	} else {
-		d->name = "virtio-rng";
-	}
 	for (unsigned i = 0; i < d->nqueues; i++) {
 		struct vpci_queue *q = &d->q[i];
-		q->dev = d;
 		q->index = i;
-		q->size_max = 256;
-		q->vq.max_size = q->size_max;
-		q->ioeventfd = -1;
+		q->vq.max_size = VPCI_QUEUE_SIZE_MAX;
 		snprintf(q->vq.name, sizeof(q->vq.name), "%s queue %u", d->name, i);
-		if (use_ioeventfd) {
-			q->ioeventfd = eventfd(0, EFD_CLOEXEC);
-			if (q->ioeventfd < 0 || iothread_add(q->ioeventfd, vpci_ioeventfd_ready, q))
-				return errmsg(err, errlen, "%s: eventfd: %s", d->name, strerror(errno));
-		}
 	}
-	/* One MSI-X vector per queue plus one for configuration changes, each
-	 * an irqfd on its own KVM MSI route. */
+	/* One MSI-X vector per queue plus one for configuration changes. */
 	msix_init(&d->msix, d->nqueues + 1, vpci_msix_fire, vpci_msix_route, d);
-	for (unsigned v = 0; v < d->msix.nvec; v++) {
-		d->irqfd[v] = irq_msi_alloc(vm, 0, 0, &d->gsi[v]);
-		if (d->irqfd[v] < 0)
-			return errmsg(err, errlen, "%s: MSI route for vector %u: %s", d->name, v, strerror(errno));
-	}
 	vpci_reset_locked(d);
 	return 0;
+}
+
+void vpci_stats_print(const struct vpci_dev *d, FILE *f)
+{
+	uint64_t notifies = 0, requests = 0;
+	for (unsigned i = 0; i < d->nqueues; i++) {
+		notifies += d->q[i].notifies;
+		requests += d->q[i].requests;
+	}
+	fprintf(f, "stats: %s at 00:%02x.0: notifies %llu (%s), requests %llu, interrupts %llu sent, %llu held pending%s\n",
+		d->name, d->pci.slot, (unsigned long long)notifies, d->be->notify_kind,
+		(unsigned long long)requests, (unsigned long long)d->msix.fired, (unsigned long long)d->msix.held,
+		d->status & VIRTIO_CONFIG_S_NEEDS_RESET ? ", DEVICE_NEEDS_RESET" : "");
 }
 
 /* --- on the PCI bus --------------------------------------------------------- */
@@ -390,7 +470,7 @@ static void vpci_bar_relocated(struct pci_fn *p, unsigned bar, uint64_t addr)
 {
 	struct vpci_dev *d = p->opaque;
 	if (vpci_bar_moved(d, addr))
-		guest_error("%s: cannot move the notify ioeventfds to 0x%llx: %s (notifies will exit)", d->name,
+		guest_error("%s: cannot move the notify fast paths to 0x%llx: %s (notifies will exit)", d->name,
 			    (unsigned long long)addr, strerror(errno));
 }
 
@@ -425,7 +505,8 @@ static void vpci_cfg_written(struct pci_fn *p, unsigned off, unsigned size)
 				msix_notify(&d->msix, d->msix_config);
 			d->config_irq_held = false;
 			for (unsigned i = 0; i < d->nqueues; i++)
-				vpci_queue_service_locked(d, i);
+				if (d->q[i].vq.enabled) /* a queue never enabled has nothing waiting */
+					vpci_queue_service_locked(d, i);
 		}
 		pthread_mutex_unlock(&d->lock);
 	}
@@ -442,9 +523,10 @@ int vpci_attach(struct vpci_dev *d, unsigned slot)
 {
 	struct pci_fn *p = &d->pci;
 
-	pci_fn_init(p, d->name, VIRTIO_PCI_VENDOR_ID, vpci_device_id(d), vpci_class_code(d), 1);
+	pci_fn_init(p, d->name, VIRTIO_PCI_VENDOR_ID, vpci_device_id(d), d->ops->class_code, 1);
 	/* §4.1.2.1: a non-transitional device's subsystem ID is 0x40 or above. */
-	p->cfg[PCI_SUBSYSTEM_ID] = 0x40 + (uint8_t)d->type;
+	uint16_t subsystem = (uint16_t)(0x40 + d->ops->type);
+	memcpy(p->cfg + PCI_SUBSYSTEM_ID, &subsystem, sizeof(subsystem));
 	p->opaque = d;
 	p->vm = d->vm;
 	p->cfg_written = vpci_cfg_written;
