@@ -6,7 +6,7 @@
 # with a bad address is refused in the log, not followed; QEMU drops the
 # marker port's writes and the guest runs on.
 source "$(dirname "$0")/lib/tap.sh"
-plan 11
+plan 16
 
 LINE='^trace [0-9]+\.[0-9]{9} (vcpu|iothread) (exit|io|cfg|virtio|iothread|irq|pt|mark) '
 if kvm_usable; then
@@ -30,10 +30,31 @@ if kvm_usable; then
 	check "a marker at an address outside guest RAM is logged as bad and ignored; the guest goes on" \
 		eval 'rc_is 0 && has "vcpu mark bad marker from guest \(address 0xfffff000\): ignored"'
 
+	truncate -s 64K "$TMP/disk.img"
+	boot_vmm --trace=virtio,iothread,irq --disk "$TMP/disk.img" --append "irq=msix blk.read=3" "$GUEST"
+	check "--trace=virtio: the driver's handshake by field name, device_status decoded" \
+		eval 'rc_is 0 && has "vcpu virtio virtio-blk 00:01\.0 device_status <- ACKNOWLEDGE\|DRIVER\|FEATURES_OK$" &&
+		      has "vcpu virtio virtio-blk 00:01\.0 queue_desc_lo <- 0x[0-9a-f]+ \(queue 0\)$" &&
+		      has "vcpu virtio virtio-blk 00:01\.0 queue 0 enabled: size [1-9][0-9]* desc 0x"'
+	check "--trace=iothread: the ioeventfd, the chain with its descriptors, the request, the used ring" \
+		eval 'grep -A3 "iothread iothread virtio-blk 00:01.0 queue 0: notify (1 signal)" <<<"$out" | tr "\n" "|" |
+		      grep -qE "popped chain head [0-9]+, 3 descriptors: \[0x[0-9a-f]+ len 16 read\] \[0x[0-9a-f]+ len 512 WRITE\] \[0x[0-9a-f]+ len 1 WRITE\]\|[^|]*virtio-blk request IN \(read\) sector 3 bytes 512: status OK\|[^|]*used ring idx 1 <- head [0-9]+ len 513\|"'
+	check "--trace=irq: the vector routed, then each used ring's interrupt down to its irqfd and GSI" \
+		eval 'has "vcpu irq virtio-blk 00:01\.0 vector 0 routed: address 0xfee00000 \(APIC ID 0\) data 0x[0-9a-f]+ \(vector [1-9][0-9]*\)" &&
+		      has "iothread irq virtio-blk 00:01\.0 queue 0 used: vector 0$" &&
+		      has "iothread irq virtio-blk vector 0: irqfd write \(GSI [0-9]+\)$"'
+	boot_vmm --trace=virtio,iothread,irq --no-ioeventfd --disk "$TMP/disk.img" --append "blk.read=0" "$GUEST"
+	check "--no-ioeventfd: the notify is an MMIO exit served on the vCPU thread, and polled: no vector set" \
+		eval 'rc_is 0 && has "vcpu iothread virtio-blk 00:01\.0 queue 0: notify \(MMIO exit, no ioeventfd\)$" &&
+		      has "vcpu irq virtio-blk 00:01\.0 queue 0 used: no MSI-X vector set, no interrupt$"'
+	boot_vmm --trace=virtio --disk "$TMP/disk.img" --append "attack=bad-size" "$GUEST"
+	check "attack=bad-size: queue_size <- 12, then the enable refused as DEVICE_NEEDS_RESET" \
+		eval 'grep -A3 "queue_size <- 12$" <<<"$out" | grep -q "virtio-blk 00:01.0 device_status |= DEVICE_NEEDS_RESET$"'
+
 	boot_vmm --append "mark=x exit=0" "$GUEST"
 	check "without --trace: no trace lines at all" eval 'rc_is 0 && lacks "^trace "'
 else
-	for i in 1 2 3 4 5 6 7 8; do skip "the VMM needs /dev/kvm"; done
+	for i in 1 2 3 4 5 6 7 8 9 10 11 12 13; do skip "the VMM needs /dev/kvm"; done
 fi
 
 out=$("$VMM" --trace=exit,bogus "$GUEST" 2>&1); rc=$?
