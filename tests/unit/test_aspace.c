@@ -197,6 +197,7 @@ static void test_range_ending_at_2_64(void **state)
 		"00:05.0 new BAR2 at [0xffffffffffffe000, 0x10000000000000000) overlaps top at "
 		"[0xfffffffffffff000, 0x10000000000000000)");
 	/* A find that would wrap still finds it. */
+	assert_non_null(aspace_find(ASPACE_MMIO, top + 0x800, 0x1000));
 	assert_int_equal(aspace_find(ASPACE_MMIO, top + 0x800, UINT64_MAX)->base, top);
 	assert_int_equal(aspace_remove(ASPACE_MMIO, top), 0);
 	assert_null(aspace_find(ASPACE_MMIO, top, 0x1000));
