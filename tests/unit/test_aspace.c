@@ -110,30 +110,36 @@ static void refused(enum aspace_kind kind, uint64_t base, uint64_t len, const ch
 	assert_int_equal(slot, 99);
 }
 
+/* Over one of each kind (and, last, over several: the lowest is named). */
+static const struct {
+	enum aspace_kind kind;
+	uint64_t base, len;
+	const char *want;
+} overlaps[] = {
+	{ ASPACE_MMIO, 0x7fff000, 0x2000, "00:05.0 new BAR2 at [0x7fff000, 0x8001000) overlaps RAM at [0x0, 0x8000000)" },
+	{ ASPACE_MMIO, 0, 0x1000, "00:05.0 new BAR2 at [0x0, 0x1000) overlaps RAM at [0x0, 0x8000000)" },
+	{ ASPACE_MMIO, 0xfee00000, 0x1000,
+	  "00:05.0 new BAR2 at [0xfee00000, 0xfee01000) overlaps LAPIC at [0xfee00000, 0xfee01000)" },
+	{ ASPACE_MMIO, 0xfe000000, 0x1000000, /* a large BAR over the whole page */
+	  "00:05.0 new BAR2 at [0xfe000000, 0xff000000) overlaps IOAPIC at [0xfec00000, 0xfec01000)" },
+	{ ASPACE_MMIO, 0xfec00ff0, 0x10,
+	  "00:05.0 new BAR2 at [0xfec00ff0, 0xfec01000) overlaps IOAPIC at [0xfec00000, 0xfec01000)" },
+	{ ASPACE_MMIO, 0xb00ff000, 0x1000,
+	  "00:05.0 new BAR2 at [0xb00ff000, 0xb0100000) overlaps PCI ECAM at [0xb0000000, 0xb0100000)" },
+	{ ASPACE_MMIO, 0xc0003ff0, 0x100,
+	  "00:05.0 new BAR2 at [0xc0003ff0, 0xc00040f0) overlaps 00:03.0 virtio-blk BAR0 at [0xc0000000, 0xc0004000)" },
+	{ ASPACE_MMIO, 0xd0008000, 0x1000,
+	  "00:05.0 new BAR2 at [0xd0008000, 0xd0009000) overlaps 00:07.0 passthrough BAR0 at [0xd0000000, 0xd0010000)" },
+	{ ASPACE_PIO, 0x3f0, 0x10, "00:05.0 new BAR2 at [0x3f0, 0x400) overlaps COM1 16550 UART at [0x3f8, 0x400)" },
+	{ ASPACE_MMIO, 0xb0000000, 0x20000000,
+	  "00:05.0 new BAR2 at [0xb0000000, 0xd0000000) overlaps PCI ECAM at [0xb0000000, 0xb0100000)" },
+};
+
 static void test_overlap_of_every_kind_refused_naming_both(void **state)
 {
 	add_one_of_each();
-	refused(ASPACE_MMIO, 0x7fff000, 0x2000,
-		"00:05.0 new BAR2 at [0x7fff000, 0x8001000) overlaps RAM at [0x0, 0x8000000)");
-	refused(ASPACE_MMIO, 0, 0x1000, "00:05.0 new BAR2 at [0x0, 0x1000) overlaps RAM at [0x0, 0x8000000)");
-	refused(ASPACE_MMIO, 0xfee00000, 0x1000,
-		"00:05.0 new BAR2 at [0xfee00000, 0xfee01000) overlaps LAPIC at [0xfee00000, 0xfee01000)");
-	/* A large BAR over the whole page. */
-	refused(ASPACE_MMIO, 0xfe000000, 0x1000000,
-		"00:05.0 new BAR2 at [0xfe000000, 0xff000000) overlaps IOAPIC at [0xfec00000, 0xfec01000)");
-	refused(ASPACE_MMIO, 0xfec00ff0, 0x10,
-		"00:05.0 new BAR2 at [0xfec00ff0, 0xfec01000) overlaps IOAPIC at [0xfec00000, 0xfec01000)");
-	refused(ASPACE_MMIO, 0xb00ff000, 0x1000,
-		"00:05.0 new BAR2 at [0xb00ff000, 0xb0100000) overlaps PCI ECAM at [0xb0000000, 0xb0100000)");
-	refused(ASPACE_MMIO, 0xc0003ff0, 0x100,
-		"00:05.0 new BAR2 at [0xc0003ff0, 0xc00040f0) overlaps 00:03.0 virtio-blk BAR0 at [0xc0000000, 0xc0004000)");
-	refused(ASPACE_MMIO, 0xd0008000, 0x1000,
-		"00:05.0 new BAR2 at [0xd0008000, 0xd0009000) overlaps 00:07.0 passthrough BAR0 at [0xd0000000, 0xd0010000)");
-	refused(ASPACE_PIO, 0x3f0, 0x10,
-		"00:05.0 new BAR2 at [0x3f0, 0x400) overlaps COM1 16550 UART at [0x3f8, 0x400)");
-	/* Over several: the lowest is named. */
-	refused(ASPACE_MMIO, 0xb0000000, 0x20000000,
-		"00:05.0 new BAR2 at [0xb0000000, 0xd0000000) overlaps PCI ECAM at [0xb0000000, 0xb0100000)");
+	for (unsigned i = 0; i < sizeof(overlaps) / sizeof(overlaps[0]); i++)
+		refused(overlaps[i].kind, overlaps[i].base, overlaps[i].len, overlaps[i].want);
 	/* Nothing above was added. */
 	assert_null(aspace_find(ASPACE_MMIO, 0xe0000000, 0x1000));
 	assert_int_equal(slot_add(0xe0000000, 0x1000, "next"), 2);
