@@ -210,13 +210,15 @@ check "... an entry past 64 in the trapped page reads as ones" has "bar 00:01.0 
 check "... and neither it, nor entry 512, nor the PBA's far end reached the device" \
 	eval '! grep -qa -e ENTRY64 -e ENTRY512 -e PBA "$res0"'
 
-# Two passthrough BARs, BAR1 moved onto BAR0's memory slot: refused with a
-# message, and it decodes once BAR0 moves away.
+# Two passthrough BARs, BAR1 moved onto BAR0's memory slot: refused by the
+# address-space registry, which knows the slot, with its message, and it
+# decodes once BAR0 moves away.
 python3 "$ROOT/tests/lib/fixture_device.py" --two-bars "$TMP/two.bin" "$TMP/two.txt"
 "$ROOT/scripts/mkfixture" --bdf 0000:00:09.0 "$TMP/two.bin" "$TMP/two.txt" "$TMP/fxtwo" >/dev/null
 boot_vmm --stats --passthrough 0000:00:09.0 --sysfs-root "$TMP/fxtwo" --append \
 	"pci=list cfg.write=00:01.0,0x14,4,0xc0000000 cfg.write=00:01.0,0x10,4,0xd0000000 bar.write=00:01.0,0,0x100,HELLO" "$GUEST"
-check "BAR1 onto BAR0's memory slot: refused, saying so" has "BAR1: cannot map .* at 0xc0000000: File exists"
+check "BAR1 onto BAR0's memory slot: refused, naming both" \
+	has "00:01\.0 passthrough BAR1 at \[0xc0000000, 0xc0010000\) overlaps 00:01\.0 passthrough BAR0 at \[0xc0000000, 0xc0010000\): left undecoded until it moves"
 check "... BAR0 moved away: BAR1 decodes there, the store lands in resource1" \
 	eval 'dd if="$TMP/fxtwo/0000:00:09.0/resource1" bs=1 skip=256 count=5 status=none | grep -q HELLO'
 check "... and --stats agrees: BAR1 mapped at 0xc0000000, BAR0 at 0xd0000000" \

@@ -1,6 +1,10 @@
 /*
  * io.c - the port and MMIO registration table, dispatch, and exit counts.
  *
+ * Each range is in the address-space registry too (aspace.c), which
+ * decides whether it may go where it asks; this table keeps what only
+ * dispatch needs: the handler and the counts.
+ *
  * Lookups are a linear scan: a VM here has a few ranges, and a scan of a
  * few entries costs nanoseconds against an exit's microseconds. Each range
  * counts its reads and writes, and a separate table counts exits by KVM
@@ -20,6 +24,7 @@
 #define EXIT_REASON_MAX 64
 
 struct io_range {
+	enum aspace_kind kind; /* as registered in the address-space registry */
 	enum io_space space;
 	uint64_t base, len;
 	const char *name;
@@ -43,21 +48,15 @@ static struct {
 } unclaimed[IO_MAX_UNCLAIMED];
 static unsigned nr_unclaimed;
 
-/* The registered range that [base, base + len) overlaps, or NULL. */
-static const struct io_range *io_overlap(enum io_space space, uint64_t base, uint64_t len)
+int io_register_kind(enum aspace_kind kind, uint64_t base, uint64_t len, const char *name, io_handler_fn *fn,
+		     void *opaque)
 {
-	for (unsigned i = 0; i < nr_ranges; i++)
-		if (ranges[i].space == space && base < ranges[i].base + ranges[i].len && ranges[i].base < base + len)
-			return &ranges[i];
-	return NULL;
-}
+	enum io_space space = kind == ASPACE_PIO ? IO_PIO : IO_MMIO;
 
-int io_register(enum io_space space, uint64_t base, uint64_t len, const char *name, io_handler_fn *fn,
-		void *opaque)
-{
-	if (nr_ranges == IO_MAX_RANGES || len == 0 || base + len < base || io_overlap(space, base, len))
+	/* The registry refuses overlaps, empty and wrapping ranges. */
+	if (nr_ranges == IO_MAX_RANGES || aspace_add(kind, base, len, name, NULL, 0))
 		return -1;
-	struct io_range r = { space, base, len, name, fn, opaque, 0, 0 };
+	struct io_range r = { kind, space, base, len, name, fn, opaque, 0, 0 };
 	for (unsigned i = 0; i < nr_retired; i++) {
 		if (retired[i].space == space && !strcmp(retired[i].name, name)) {
 			r.reads = retired[i].reads;
@@ -70,10 +69,17 @@ int io_register(enum io_space space, uint64_t base, uint64_t len, const char *na
 	return 0;
 }
 
+int io_register(enum io_space space, uint64_t base, uint64_t len, const char *name, io_handler_fn *fn,
+		void *opaque)
+{
+	return io_register_kind(space == IO_PIO ? ASPACE_PIO : ASPACE_MMIO, base, len, name, fn, opaque);
+}
+
 int io_unregister(enum io_space space, uint64_t base)
 {
 	for (unsigned i = 0; i < nr_ranges; i++) {
 		if (ranges[i].space == space && ranges[i].base == base) {
+			aspace_remove(ranges[i].kind, base);
 			if ((ranges[i].reads || ranges[i].writes) && nr_retired < IO_MAX_RANGES)
 				retired[nr_retired++] = ranges[i];
 			ranges[i] = ranges[--nr_ranges];
@@ -81,21 +87,6 @@ int io_unregister(enum io_space space, uint64_t base)
 		}
 	}
 	return -1;
-}
-
-bool io_overlaps(enum io_space space, uint64_t base, uint64_t len)
-{
-	return io_overlap(space, base, len) != NULL;
-}
-
-const char *io_overlap_find(enum io_space space, uint64_t base, uint64_t len, uint64_t *obase, uint64_t *olen)
-{
-	const struct io_range *r = io_overlap(space, base, len);
-	if (!r)
-		return NULL;
-	*obase = r->base;
-	*olen = r->len;
-	return r->name;
 }
 
 static struct io_range *io_find(enum io_space space, uint64_t addr, unsigned size)

@@ -4,7 +4,8 @@
  * Devices register a range with a handler; the run loop hands each
  * KVM_EXIT_IO / KVM_EXIT_MMIO to io_pio()/io_mmio(), which find the range
  * (a short table: a handful of devices) and count the exit against it for
- * --stats. An access nobody claimed reads as all-ones and writes are
+ * --stats. What may go where is the address-space registry's to say
+ * (aspace.h): every range registered here is registered there too. An access nobody claimed reads as all-ones and writes are
  * dropped, as on a real bus; the first one at each address is reported.
  */
 #ifndef VMM_IO_H
@@ -12,6 +13,8 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+
+#include "aspace.h"
 
 struct vm;
 
@@ -22,13 +25,14 @@ typedef void io_handler_fn(struct vm *vm, void *opaque, uint64_t offset, uint8_t
 
 enum io_space { IO_PIO, IO_MMIO };
 
+/* Registers a range in the address-space registry too (aspace.h, as
+ * ASPACE_PIO or ASPACE_MMIO): -1 if it overlaps anything there (ask
+ * aspace_check() why) or a table is full. */
 int io_register(enum io_space space, uint64_t base, uint64_t len, const char *name, io_handler_fn *fn,
 		void *opaque);
-/* Does [base, base + len) overlap a registered range? */
-bool io_overlaps(enum io_space space, uint64_t base, uint64_t len);
-/* The name of a registered range that [base, base + len) overlaps, and
- * its bounds in *obase, *olen; NULL if none. For messages. */
-const char *io_overlap_find(enum io_space space, uint64_t base, uint64_t len, uint64_t *obase, uint64_t *olen);
+/* The same for an MMIO range of another kind (ASPACE_ECAM). */
+int io_register_kind(enum aspace_kind kind, uint64_t base, uint64_t len, const char *name, io_handler_fn *fn,
+		     void *opaque);
 /* Removes the range registered at base (a BAR the guest moved). */
 int io_unregister(enum io_space space, uint64_t base);
 void io_pio(struct vm *vm, uint16_t port, uint8_t *data, unsigned size, unsigned count, bool is_write);

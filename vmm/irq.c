@@ -19,6 +19,8 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "aspace.h"
+#include "layout.h"
 #include "vmm.h"
 
 #define IRQ_FIRST_MSI_GSI 24
@@ -32,7 +34,14 @@ static pthread_mutex_t routes_lock = PTHREAD_MUTEX_INITIALIZER;
 
 int irq_chip_create(struct vm *vm)
 {
-	return ioctl(vm->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0 ? -1 : 0;
+	if (ioctl(vm->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0)
+		return -1;
+	/* KVM's IOAPIC now decodes its page: no BAR may go there. */
+	if (aspace_add(ASPACE_IOAPIC, LAYOUT_IOAPIC, LAYOUT_IOAPIC_SIZE, "IOAPIC", NULL, 0)) {
+		errno = EEXIST;
+		return -1;
+	}
+	return 0;
 }
 
 static int irq_routes_commit(struct vm *vm)

@@ -3,7 +3,7 @@
  *
  * Creation follows the KVM API document's order: open /dev/kvm, check the
  * API version, KVM_CREATE_VM, back guest RAM with anonymous memory and
- * register it as memory slot 0, KVM_CREATE_VCPU, map its kvm_run, give it
+ * register it as memory slot 0 (the address-space registry's number), KVM_CREATE_VCPU, map its kvm_run, give it
  * the CPUID KVM supports. The PVH entry state is 32-bit protected mode with
  * flat 4 GiB segments, paging off, %ebx = hvm_start_info.
  *
@@ -24,10 +24,12 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "aspace.h"
 #include "devices.h"
 #include "errmsg.h"
 #include "exitlab_abi.h"
 #include "io.h"
+#include "layout.h"
 #include "msr.h"
 #include "trace.h"
 #include "vmm.h"
@@ -59,13 +61,13 @@ int kvm_vm_create(struct vm *vm, char *err, size_t errlen)
 	if (vm->vm_fd < 0)
 		return errmsg(err, errlen, "KVM_CREATE_VM: %s", strerror(errno));
 
-	struct kvm_userspace_memory_region region = {
-		.slot = 0,
-		.guest_phys_addr = 0,
-		.memory_size = vm->ram_size,
-		.userspace_addr = (uintptr_t)vm->ram,
-	};
-	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0)
+	/* RAM's slot (0) and the LAPIC page come from the address-space
+	 * registry, which then keeps every BAR off them. */
+	unsigned slot;
+	if (aspace_slot_add(ASPACE_RAM, 0, vm->ram_size, "RAM", &slot, err, errlen) ||
+	    aspace_add(ASPACE_LAPIC, LAYOUT_LAPIC, LAYOUT_LAPIC_SIZE, "LAPIC", err, errlen))
+		return -1;
+	if (kvm_memslot_set(vm, slot, 0, vm->ram_size, vm->ram))
 		return errmsg(err, errlen, "KVM_SET_USER_MEMORY_REGION (%llu MiB): %s",
 			    (unsigned long long)(vm->ram_size >> 20), strerror(errno));
 	return 0;

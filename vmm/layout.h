@@ -15,7 +15,9 @@
  *
  * mem_size is at most LAYOUT_RAM_MAX, so [2 GiB, 4 GiB) stays free for
  * device MMIO: the ECAM window at 0xb000_0000 (as on QEMU q35), BARs the
- * guest assigns (it has no firmware to do it), the local APIC.
+ * guest assigns (it has no firmware to do it), the IOAPIC at 0xfec0_0000
+ * (when KVM's irqchip is there), the local APIC at 0xfee0_0000. Each range
+ * is in the address-space registry (aspace.h) while it decodes.
  */
 #ifndef VMM_LAYOUT_H
 #define VMM_LAYOUT_H
@@ -41,6 +43,11 @@
 #define LAYOUT_ECAM 0xb0000000ull   /* 1 MiB per bus */
 #define LAYOUT_ECAM_BUSES 1         /* bus 0 only: no bridges */
 #define LAYOUT_ECAM_SIZE (LAYOUT_ECAM_BUSES * PCI_ECAM_BUS_SIZE)
+
+#define LAYOUT_IOAPIC 0xfec00000ull  /* KVM's in-kernel IOAPIC (with the irqchip) */
+#define LAYOUT_IOAPIC_SIZE 0x1000ull
+#define LAYOUT_LAPIC 0xfee00000ull   /* the local APIC's page (IA32_APIC_BASE's reset value) */
+#define LAYOUT_LAPIC_SIZE 0x1000ull
 
 #define LAYOUT_RAM_MIN (4ull << 20)
 #define LAYOUT_RAM_MAX (2ull << 30)

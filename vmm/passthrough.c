@@ -26,6 +26,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "aspace.h"
 #include "errmsg.h"
 #include "io.h"
 #include "kvm.h"
@@ -38,7 +39,7 @@
 
 #define PT_MAX 4
 #define PT_PAGE 4096ull
-#define PT_FIRST_SLOT 8 /* KVM memory slots: 0 is RAM */
+#define PT_PIECES 3 /* memory slots per BAR: around the two trapped pages */
 
 struct pt_trap { /* one trapped piece of a memory BAR */
 	struct pt_dev *pt;
@@ -55,7 +56,7 @@ struct pt_dev {
 	bool unsafe_dma, warned_master;
 	void *map[6];            /* resourceN, mmapped whole */
 	uint64_t placed[6];      /* where the mapping is in the guest, 0: nowhere */
-	unsigned slot_base;      /* 3 KVM slots per BAR from here */
+	unsigned slots[6][PT_PIECES]; /* KVM memory slots (the registry's numbers), 0: none */
 	struct pt_trap traps[6][2]; /* MSI-X table page, PBA page */
 	struct pt_trap whole[6];    /* a BAR trapped entirely (I/O, small) */
 	struct msix msix;
@@ -199,55 +200,59 @@ static int pt_trap_place(struct pt_trap *t, uint64_t base, enum io_space space)
 	return 0;
 }
 
-/* BAR n cannot decode at addr (over RAM or another range): the bus keeps
- * it refused and tries again when the map changes; said once. */
-static void pt_bar_refuse(struct pt_dev *pt, unsigned n, uint64_t addr, enum io_space space)
+/* Removes BAR n's memory slots, from KVM and from the registry. */
+static void pt_slots_drop(struct pt_dev *pt, unsigned n)
 {
-	struct pci_bar *b = &pt->pci.bars[n];
-	uint64_t size = pt->host.bars[n].size, obase = 0, olen = 0;
-	const char *other = io_overlap_find(space, addr, size, &obase, &olen);
+	for (unsigned i = 0; i < PT_PIECES; i++) {
+		if (!pt->slots[n][i])
+			continue;
+		kvm_memslot_set(pt->vm, pt->slots[n][i], 0, 0, NULL);
+		aspace_slot_remove(pt->slots[n][i]);
+		pt->slots[n][i] = 0;
+	}
+}
 
-	b->refused = addr;
-	if (b->retrying)
-		return;
-	if (space == IO_MMIO && addr < pt->vm->ram_size)
-		guest_error("%s BAR%u at [0x%llx, 0x%llx) overlaps guest RAM [0, 0x%llx): left unmapped until it moves",
-			    pt->host.bdf, n, (unsigned long long)addr, (unsigned long long)(addr + size),
-			    (unsigned long long)pt->vm->ram_size);
-	else
-		guest_error("%s BAR%u at [0x%llx, 0x%llx) overlaps %s at [0x%llx, 0x%llx): left unmapped until that moves",
-			    pt->host.bdf, n, (unsigned long long)addr, (unsigned long long)(addr + size),
-			    other ? other : "another device", (unsigned long long)obase,
-			    (unsigned long long)(obase + olen));
+/* Maps [gpa, gpa + len) of guest memory to hva as BAR n's piece i, in a
+ * memory slot the registry hands out. 0, or -1 with errno (EEXIST: KVM
+ * has a slot there that the registry does not know). */
+static int pt_slot_map(struct pt_dev *pt, unsigned n, unsigned i, uint64_t gpa, uint64_t len, void *hva)
+{
+	unsigned slot;
+
+	if (aspace_slot_add(ASPACE_MEMSLOT, gpa, len, pt->pci.bars[n].name, &slot, NULL, 0)) {
+		errno = ENOSPC;
+		return -1;
+	}
+	if (kvm_memslot_set(pt->vm, slot, gpa, len, hva)) {
+		int e = errno;
+		aspace_slot_remove(slot);
+		errno = e;
+		return -1;
+	}
+	pt->slots[n][i] = slot;
+	return 0;
 }
 
 static void pt_bar_moved(struct pci_fn *p, unsigned n, uint64_t addr)
 {
 	struct pt_dev *pt = p->opaque;
 	struct pt_bar *hb = &pt->host.bars[n];
-	unsigned slot = pt->slot_base + 3 * n;
 
-	for (unsigned i = 0; i < 3; i++)
-		kvm_memslot_set(pt->vm, slot + i, 0, 0, NULL);
+	pt_slots_drop(pt, n);
 	pt->placed[n] = 0;
 	enum io_space space = hb->type == PCI_PARSE_BAR_IO ? IO_PIO : IO_MMIO;
 	if (!pt->map[n]) { /* trapped whole: forwarded to the device */
-		bool over_ram = space == IO_MMIO && addr && addr < pt->vm->ram_size;
-		if (over_ram || pt_trap_place(&pt->whole[n], addr, space)) {
-			pt_trap_place(&pt->whole[n], 0, space);
-			pt_bar_refuse(pt, n, addr, space);
-		}
+		pt_trap_place(&pt->whole[n], 0, space);
+		if (addr && pci_bar_fits(p, n, addr) && pt_trap_place(&pt->whole[n], addr, space))
+			pci_bar_refuse(p, n, addr, "no room in the dispatch table");
 		pt->placed[n] = pt->whole[n].registered;
 		return;
 	}
 	for (unsigned i = 0; i < 2; i++)
 		pt_trap_place(&pt->traps[n][i], 0, space);
-	/* Never over guest RAM or another device: a memory slot would win. */
-	if (addr && (addr < pt->vm->ram_size || io_overlaps(IO_MMIO, addr, hb->size))) {
-		pt_bar_refuse(pt, n, addr, space);
-		return;
-	}
-	if (!addr)
+	/* Never over RAM, another BAR or memory slot, the ECAM window or the
+	 * LAPIC: a memory slot would win over what is there. */
+	if (!addr || !pci_bar_fits(p, n, addr))
 		return;
 	for (unsigned i = 0; i < 2; i++)
 		pt_trap_place(&pt->traps[n][i], addr, space);
@@ -269,23 +274,21 @@ static void pt_bar_moved(struct pci_fn *p, unsigned n, uint64_t addr)
 	uint64_t start = 0;
 	for (unsigned i = 0; i <= ncuts; i += 2) {
 		uint64_t end = i < ncuts ? cuts[i] : hb->size;
-		if (end > start && kvm_memslot_set(pt->vm, slot + i / 2, addr + start, end - start,
-						   (uint8_t *)pt->map[n] + start)) {
+		if (end > start && pt_slot_map(pt, n, i / 2, addr + start, end - start, (uint8_t *)pt->map[n] + start)) {
 			if (errno != EEXIST) { /* KVM's own trouble: said, the rest goes on */
 				guest_error("%s BAR%u: cannot map [0x%llx, 0x%llx) at 0x%llx: %s (left unmapped)",
 					    pt->host.bdf, n, (unsigned long long)start, (unsigned long long)end,
 					    (unsigned long long)addr, strerror(errno));
 				goto next;
 			}
-			/* Another memory slot is there (a passthrough BAR the io
-			 * table does not see): none of this BAR decodes, and the bus
-			 * tries again when the map changes. */
+			/* Another memory slot is there that the registry does not
+			 * know (it refuses what it knows): none of this BAR decodes,
+			 * and the bus tries again when the map changes. */
 			if (!pt->pci.bars[n].retrying)
 				guest_error("%s BAR%u: cannot map [0x%llx, 0x%llx) at 0x%llx: %s (another memory slot is there): left unmapped until the map changes",
 					    pt->host.bdf, n, (unsigned long long)start, (unsigned long long)end,
 					    (unsigned long long)addr, strerror(errno));
-			for (unsigned k = 0; k < 3; k++)
-				kvm_memslot_set(pt->vm, slot + k, 0, 0, NULL);
+			pt_slots_drop(pt, n);
 			for (unsigned k = 0; k < 2; k++)
 				pt_trap_place(&pt->traps[n][k], 0, space);
 			pt->placed[n] = 0;
@@ -554,7 +557,6 @@ int passthrough_add(struct vm *vm, const struct pt_host *host, bool unsafe_dma, 
 	pt->host = *host;
 	pt->vm = vm;
 	pt->unsafe_dma = unsafe_dma;
-	pt->slot_base = PT_FIRST_SLOT + 18 * npts;
 	pt_cfg_build(pt);
 	for (unsigned n = 0; n < 6; n++) {
 		struct pt_bar *hb = &pt->host.bars[n];

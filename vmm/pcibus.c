@@ -13,8 +13,9 @@
  * config write each BAR's address is recomputed from its register(s) and
  * COMMAND's I/O and memory bits, and if it changed, the old I/O or MMIO
  * range is dropped and the new one registered. A guest may park a BAR
- * anywhere; one that would overlap another range is left undecoded and
- * reported with what it overlaps, never mapped over a device, and tried
+ * anywhere; one that would overlap another range (the address-space
+ * registry's check, aspace.h) is left undecoded and reported with what it
+ * overlaps, never mapped over a device, and tried
  * again whenever a BAR moves or stops decoding anywhere on the bus, so it
  * decodes as soon as its registers can be honoured.
  */
@@ -23,6 +24,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "aspace.h"
 #include "errmsg.h"
 #include "layout.h"
 #include "pci_access.h"
@@ -128,9 +130,32 @@ static uint64_t pci_bar_target(const struct pci_fn *d, unsigned n)
 	return a;
 }
 
+bool pci_bar_fits(struct pci_fn *d, unsigned n, uint64_t addr)
+{
+	struct pci_bar *b = &d->bars[n];
+	char why[256];
+
+	if (!aspace_check(b->type == PCI_PARSE_BAR_IO ? ASPACE_PIO : ASPACE_MMIO, addr, b->size, b->name, why,
+			  sizeof(why)))
+		return true;
+	if (!b->retrying)
+		guest_error("%s: left undecoded until it moves", why);
+	b->refused = addr;
+	return false;
+}
+
+void pci_bar_refuse(struct pci_fn *d, unsigned n, uint64_t addr, const char *why)
+{
+	struct pci_bar *b = &d->bars[n];
+
+	if (!b->retrying)
+		guest_error("%s at 0x%llx: %s: left undecoded", b->name, (unsigned long long)addr, why);
+	b->refused = addr;
+}
+
 /* Moves BAR n to decode at a (0: nowhere). A range that overlaps another
- * is refused and reported, naming what it overlaps (not again on a
- * retry), and left for pcibus_retry_refused(). */
+ * is refused and reported by pci_bar_fits() (not again on a retry), and
+ * left for pcibus_retry_refused(). */
 static void pci_bar_place(struct pci_fn *d, unsigned n, uint64_t a, bool retrying)
 {
 	struct pci_bar *b = &d->bars[n];
@@ -140,28 +165,20 @@ static void pci_bar_place(struct pci_fn *d, unsigned n, uint64_t a, bool retryin
 		io_unregister(space, b->mapped);
 	b->mapped = 0;
 	b->refused = 0;
+	b->retrying = retrying;
 	/* Without fn the device places what the BAR maps itself (moved). */
-	if (a && b->fn && io_register(space, a, b->size, b->name, b->fn, b->opaque)) {
-		uint64_t obase = 0, olen = 0;
-		const char *other = io_overlap_find(space, a, b->size, &obase, &olen);
-		if (!retrying && other)
-			guest_error("%s at [0x%llx, 0x%llx) overlaps %s at [0x%llx, 0x%llx): left undecoded until that moves",
-				    b->name, (unsigned long long)a, (unsigned long long)(a + b->size), other,
-				    (unsigned long long)obase, (unsigned long long)(obase + olen));
-		else if (!retrying)
-			guest_error("%s: BAR%u at 0x%llx: no room in the dispatch table: left undecoded", b->name, n,
-				    (unsigned long long)a);
-		b->refused = a;
+	if (a && b->fn && (!pci_bar_fits(d, n, a) || io_register(space, a, b->size, b->name, b->fn, b->opaque))) {
+		if (!b->refused)
+			pci_bar_refuse(d, n, a, "no room in the dispatch table");
 		a = 0;
 	}
 	b->mapped = a;
 	if (b->moved) {
-		b->retrying = retrying;
 		b->moved(d, n, a);
-		b->retrying = false;
 		if (b->refused)
 			b->mapped = 0;
 	}
+	b->retrying = false;
 }
 
 /* The address map changed: every BAR whose registers say it decodes but
@@ -306,7 +323,7 @@ int pcibus_init(struct vm *vm)
 	slots[0] = &host_bridge;
 	if (io_register(IO_PIO, PCI_CF8_ADDRESS_PORT, 4, "PCI config address (0xcf8)", cf8_io, NULL) ||
 	    io_register(IO_PIO, PCI_CF8_DATA_PORT, 4, "PCI config data (0xcfc)", cfc_io, NULL) ||
-	    io_register(IO_MMIO, LAYOUT_ECAM, LAYOUT_ECAM_SIZE, "PCI ECAM", ecam_io, NULL))
+	    io_register_kind(ASPACE_ECAM, LAYOUT_ECAM, LAYOUT_ECAM_SIZE, "PCI ECAM", ecam_io, NULL))
 		return -1;
 	return 0;
 }

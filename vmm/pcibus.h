@@ -44,8 +44,9 @@ struct pci_bar {
 	/* Where its registers say it decodes, if that was refused (it would
 	 * overlap another range), else 0: the bus tries it again whenever any
 	 * BAR moves or stops decoding. A device that maps the BAR itself
-	 * (fn NULL) sets it in moved() when it cannot, and leaves its message
-	 * out when retrying is set (the refusal was said already). */
+	 * (fn NULL) sets it in moved() when it cannot (pci_bar_fits() does),
+	 * and leaves its message out when retrying is set (the refusal was
+	 * said already). */
 	uint64_t refused;
 	bool retrying;
 };
@@ -81,6 +82,16 @@ void pci_fn_bar(struct pci_fn *d, unsigned n, enum pci_parse_bar_type type, bool
  * pointer), and links it. Returns its offset; body bytes are read-only
  * unless the device opens them in wmask. */
 uint16_t pci_fn_cap(struct pci_fn *d, uint8_t id, const void *body, unsigned len);
+
+/* May BAR n of d decode at addr? The one check for every device, its own
+ * ranges removed first: not over RAM, another BAR or memory slot, the
+ * ECAM window, the LAPIC or IOAPIC (aspace_check()). If not, sets the
+ * BAR's refused to addr and says so once, naming both ranges ("... left
+ * undecoded until it moves"; not when retrying). */
+bool pci_bar_fits(struct pci_fn *d, unsigned n, uint64_t addr);
+/* BAR n cannot decode at addr though it fits, for the VMM's own reason
+ * `why` (a table full): refused the same way, said once. */
+void pci_bar_refuse(struct pci_fn *d, unsigned n, uint64_t addr, const char *why);
 
 /* Sets up the bus with its host bridge and config mechanisms. */
 int pcibus_init(struct vm *vm);

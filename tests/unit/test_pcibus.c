@@ -4,8 +4,9 @@
  * the writable mask (type bits kept, 64-bit halves), relocation moving the
  * decoded range, byte/word/dword accesses at every offset, absent functions
  * reading all-ones, read-only and write-1-to-clear registers, the
- * capability-list builder, and a BAR refused for overlapping another
- * device that decodes once the other moves away.
+ * capability-list builder, a BAR refused for overlapping another device
+ * that decodes once the other moves away, and one refused over RAM or the
+ * LAPIC page (the address-space registry's ranges).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -19,6 +20,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "aspace.h"
+#include "layout.h"
 #include "pci_regs.h"
 #include "pcibus.h"
 #include "vmm.h"
@@ -237,6 +240,38 @@ static void test_refused_bar_decodes_once_the_other_moves(void **state)
 	pcibus_cfg_write(0, 5, 0, PCI_COMMAND, 2, 0);
 }
 
+/* The registry's fixed ranges: a BAR over RAM or the LAPIC page is
+ * refused with the one message, naming both; next to them it decodes. */
+static struct pci_fn dev_c;
+
+static void test_bar_over_ram_or_lapic_refused(void **state)
+{
+	char said[1024];
+	unsigned slot;
+
+	assert_int_equal(aspace_slot_add(ASPACE_RAM, 0, 0x8000000, "RAM", &slot, said, sizeof(said)), 0);
+	assert_int_equal(aspace_add(ASPACE_LAPIC, LAYOUT_LAPIC, LAYOUT_LAPIC_SIZE, "LAPIC", said, sizeof(said)), 0);
+	pci_fn_init(&dev_c, "c", 0x1234, 0x000c, 0xff0000, 0);
+	pci_fn_bar(&dev_c, 0, PCI_PARSE_BAR_MEM32, false, 0x1000, bar_io_a, NULL);
+	assert_int_equal(pcibus_add(&dev_c, 6), 0);
+	pcibus_cfg_write(0, 6, 0, PCI_BASE_ADDRESS_0, 4, 0x7fff000);
+	write_capturing(6, PCI_COMMAND, 2, PCI_COMMAND_MEMORY, said, sizeof(said));
+	assert_int_equal(dev_c.bars[0].mapped, 0);
+	assert_non_null(strstr(said, "vmm: 00:06.0 c BAR0 at [0x7fff000, 0x8000000) overlaps RAM at [0x0, 0x8000000): "
+				     "left undecoded until it moves\n"));
+	write_capturing(6, PCI_BASE_ADDRESS_0, 4, (uint32_t)LAYOUT_LAPIC, said, sizeof(said));
+	assert_int_equal(dev_c.bars[0].mapped, 0);
+	assert_non_null(strstr(said, "vmm: 00:06.0 c BAR0 at [0xfee00000, 0xfee01000) overlaps LAPIC at "
+				     "[0xfee00000, 0xfee01000): left undecoded until it moves\n"));
+	pcibus_cfg_write(0, 6, 0, PCI_BASE_ADDRESS_0, 4, (uint32_t)LAYOUT_LAPIC + 0x1000);
+	assert_int_equal(dev_c.bars[0].mapped, LAYOUT_LAPIC + 0x1000);
+	pcibus_cfg_write(0, 6, 0, PCI_BASE_ADDRESS_0, 4, 0x8000000);
+	assert_int_equal(dev_c.bars[0].mapped, 0x8000000);
+	pcibus_cfg_write(0, 6, 0, PCI_COMMAND, 2, 0);
+	assert_int_equal(aspace_slot_remove(slot), 0);
+	assert_int_equal(aspace_remove(ASPACE_LAPIC, LAYOUT_LAPIC), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -248,6 +283,7 @@ int main(void)
 		cmocka_unit_test(test_status_write_one_to_clear),
 		cmocka_unit_test(test_capability_list),
 		cmocka_unit_test(test_refused_bar_decodes_once_the_other_moves),
+		cmocka_unit_test(test_bar_over_ram_or_lapic_refused),
 	};
 	return cmocka_run_group_tests(tests, setup_once, NULL);
 }
