@@ -6,7 +6,7 @@
 # with a bad address is refused in the log, not followed; QEMU drops the
 # marker port's writes and the guest runs on.
 source "$(dirname "$0")/lib/tap.sh"
-plan 16
+plan 19
 
 LINE='^trace [0-9]+\.[0-9]{9} (vcpu|iothread) (exit|io|cfg|virtio|iothread|irq|pt|mark) '
 if kvm_usable; then
@@ -39,8 +39,9 @@ if kvm_usable; then
 	check "--trace=iothread: the ioeventfd, the chain with its descriptors, the request, the used ring" \
 		eval 'grep -A3 "iothread iothread virtio-blk 00:01.0 queue 0: notify (1 signal)" <<<"$out" | tr "\n" "|" |
 		      grep -qE "popped chain head [0-9]+, 3 descriptors: \[0x[0-9a-f]+ len 16 read\] \[0x[0-9a-f]+ len 512 WRITE\] \[0x[0-9a-f]+ len 1 WRITE\]\|[^|]*virtio-blk request IN \(read\) sector 3 bytes 512: status OK\|[^|]*used ring idx 1 <- head [0-9]+ len 513\|"'
-	check "--trace=irq: the vector routed, then each used ring's interrupt down to its irqfd and GSI" \
-		eval 'has "vcpu irq virtio-blk 00:01\.0 vector 0 routed: address 0xfee00000 \(APIC ID 0\) data 0x[0-9a-f]+ \(vector [1-9][0-9]*\)" &&
+	check "--trace=irq: the MSI-X entry programmed (decoded), then each used ring's interrupt down to its irqfd and GSI" \
+		eval 'has "vcpu irq virtio-blk 00:01\.0 MSI-X entry 0: address 0xfee00000 \(APIC ID 0\) data 0x[0-9a-f]+ \(vector [1-9][0-9]*\), unmasked$" &&
+		      has "vcpu irq virtio-blk 00:01\.0 MSI-X Message Control: enabled$" &&
 		      has "iothread irq virtio-blk 00:01\.0 queue 0 used: vector 0$" &&
 		      has "iothread irq virtio-blk vector 0: irqfd write \(GSI [0-9]+\)$"'
 	boot_vmm --trace=virtio,iothread,irq --no-ioeventfd --disk "$TMP/disk.img" --append "blk.read=0" "$GUEST"
@@ -51,10 +52,27 @@ if kvm_usable; then
 	check "attack=bad-size: queue_size <- 12, then the enable refused as DEVICE_NEEDS_RESET" \
 		eval 'grep -A3 "queue_size <- 12$" <<<"$out" | grep -q "virtio-blk 00:01.0 device_status |= DEVICE_NEEDS_RESET$"'
 
+	boot_vmm --trace=cfg --disk "$TMP/disk.img" --append "pci=list" "$GUEST"
+	check "--trace=cfg: BAR sizing by BDF and register name, with what the register reads after it" \
+		has "vcpu cfg 00:01\.0 BAR0 write 0xffffffff \(ecam\) \(sizing\) -> reads 0xffff8004$"
+	check "... a dword over two fields names both, a capability by its offset and kind, an empty slot as such" \
+		eval 'has "vcpu cfg 00:00\.0 VENDOR_ID\|DEVICE_ID read \(ecam\) -> 0x00081b36$" &&
+		      has "vcpu cfg 00:01\.0 cap 0x[0-9a-f]+ MSI-X \+0 read \(ecam\) -> 0x" &&
+		      has "vcpu cfg 00:1f\.0 VENDOR_ID read \(ecam\): no function there, reads all-ones$"'
+
+	( cd "$TMP" && python3 "$ROOT/tests/lib/fixture_device.py" fx.config fx.resource >/dev/null &&
+	  "$ROOT/scripts/mkfixture" fx.config fx.resource fx/devices >/dev/null )
+	boot_vmm --trace=pt,irq --passthrough 0000:00:05.0 --sysfs-root "$TMP/fx/devices" \
+		--append "bar.write=00:01.0,0,0x2000,ABCDEFGH" "$GUEST"
+	check "--trace=pt: the BAR mapped around its MSI-X page as memory slots, COMMAND forwarded, the table entry decoded" \
+		eval 'rc_is 0 && has "vcpu pt 00:01\.0 passthrough BAR0 \(host 0000:00:05\.0\) piece 0: \[0xc0000000, 0xc0002000\) mapped as memory slot [0-9]+ \(no exits\)$" &&
+		      has "vcpu pt 00:01\.0 \(host 0000:00:05\.0\) COMMAND <- 0x0002: device gets 0x0002 \(was 0x0000\)$" &&
+		      has "vcpu irq 0000:00:05\.0 MSI-X entry 0: address 0x4847464544434241 \(not an APIC address\) data 0x0 \(vector 0\), masked$"'
+
 	boot_vmm --append "mark=x exit=0" "$GUEST"
 	check "without --trace: no trace lines at all" eval 'rc_is 0 && lacks "^trace "'
 else
-	for i in 1 2 3 4 5 6 7 8 9 10 11 12 13; do skip "the VMM needs /dev/kvm"; done
+	for i in $(seq 16); do skip "the VMM needs /dev/kvm"; done
 fi
 
 out=$("$VMM" --trace=exit,bogus "$GUEST" 2>&1); rc=$?

@@ -10,10 +10,12 @@
  */
 #include "msix.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "pci_regs.h"
 #include "pcibus.h"
+#include "trace.h"
 
 void msix_init(struct msix *m, unsigned nvec, msix_fire_fn *fire, msix_route_fn *route, void *opaque)
 {
@@ -24,6 +26,7 @@ void msix_init(struct msix *m, unsigned nvec, msix_fire_fn *fire, msix_route_fn 
 	m->fire = fire;
 	m->route = route;
 	m->opaque = opaque;
+	m->name = "MSI-X";
 	pthread_mutex_init(&m->lock, NULL);
 }
 
@@ -40,10 +43,25 @@ static void msix_flush_pending(struct msix *m)
 	for (unsigned v = 0; v < m->nvec; v++) {
 		if (pending(m, v) && msix_deliverable(m, v)) {
 			m->pba[v / 64] &= ~(1ull << (v % 64));
+			if (trace_on(TRACE_IRQ))
+				trace_emit(TRACE_IRQ, "%s MSI-X vector %u: pending bit cleared, delivered now", m->name, v);
 			m->fired++;
 			m->fire(m, v);
 		}
 	}
+}
+
+/* An entry as the trace shows it: the message decoded for x86 (address
+ * 0xfeeXXXXX: destination APIC ID in bits 19:12; data: vector in 7:0). */
+static void msix_trace_entry(const struct msix *m, unsigned v, const struct msix_entry *e)
+{
+	uint64_t addr = (uint64_t)e->addr_hi << 32 | e->addr_lo;
+	char dest[32] = " (not an APIC address)";
+	if ((addr >> 20) == 0xfee)
+		snprintf(dest, sizeof(dest), " (APIC ID %u)", (unsigned)(addr >> 12) & 0xff);
+	trace_emit(TRACE_IRQ, "%s MSI-X entry %u: address 0x%llx%s data 0x%x (vector %u), %s", m->name, v,
+		   (unsigned long long)addr, dest, e->data, e->data & 0xff,
+		   e->ctrl & PCI_MSIX_ENTRY_CTRL_MASKBIT ? "masked" : "unmasked");
 }
 
 void msix_table_access(struct msix *m, uint64_t off, uint8_t *data, unsigned size, bool is_write)
@@ -65,8 +83,10 @@ void msix_table_access(struct msix *m, uint64_t off, uint8_t *data, unsigned siz
 		memcpy(&words[w], data, size);
 		m->table[v].ctrl &= PCI_MSIX_ENTRY_CTRL_MASKBIT; /* other bits reserved */
 		struct msix_entry *e = &m->table[v];
-		if ((e->addr_lo != before.addr_lo || e->addr_hi != before.addr_hi || e->data != before.data) &&
-		    m->route)
+		bool moved = e->addr_lo != before.addr_lo || e->addr_hi != before.addr_hi || e->data != before.data;
+		if (trace_on(TRACE_IRQ) && (moved || e->ctrl != before.ctrl))
+			msix_trace_entry(m, v, e);
+		if (moved && m->route)
 			m->route(m, v, (uint64_t)e->addr_hi << 32 | e->addr_lo, e->data);
 		msix_flush_pending(m);
 	}
@@ -88,8 +108,12 @@ void msix_pba_access(struct msix *m, uint64_t off, uint8_t *data, unsigned size,
 void msix_control_write(struct msix *m, uint16_t control)
 {
 	pthread_mutex_lock(&m->lock);
-	m->enabled = control & PCI_MSIX_FLAGS_ENABLE;
-	m->masked = control & PCI_MSIX_FLAGS_MASKALL;
+	bool enabled = control & PCI_MSIX_FLAGS_ENABLE, masked = control & PCI_MSIX_FLAGS_MASKALL;
+	if (trace_on(TRACE_IRQ) && (enabled != m->enabled || masked != m->masked))
+		trace_emit(TRACE_IRQ, "%s MSI-X Message Control: %s%s", m->name, enabled ? "enabled" : "disabled",
+			   masked ? ", function masked" : "");
+	m->enabled = enabled;
+	m->masked = masked;
 	msix_flush_pending(m);
 	pthread_mutex_unlock(&m->lock);
 }
@@ -118,12 +142,16 @@ void msix_notify(struct msix *m, unsigned v)
 	pthread_mutex_lock(&m->lock);
 	if (!m->enabled) {
 		/* dropped: no INTx fallback */
+		if (trace_on(TRACE_IRQ))
+			trace_emit(TRACE_IRQ, "%s MSI-X vector %u: MSI-X disabled, no interrupt", m->name, v);
 	} else if (msix_deliverable(m, v)) {
 		m->fired++;
 		m->fire(m, v);
 	} else {
 		m->pba[v / 64] |= 1ull << (v % 64);
 		m->held++;
+		if (trace_on(TRACE_IRQ))
+			trace_emit(TRACE_IRQ, "%s MSI-X vector %u: masked, pending bit set", m->name, v);
 	}
 	pthread_mutex_unlock(&m->lock);
 }

@@ -37,6 +37,7 @@ struct msix {
 	msix_fire_fn *fire;
 	msix_route_fn *route;
 	void *opaque;         /* for the callbacks */
+	const char *name;     /* for the trace: "00:01.0 virtio-blk" (default "MSI-X") */
 	uint64_t fired, held; /* counts, for --stats and tests */
 	pthread_mutex_t lock; /* notify comes from the I/O thread */
 };

@@ -35,6 +35,7 @@
 #include "pci_regs.h"
 #include "pcibus.h"
 #include "pt_host.h"
+#include "trace.h"
 #include "vmm.h"
 
 #define PT_MAX 4
@@ -176,6 +177,10 @@ static void pt_trap_io(struct vm *vm, void *opaque, uint64_t off, uint8_t *data,
 			return;
 		}
 	}
+	if (trace_on(TRACE_PT))
+		trace_emit(TRACE_PT, "%s (host %s) +0x%llx %s of %u bytes: trapped page, forwarded to the device",
+			   pt->pci.bars[t->bar].name, pt->host.bdf, (unsigned long long)bar_off, is_write ? "write" : "read",
+			   size);
 	pt_forward(pt, t->bar, bar_off, data, size, is_write);
 }
 
@@ -208,6 +213,9 @@ static void pt_slots_drop(struct pt_dev *pt, unsigned n)
 			continue;
 		kvm_memslot_set(pt->vm, pt->slots[n][i], 0, 0, NULL);
 		aspace_slot_remove(pt->slots[n][i]);
+		if (trace_on(TRACE_PT))
+			trace_emit(TRACE_PT, "%s (host %s) piece %u: memory slot %u removed", pt->pci.bars[n].name,
+				   pt->host.bdf, i, pt->slots[n][i]);
 		pt->slots[n][i] = 0;
 	}
 }
@@ -230,6 +238,10 @@ static int pt_slot_map(struct pt_dev *pt, unsigned n, unsigned i, uint64_t gpa, 
 		return -1;
 	}
 	pt->slots[n][i] = slot;
+	if (trace_on(TRACE_PT))
+		trace_emit(TRACE_PT, "%s (host %s) piece %u: [0x%llx, 0x%llx) mapped as memory slot %u (no exits)",
+			   pt->pci.bars[n].name, pt->host.bdf, i, (unsigned long long)gpa, (unsigned long long)(gpa + len),
+			   slot);
 	return 0;
 }
 
@@ -309,12 +321,20 @@ static void pt_cfg_written(struct pci_fn *p, unsigned off, unsigned size)
 {
 	struct pt_dev *pt = p->opaque;
 
+	if (trace_on(TRACE_PT) && !(off < PCI_COMMAND + 2 && off + size > PCI_COMMAND))
+		trace_emit(TRACE_PT, "00:%02x.0 (host %s) config write at 0x%03x size %u: kept in the shadow, not forwarded",
+			   p->slot, pt->host.bdf, off, size);
 	if (off < PCI_COMMAND + 2 && off + size > PCI_COMMAND) {
 		uint16_t guest, host;
 		memcpy(&guest, p->cfg + PCI_COMMAND, 2);
 		memcpy(&host, pt->host.config + PCI_COMMAND, 2);
 		uint16_t fwd = PCI_COMMAND_IO | PCI_COMMAND_MEMORY | (pt->unsafe_dma ? PCI_COMMAND_MASTER : 0);
 		uint16_t want = (uint16_t)((host & ~fwd) | (guest & fwd));
+		if (trace_on(TRACE_PT))
+			trace_emit(TRACE_PT, "00:%02x.0 (host %s) COMMAND <- 0x%04x: device gets 0x%04x (was 0x%04x)%s", p->slot,
+				   pt->host.bdf, guest, want, host,
+				   (guest & PCI_COMMAND_MASTER) && !pt->unsafe_dma ? ", MASTER dropped (no --unsafe-dma)"
+				   : (guest & ~fwd & 0xffff) ? ", bits other than IO|MEMORY|MASTER dropped" : "");
 		if ((guest & PCI_COMMAND_MASTER) && !pt->unsafe_dma && !pt->warned_master) {
 			fprintf(stderr, "vmm: %s: the guest enabled bus mastering; not passed on: without an IOMMU the device could DMA anywhere in host memory (--unsafe-dma to allow)\n",
 				pt->host.bdf);
@@ -495,6 +515,7 @@ static void pt_cfg_build(struct pt_dev *pt)
 			pt->msix_off[1] = c->u.msix.pba_offset;
 			pt->msix_host_n = c->u.msix.table_size;
 			msix_init(&pt->msix, c->u.msix.table_size, pt_msix_fire, NULL, pt);
+			pt->msix.name = pt->host.bdf; /* the trace's name: the host device */
 			/* Enable and function mask are the guest's; the device's own
 			 * MSI-X state is not touched. The guest is offered as many
 			 * vectors as we emulate (at most MSIX_MAX_VECTORS). */

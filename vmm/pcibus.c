@@ -29,6 +29,7 @@
 #include "layout.h"
 #include "pci_access.h"
 #include "pci_regs.h"
+#include "trace.h"
 #include "vmm.h"
 
 static struct pci_fn *slots[PCI_BUS_SLOTS];
@@ -275,15 +276,59 @@ static void cf8_io(struct vm *vm, void *opaque, uint64_t off, uint8_t *data, uns
 		put32(data, cf8_address);
 }
 
-/* One config access from either mechanism, data in guest byte order. */
-static void pci_cfg_access(unsigned bus, unsigned slot, unsigned fn, unsigned reg, uint8_t *data, unsigned size,
-			   bool is_write)
+/* The register(s) of [off, off + size), as the trace names them: header
+ * fields of a type-0 function ("BAR0", "VENDOR_ID|DEVICE_ID",
+ * "SUBSYSTEM_ID+1"), or a place in a capability ("cap 0x98 MSI-X +2"), or
+ * the offset. */
+static const char *pci_reg_name(const struct pci_fn *d, unsigned off, unsigned size, char *buf, size_t len)
+{
+	static const struct { uint8_t off, size; const char *name; } header[] = {
+		{ 0x00, 2, "VENDOR_ID" }, { 0x02, 2, "DEVICE_ID" }, { 0x04, 2, "COMMAND" }, { 0x06, 2, "STATUS" },
+		{ 0x08, 1, "REVISION_ID" }, { 0x09, 3, "CLASS" }, { 0x0c, 1, "CACHE_LINE_SIZE" },
+		{ 0x0d, 1, "LATENCY_TIMER" }, { 0x0e, 1, "HEADER_TYPE" }, { 0x0f, 1, "BIST" },
+		{ 0x10, 4, "BAR0" }, { 0x14, 4, "BAR1" }, { 0x18, 4, "BAR2" }, { 0x1c, 4, "BAR3" },
+		{ 0x20, 4, "BAR4" }, { 0x24, 4, "BAR5" }, { 0x28, 4, "CARDBUS_CIS" },
+		{ 0x2c, 2, "SUBSYSTEM_VENDOR_ID" }, { 0x2e, 2, "SUBSYSTEM_ID" }, { 0x30, 4, "ROM_ADDRESS" },
+		{ 0x34, 1, "CAPABILITY_LIST" }, { 0x35, 7, "reserved" }, { 0x3c, 1, "INTERRUPT_LINE" },
+		{ 0x3d, 1, "INTERRUPT_PIN" }, { 0x3e, 1, "MIN_GNT" }, { 0x3f, 1, "MAX_LAT" },
+	};
+	size_t n = 0;
+	for (size_t i = 0; i < sizeof(header) / sizeof(header[0]) && n < len; i++) {
+		if (off + size <= header[i].off || off >= header[i].off + header[i].size)
+			continue;
+		n += (size_t)snprintf(buf + n, len - n, "%s%s", n ? "|" : "", header[i].name);
+		if (off > header[i].off && n < len)
+			n += (size_t)snprintf(buf + n, len - n, "+%u", off - header[i].off);
+	}
+	if (n)
+		return buf;
+	/* Within which capability? The list is ours (read-only to the guest),
+	 * but walk it bounded anyway. */
+	unsigned best = 0;
+	for (unsigned p = d ? d->cfg[PCI_CAPABILITY_LIST] : 0, hops = 0; p >= 0x40 && p < 0x100 && hops < 48;
+	     p = d->cfg[p + 1], hops++)
+		if (p <= off && p > best)
+			best = p;
+	if (best && off < 0x100)
+		snprintf(buf, len, "cap 0x%x %s +%u", best, pci_parse_cap_name(d->cfg[best], false), off - best);
+	else
+		snprintf(buf, len, "0x%03x", off);
+	return buf;
+}
+
+/* One config access from either mechanism ("cf8", "ecam"), data in guest
+ * byte order. */
+static void pci_cfg_access(const char *mech, unsigned bus, unsigned slot, unsigned fn, unsigned reg, uint8_t *data,
+			   unsigned size, bool is_write)
 {
 	uint32_t v = 0;
 
 	if (size > 4) { /* 8-byte ECAM accesses: not supported, harmless */
 		if (!is_write)
 			memset(data, 0xff, size);
+		if (trace_on(TRACE_CFG))
+			trace_emit(TRACE_CFG, "%02x:%02x.%u 0x%03x %s of %u bytes (%s): not supported, %s", bus, slot, fn,
+				   reg, is_write ? "write" : "read", size, mech, is_write ? "dropped" : "reads all-ones");
 		return;
 	}
 	if (is_write) {
@@ -292,6 +337,25 @@ static void pci_cfg_access(unsigned bus, unsigned slot, unsigned fn, unsigned re
 	} else {
 		v = pcibus_cfg_read(bus, slot, fn, reg, size);
 		memcpy(data, &v, size);
+	}
+	if (trace_on(TRACE_CFG)) {
+		const struct pci_fn *d = pci_find(bus, slot, fn);
+		char name[80];
+		pci_reg_name(d, reg, size, name, sizeof(name));
+		if (!d)
+			trace_emit(TRACE_CFG, "%02x:%02x.%u %s %s (%s): no function there%s", bus, slot, fn, name,
+				   is_write ? "write" : "read", mech, is_write ? ", dropped" : ", reads all-ones");
+		else if (!is_write)
+			trace_emit(TRACE_CFG, "%02x:%02x.%u %s read (%s) -> 0x%0*x", bus, slot, fn, name, mech,
+				   (int)size * 2, v);
+		else {
+			uint32_t now = 0;
+			if (pci_access_ok(reg, size))
+				memcpy(&now, d->cfg + reg, size);
+			bool bar = reg >= PCI_BASE_ADDRESS_0 && reg < PCI_BASE_ADDRESS_5 + 4 && size == 4;
+			trace_emit(TRACE_CFG, "%02x:%02x.%u %s write 0x%0*x (%s)%s -> reads 0x%0*x", bus, slot, fn, name,
+				   (int)size * 2, v, mech, bar && v == 0xffffffffu ? " (sizing)" : "", (int)size * 2, now);
+		}
 	}
 }
 
@@ -305,14 +369,15 @@ static void cfc_io(struct vm *vm, void *opaque, uint64_t off, uint8_t *data, uns
 		return;
 	}
 	uint16_t bdf = PCI_CF8_BDF(a);
-	pci_cfg_access(PCI_BDF_BUS(bdf), PCI_BDF_DEV(bdf), PCI_BDF_FN(bdf), PCI_CF8_REG(a) + (unsigned)off, data, size,
-		       is_write);
+	pci_cfg_access("cf8", PCI_BDF_BUS(bdf), PCI_BDF_DEV(bdf), PCI_BDF_FN(bdf), PCI_CF8_REG(a) + (unsigned)off, data,
+		       size, is_write);
 }
 
 static void ecam_io(struct vm *vm, void *opaque, uint64_t off, uint8_t *data, unsigned size, bool is_write)
 {
 	uint16_t bdf = PCI_ECAM_BDF(off);
-	pci_cfg_access(PCI_BDF_BUS(bdf), PCI_BDF_DEV(bdf), PCI_BDF_FN(bdf), PCI_ECAM_REG(off), data, size, is_write);
+	pci_cfg_access("ecam", PCI_BDF_BUS(bdf), PCI_BDF_DEV(bdf), PCI_BDF_FN(bdf), PCI_ECAM_REG(off), data, size,
+		       is_write);
 }
 
 int pcibus_init(struct vm *vm)

@@ -37,27 +37,21 @@ uint16_t vpci_device_id(const struct vpci_dev *d) { return (uint16_t)(VIRTIO_PCI
 static void vpci_msix_fire(struct msix *m, unsigned v)
 {
 	struct vpci_dev *d = m->opaque;
-	if (trace_on(TRACE_IRQ))
-		trace_emit(TRACE_IRQ, "%s 00:%02x.0 vector %u fired", d->name, d->pci.slot, v);
 	d->be->irq_fire(d, v);
 }
 
 static void vpci_msix_route(struct msix *m, unsigned v, uint64_t addr, uint32_t data)
 {
 	struct vpci_dev *d = m->opaque;
-	if (trace_on(TRACE_IRQ))
-		trace_emit(TRACE_IRQ, "%s 00:%02x.0 vector %u routed: address 0x%llx (APIC ID %u) data 0x%x (vector %u)",
-			   d->name, d->pci.slot, v, (unsigned long long)addr, (unsigned)(addr >> 12) & 0xff, data,
-			   data & 0xff);
 	d->be->irq_route(d, v, addr, data);
 }
 
 /* Raises vector v for queue qi's used ring (qi < 0: a configuration
- * change); the trace says when none is sent, or it is held pending. */
+ * change); msix.c's trace says whether it is sent, held or dropped. */
 static void vpci_interrupt(struct vpci_dev *d, uint16_t v, int qi)
 {
-	char why[32];
 	if (trace_on(TRACE_IRQ)) {
+		char why[32];
 		if (qi < 0)
 			snprintf(why, sizeof(why), "configuration change");
 		else
@@ -66,11 +60,7 @@ static void vpci_interrupt(struct vpci_dev *d, uint16_t v, int qi)
 			trace_emit(TRACE_IRQ, "%s 00:%02x.0 %s: no MSI-X vector set, no interrupt", d->name, d->pci.slot,
 				   why);
 		else
-			trace_emit(TRACE_IRQ, "%s 00:%02x.0 %s: vector %u%s", d->name, d->pci.slot, why, v,
-				   !d->msix.enabled ? " (MSI-X disabled: none sent)"
-				   : d->msix.masked || (d->msix.table[v].ctrl & PCI_MSIX_ENTRY_CTRL_MASKBIT)
-					   ? " (masked: held pending)"
-					   : "");
+			trace_emit(TRACE_IRQ, "%s 00:%02x.0 %s: vector %u", d->name, d->pci.slot, why, v);
 	}
 	msix_notify(&d->msix, v);
 }
@@ -529,6 +519,8 @@ int vpci_attach(struct vpci_dev *d, unsigned slot)
 	memcpy(p->cfg + PCI_SUBSYSTEM_ID, &subsystem, sizeof(subsystem));
 	p->opaque = d;
 	p->vm = d->vm;
+	snprintf(d->label, sizeof(d->label), "%s 00:%02x.0", d->name, slot);
+	d->msix.name = d->label;
 	p->cfg_written = vpci_cfg_written;
 	p->cfg_reading = vpci_cfg_reading;
 	pci_fn_bar(p, 0, PCI_PARSE_BAR_MEM64, false, VPCI_BAR_SIZE, vpci_bar_io, d);

@@ -102,6 +102,7 @@ struct vpci_dev {
 	void *ctx;             /* the device's own state, for ops */
 	const struct vpci_backend *be;
 	const char *name;      /* ops->name */
+	char label[32];        /* "virtio-blk 00:01.0", once on the bus (trace) */
 	uint64_t host_features, guest_features;
 	uint32_t dfselect, gfselect;
 	uint8_t status, isr, config_generation;
