@@ -10,6 +10,7 @@
 #ifndef VIRTIO_H
 #define VIRTIO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -76,6 +77,23 @@ struct virtq_used {
 _Static_assert(sizeof(struct virtq_used_elem) == 8, "virtio 2.7.8");
 _Static_assert(offsetof(struct virtq_used, ring) == 4, "virtio 2.7.8");
 
+/* §2.7.7, §2.7.10 (VIRTIO_F_EVENT_IDX): after the available ring's
+ * entries, used_event: the driver wants an interrupt once the used index
+ * passes it; after the used ring's, avail_event: the device wants a notify
+ * once the available index passes it. */
+static inline uint16_t *virtq_used_event(struct virtq_avail *a, uint16_t size) { return &a->ring[size]; }
+static inline uint16_t *virtq_avail_event(struct virtq_used *u, uint16_t size)
+{
+	return (uint16_t *)(void *)&u->ring[size];
+}
+/* Moving an index from old to new_idx crossed event: it was one of the
+ * entries old .. new_idx - 1 (mod 2^16). The one rule both sides apply,
+ * the driver to its notifies and the device to its interrupts. */
+static inline bool virtq_need_event(uint16_t event, uint16_t new_idx, uint16_t old)
+{
+	return (uint16_t)(new_idx - event - 1) < (uint16_t)(new_idx - old);
+}
+
 /* §2.7 alignment: descriptor table 16, available ring 2, used ring 4. */
 #define VIRTQ_DESC_ALIGN 16
 #define VIRTQ_AVAIL_ALIGN 2
@@ -99,9 +117,23 @@ struct virtio_blk_config {
 	uint64_t capacity; /* in 512-byte sectors */
 	uint32_t size_max;
 	uint32_t seg_max;
-	/* geometry, blk_size, topology... follow; unused here */
+	struct {
+		uint16_t cylinders;
+		uint8_t heads, sectors;
+	} geometry;
+	uint32_t blk_size;
+	struct {
+		uint8_t physical_block_exp, alignment_offset;
+		uint16_t min_io_size;
+		uint32_t opt_io_size;
+	} topology;
+	uint8_t writeback, unused0;
+	uint16_t num_queues; /* with VIRTIO_BLK_F_MQ */
 };
 _Static_assert(offsetof(struct virtio_blk_config, capacity) == 0, "virtio 5.2.4");
+_Static_assert(offsetof(struct virtio_blk_config, blk_size) == 20, "virtio 5.2.4");
+_Static_assert(offsetof(struct virtio_blk_config, num_queues) == 34, "virtio 5.2.4");
+#define VIRTIO_BLK_MQ_MAX 64 /* queues the VMM offers at most (--disk FILE,queues=N) */
 
 #define VIRTIO_BLK_T_IN 0     /* read */
 #define VIRTIO_BLK_T_OUT 1    /* write */

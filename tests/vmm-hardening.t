@@ -47,7 +47,7 @@ check "no image: one line and the hint" eval 'rc_is 125 && has "^vmm: no IMAGE g
 truncate -s 64K "$TMP/d.img"
 run --disk "$TMP/d.img,rw" "$GUEST"
 check "--disk FILE,rw: unknown option refused by name" \
-	eval 'rc_is 125 && has "^vmm: --disk .*/d\.img: unknown option .rw. \(the one option is ro\)$"'
+	eval 'rc_is 125 && has "^vmm: --disk .*/d\.img: unknown option .rw. \(known: ro, queues=N, serial=S\)$"'
 run --disk "$TMP/d.img,ro,sync" "$GUEST"
 check "--disk FILE,ro,sync: the unknown one is named" eval 'rc_is 125 && has "unknown option .sync."'
 run --disk "/$(head -c 5000 /dev/zero | tr '\0' d)" "$GUEST"

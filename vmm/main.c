@@ -62,7 +62,8 @@ struct options {
 	unsigned trace; /* trace classes (trace.h), 0: off */
 	const char *disks[MAX_DISKS];
 	unsigned ndisks;
-	bool rng, no_ioeventfd, pci_testdev;
+	bool rng, no_ioeventfd, no_event_idx, pci_testdev;
+	unsigned iothread_poll_us;
 	const char *dump_pci;
 	const char *passthrough[MAX_PASSTHROUGH];
 	unsigned npassthrough;
@@ -84,9 +85,12 @@ static void usage(FILE *f)
 		"  -m, --mem SIZE        guest RAM in MiB, or with a K, M or G suffix (default\n"
 		"                        %lluM, %lluM to %lluM)\n"
 		"  -a, --append CMDLINE  the guest's command line (exitlab guest: try 'help')\n"
-		"  -d, --disk FILE[,ro]  a virtio-blk disk backed by FILE (repeatable; ,ro:\n"
-		"                        read-only; ,, for a comma in FILE); FILE must exist\n"
-		"                        (a file or block device), its size is the capacity\n"
+		"  -d, --disk FILE[,ro][,queues=N][,serial=S]  a virtio-blk disk backed by\n"
+		"                        FILE (repeatable; ,ro: read-only; ,queues=N: 1-64\n"
+		"                        request queues (VIRTIO_BLK_F_MQ); ,serial=S: what\n"
+		"                        GET_ID answers, up to 20 bytes; ,, for a comma in\n"
+		"                        FILE); FILE must exist (a file or block device), its\n"
+		"                        size is the capacity\n"
 		"  -r, --rng             a virtio-rng device fed by getrandom(2)\n"
 		"      --pci-testdev     QEMU's pci-testdev (1b36:0005) after the virtio devices:\n"
 		"                        BAR0 4 KiB MMIO, BAR1 256 ports, tests 0-2 on each\n"
@@ -94,6 +98,11 @@ static void usage(FILE *f)
 		"      --no-ioeventfd    virtio notifies and pci-testdev eventfd tests exit to\n"
 		"                        the VMM (handled in the vCPU thread) instead of\n"
 		"                        signalling a KVM ioeventfd\n"
+		"      --no-event-idx    virtio devices do not offer VIRTIO_F_EVENT_IDX: the\n"
+		"                        flag form of notify and interrupt suppression\n"
+		"      --iothread-poll MICROSECONDS  after a request, the I/O thread polls\n"
+		"                        the queue that long with notifies off (0-1000000;\n"
+		"                        default 0: never)\n"
 		"      --passthrough DDDD:BB:DD.F  give the guest this host PCI device\n"
 		"                        (repeatable): config space mediated, memory BARs\n"
 		"                        mapped into the guest (no exits) but for the MSI-X\n"
@@ -235,6 +244,8 @@ static void parse_options(int argc, char **argv, struct options *o)
 		{ "disk", required_argument, NULL, 'd' },
 		{ "rng", no_argument, NULL, 'r' },
 		{ "no-ioeventfd", no_argument, NULL, 'N' },
+		{ "no-event-idx", no_argument, NULL, 'E' },
+		{ "iothread-poll", required_argument, NULL, 'W' },
 		{ "dump-pci", required_argument, NULL, 'P' },
 		{ "pci-testdev", no_argument, NULL, 'X' },
 		{ "passthrough", required_argument, NULL, 'p' },
@@ -262,6 +273,10 @@ static void parse_options(int argc, char **argv, struct options *o)
 			break;
 		case 'r': o->rng = true; break;
 		case 'N': o->no_ioeventfd = true; break;
+		case 'E': o->no_event_idx = true; break;
+		case 'W':
+			o->iothread_poll_us = (unsigned)parse_uint("--iothread-poll", optarg, 0, 1000000, "microseconds");
+			break;
 		case 'P': o->dump_pci = parse_path("--dump-pci", optarg, PATH_MAX - 1); break;
 		case 'X': o->pci_testdev = true; break;
 		case 'p':
@@ -412,9 +427,11 @@ static void devices_create(struct vm *vm, const struct options *o)
 			break;
 		struct vpci_kvm *k = &vdevs[nvdevs];
 		if (vpci_kvm_create(k, vm, is_rng ? &virtio_rng_ops : &virtio_blk_ops, is_rng ? NULL : &disks[i],
-				    !o->no_ioeventfd, err, sizeof(err)) ||
-		    vpci_attach(&k->dev, 1 + nvdevs))
-			die("%s", err[0] ? err : "cannot put a virtio device on the PCI bus");
+				    !o->no_ioeventfd, err, sizeof(err)))
+			die("%s", err);
+		vpci_tune(&k->dev, !o->no_event_idx, o->iothread_poll_us);
+		if (vpci_attach(&k->dev, 1 + nvdevs))
+			die("cannot put %s on the PCI bus: no free slot on bus 0", k->dev.name);
 		nvdevs++;
 	}
 	if (o->pci_testdev && pci_testdev_create(&testdev, vm, 1 + nvdevs, !o->no_ioeventfd))

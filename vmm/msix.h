@@ -16,7 +16,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define MSIX_MAX_VECTORS 64
+#define MSIX_MAX_VECTORS 128 /* a 64-queue virtio device has 65 */
 
 struct pci_fn;
 

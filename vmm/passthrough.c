@@ -514,11 +514,12 @@ static void pt_cfg_build(struct pt_dev *pt)
 			pt->msix_off[0] = c->u.msix.table_offset;
 			pt->msix_off[1] = c->u.msix.pba_offset;
 			pt->msix_host_n = c->u.msix.table_size;
-			msix_init(&pt->msix, c->u.msix.table_size, pt_msix_fire, NULL, pt);
+			msix_init(&pt->msix, c->u.msix.table_size < PT_MSIX_OFFERED ? c->u.msix.table_size : PT_MSIX_OFFERED,
+				  pt_msix_fire, NULL, pt);
 			pt->msix.name = pt->host.bdf; /* the trace's name: the host device */
 			/* Enable and function mask are the guest's; the device's own
 			 * MSI-X state is not touched. The guest is offered as many
-			 * vectors as we emulate (at most MSIX_MAX_VECTORS). */
+			 * vectors as we emulate (at most PT_MSIX_OFFERED). */
 			uint16_t ctl = (uint16_t)(pt->msix.nvec - 1);
 			memcpy(p->cfg + off + PCI_MSIX_FLAGS, &ctl, 2);
 			msix_cap_open(p, off);

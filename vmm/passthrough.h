@@ -28,6 +28,10 @@
 
 struct vm;
 
+/* MSI-X vectors a passed-through device is offered at most (its own table
+ * may be larger: the rest of it traps and reads as ones). */
+#define PT_MSIX_OFFERED 64
+
 /* Puts a host device, found and vetted by pt_host_open() (before KVM is
  * touched), on the bus in `slot`; takes over `host`. 0, or -1 with err. */
 int passthrough_add(struct vm *vm, const struct pt_host *host, bool unsafe_dma, unsigned slot, char *err,

@@ -23,10 +23,12 @@
  */
 #include "virtio_blk.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/fs.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
@@ -57,7 +59,8 @@ static int blk_file_size(int fd, uint64_t *size)
 	return -1;
 }
 
-/* Splits "FILE[,ro]" into d->path and options; ",," is a comma in FILE. */
+/* Splits "FILE[,ro][,queues=N][,serial=S]" into d->path and options;
+ * ",," is a comma in FILE. */
 static int blk_spec_parse(struct blk_disk *d, const char *spec, char *err, size_t errlen)
 {
 	size_t n = 0;
@@ -78,11 +81,25 @@ static int blk_spec_parse(struct blk_disk *d, const char *spec, char *err, size_
 		const char *opt = ++s;
 		size_t len = strcspn(opt, ",");
 		s += len;
-		if (len == 2 && !strncmp(opt, "ro", 2))
+		if (len == 2 && !strncmp(opt, "ro", 2)) {
 			d->read_only = true;
-		else
-			return errmsg(err, errlen, "--disk %s: unknown option '%.*s' (the one option is ro)", d->path,
-				      (int)len, opt);
+		} else if (len > 7 && !strncmp(opt, "queues=", 7)) {
+			char *end;
+			unsigned long q = strtoul(opt + 7, &end, 10);
+			if (end != opt + len || !isdigit((unsigned char)opt[7]) || q < 1 || q > VIRTIO_BLK_MQ_MAX)
+				return errmsg(err, errlen, "--disk %s: queues=%.*s: give a number from 1 to %d", d->path,
+					      (int)(len - 7), opt + 7, VIRTIO_BLK_MQ_MAX);
+			d->queues = (unsigned)q;
+		} else if (len >= 7 && !strncmp(opt, "serial=", 7)) {
+			if (len - 7 > VIRTIO_BLK_ID_BYTES || len == 7)
+				return errmsg(err, errlen, "--disk %s: serial=%.*s: give 1 to %d characters (GET_ID's field)",
+					      d->path, (int)(len - 7), opt + 7, VIRTIO_BLK_ID_BYTES);
+			memcpy(d->serial, opt + 7, len - 7);
+			d->serial[len - 7] = '\0';
+		} else {
+			return errmsg(err, errlen, "--disk %s: unknown option '%.*s' (known: ro, queues=N, serial=S)",
+				      d->path, (int)len, opt);
+		}
 	}
 	return 0;
 }
@@ -272,7 +289,8 @@ uint32_t blk_disk_request(struct blk_disk *d, const struct virtq_chain *c)
 		d->flushes++;
 		break;
 	case VIRTIO_BLK_T_GET_ID: { /* up to 20 bytes, zero-padded (§5.2.6) */
-		char id[VIRTIO_BLK_ID_BYTES] = BLK_ID;
+		char id[VIRTIO_BLK_ID_BYTES] = { 0 };
+		memcpy(id, d->serial[0] ? d->serial : BLK_ID, d->serial[0] ? strlen(d->serial) : sizeof(BLK_ID) - 1);
 		if (rdata || wdata == 0)
 			break;
 		written = (uint32_t)(wdata < sizeof(id) ? wdata : sizeof(id));
@@ -298,7 +316,14 @@ done:
 static uint64_t blk_features(void *ctx)
 {
 	const struct blk_disk *d = ctx;
-	return 1ull << VIRTIO_BLK_F_FLUSH | (d->read_only ? 1ull << VIRTIO_BLK_F_RO : 0);
+	return 1ull << VIRTIO_BLK_F_FLUSH | (d->read_only ? 1ull << VIRTIO_BLK_F_RO : 0) |
+	       (d->queues > 1 ? 1ull << VIRTIO_BLK_F_MQ : 0);
+}
+
+static unsigned blk_queues(void *ctx)
+{
+	const struct blk_disk *d = ctx;
+	return d->queues > 1 ? d->queues : 1;
 }
 
 /* §5.2.4: capacity in 512-byte sectors; seg_max (VIRTIO_BLK_F_SEG_MAX is not
@@ -307,7 +332,8 @@ static uint64_t blk_features(void *ctx)
 static unsigned blk_config(void *ctx, uint8_t *cfg, unsigned max)
 {
 	const struct blk_disk *d = ctx;
-	struct virtio_blk_config c = { .capacity = d->sectors, .seg_max = VIRTQ_CHAIN_MAX - 2 };
+	struct virtio_blk_config c = { .capacity = d->sectors, .seg_max = VIRTQ_CHAIN_MAX - 2,
+				       .num_queues = (uint16_t)blk_queues(ctx) };
 	_Static_assert(sizeof(c) <= VPCI_DEVICE_CFG_MAX, "virtio_blk_config fits the device page");
 	if (max < sizeof(c))
 		return 0;
@@ -324,7 +350,7 @@ const struct vpci_ops virtio_blk_ops = {
 	.name = "virtio-blk",
 	.type = VIRTIO_ID_BLOCK,
 	.class_code = 0x018000, /* mass storage, other */
-	.nqueues = 1,           /* §5.2.2: requestq (no VIRTIO_BLK_F_MQ) */
+	.queues = blk_queues,   /* §5.2.2: requestq, or num_queues of them with VIRTIO_BLK_F_MQ */
 	.features = blk_features,
 	.config = blk_config,
 	.request = blk_request,

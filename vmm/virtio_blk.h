@@ -17,13 +17,15 @@ struct blk_disk {
 	int fd;
 	bool read_only;
 	bool shrink_reported; /* the host shrank the file: said once */
+	unsigned queues;      /* ,queues=N: request queues (VIRTIO_BLK_F_MQ when > 1) */
+	char serial[VIRTIO_BLK_ID_BYTES + 1]; /* ,serial=S: what GET_ID answers */
 	uint64_t size;        /* bytes when opened */
 	uint64_t sectors;     /* capacity in 512-byte sectors (size rounded down) */
 	char path[PATH_MAX];
 	uint64_t reads, writes, flushes, errors;
 };
 
-/* Parses "FILE[,ro]" (",," is a comma in FILE; any other option is
+/* Parses "FILE[,ro][,queues=N][,serial=S]" (",," is a comma in FILE; any other option is
  * refused, and so is a FILE too long to keep) and opens FILE, a regular
  * file or a block device. Returns 0, or -1 with a message. */
 int blk_disk_open(struct blk_disk *d, const char *spec, char *err, size_t errlen);

@@ -51,6 +51,7 @@ int virtq_enable(struct virtq *q, const struct vm *vm)
 				   (unsigned long long)q->used_gpa, n);
 	q->last_avail = 0;
 	q->used_idx = 0;
+	q->signalled = 0;
 	q->enabled = true;
 	return 0;
 }
@@ -119,4 +120,37 @@ void virtq_push(struct virtq *q, uint16_t head, uint32_t len)
 	e->len = len;
 	q->used_idx++;
 	__atomic_store_n(&q->used->idx, q->used_idx, __ATOMIC_RELEASE);
+}
+
+bool virtq_want_interrupt(struct virtq *q)
+{
+	uint16_t old = q->signalled;
+	q->signalled = q->used_idx;
+	/* The used index is stored before the driver's wish is read: else a
+	 * driver that moved used_event just now could miss its interrupt. */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (q->event_idx)
+		return virtq_need_event(GUEST_READ_ONCE(*virtq_used_event(q->avail, q->size)), q->used_idx, old);
+	return !(GUEST_READ_ONCE(q->avail->flags) & VIRTQ_AVAIL_F_NO_INTERRUPT);
+}
+
+void virtq_notifications(struct virtq *q, bool on)
+{
+	if (!q->enabled || q->broken)
+		return;
+	if (q->event_idx) {
+		/* On: notify for the next entry we have not seen. Off: leave
+		 * avail_event behind, so no new entry crosses it. */
+		if (on)
+			__atomic_store_n(virtq_avail_event(q->used, q->size), q->last_avail, __ATOMIC_RELAXED);
+	} else {
+		uint16_t f = on ? 0 : VIRTQ_USED_F_NO_NOTIFY;
+		__atomic_store_n(&q->used->flags, f, __ATOMIC_RELAXED);
+	}
+	__atomic_thread_fence(__ATOMIC_SEQ_CST); /* before the ring is looked at again */
+}
+
+bool virtq_pending(const struct virtq *q)
+{
+	return q->enabled && !q->broken && __atomic_load_n(&q->avail->idx, __ATOMIC_ACQUIRE) != q->last_avail;
 }

@@ -29,10 +29,14 @@ struct virtq {
 	uint16_t size;
 	uint64_t desc_gpa, avail_gpa, used_gpa;
 
+	/* Set by the device at enable: VIRTIO_F_EVENT_IDX was negotiated. */
+	bool event_idx;
+
 	/* Device state. */
 	bool enabled, broken;
 	uint16_t last_avail; /* next available-ring index to consume */
 	uint16_t used_idx;   /* our copy of used->idx */
+	uint16_t signalled;  /* used_idx when we last decided on an interrupt */
 	struct virtq_desc *desc;
 	struct virtq_avail *avail;
 	struct virtq_used *used;
@@ -60,5 +64,16 @@ void virtq_reset(struct virtq *q);
 int virtq_pop(struct virtq *q, const struct vm *vm, struct virtq_chain *c);
 /* Returns a chain to the guest with `len` bytes written into it. */
 void virtq_push(struct virtq *q, uint16_t head, uint32_t len);
+/* Does the driver want an interrupt for what was pushed since the last
+ * call? With EVENT_IDX: the used index passed used_event (§2.7.10); else
+ * unless VIRTQ_AVAIL_F_NO_INTERRUPT (§2.7.7). */
+bool virtq_want_interrupt(struct virtq *q);
+/* Asks the driver for notifies (on) or not (off, while the device polls):
+ * avail_event with EVENT_IDX, VIRTQ_USED_F_NO_NOTIFY without. After
+ * turning them on, check virtq_pending(): what the driver added in the
+ * meantime got no notify. */
+void virtq_notifications(struct virtq *q, bool on);
+/* Are chains waiting in the available ring? */
+bool virtq_pending(const struct virtq *q);
 
 #endif

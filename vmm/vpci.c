@@ -21,6 +21,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "errmsg.h"
 #include "pci_regs.h"
@@ -95,16 +96,19 @@ static void vpci_trace_chain(const struct vpci_dev *d, unsigned qi, const struct
 	trace_emit(TRACE_IOTHREAD, "%s", line);
 }
 
-/* Serves every chain the guest made available on queue qi. Lock held. */
-static void vpci_queue_service_locked(struct vpci_dev *d, unsigned qi)
+/* Serves every chain the guest made available on queue qi. Lock held.
+ * While the I/O thread polls the queue (`polling`) the driver is asked for
+ * no notifies; else notifies are asked for again before the last look at
+ * the ring, so that an entry added meanwhile is not left unseen. */
+static unsigned vpci_queue_service_locked(struct vpci_dev *d, unsigned qi, bool polling)
 {
 	struct vpci_queue *q = &d->q[qi];
 	struct virtq_chain c;
-	bool pushed = false;
+	unsigned served = 0;
 	int r;
 
 	if (!(d->status & VIRTIO_CONFIG_S_DRIVER_OK) || (d->status & VIRTIO_CONFIG_S_NEEDS_RESET))
-		return;
+		return 0;
 	/* Without bus mastering a function may not touch memory (PCI 3.0
 	 * §6.2.2): the rings stay as they are, and the requests wait until
 	 * the guest sets COMMAND.MASTER again (vpci_cfg_written). */
@@ -113,25 +117,73 @@ static void vpci_queue_service_locked(struct vpci_dev *d, unsigned qi)
 			guest_error("%s: queue %u notified with bus mastering off: requests wait until the guest sets it",
 				    d->name, qi);
 		q->master_off_reported = true;
-		return;
+		return 0;
 	}
-	while ((r = virtq_pop(&q->vq, d->vm, &c)) == 1) {
-		if (trace_on(TRACE_IOTHREAD))
-			vpci_trace_chain(d, qi, &c);
-		uint32_t len = d->ops->request(d->ctx, qi, &c);
-		virtq_push(&q->vq, c.head, len);
-		if (trace_on(TRACE_IOTHREAD))
-			trace_emit(TRACE_IOTHREAD, "%s queue %u: used ring idx %u <- head %u len %u", d->name, qi,
-				   q->vq.used_idx, c.head, len);
-		q->requests++;
-		pushed = true;
-	}
+	do {
+		while ((r = virtq_pop(&q->vq, d->vm, &c)) == 1) {
+			if (trace_on(TRACE_IOTHREAD))
+				vpci_trace_chain(d, qi, &c);
+			uint32_t len = d->ops->request(d->ctx, qi, &c);
+			virtq_push(&q->vq, c.head, len);
+			if (trace_on(TRACE_IOTHREAD))
+				trace_emit(TRACE_IOTHREAD, "%s queue %u: used ring idx %u <- head %u len %u", d->name, qi,
+					   q->vq.used_idx, c.head, len);
+			q->requests++;
+			served++;
+		}
+		if (r < 0)
+			break;
+		virtq_notifications(&q->vq, !polling);
+	} while (!polling && virtq_pending(&q->vq));
 	if (r < 0)
 		vpci_needs_reset(d);
-	if (pushed) {
+	if (!served)
+		return 0;
+	if (virtq_want_interrupt(&q->vq)) {
 		d->isr |= VIRTIO_PCI_ISR_QUEUE;
 		vpci_interrupt(d, q->msix_vector, (int)qi);
+	} else {
+		q->irqs_suppressed++;
+		if (trace_on(TRACE_IRQ))
+			trace_emit(TRACE_IRQ, "%s queue %u used: no interrupt, the driver asked for none (%s)", d->label, qi,
+				   q->vq.event_idx ? "used_event not passed" : "VIRTQ_AVAIL_F_NO_INTERRUPT");
 	}
+	return served;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* --iothread-poll: after serving a notify, the I/O thread keeps looking at
+ * the available ring, notifies off, until d->poll_ns pass without a new
+ * request; then notifies go back on, and one last look closes the race. */
+static void vpci_queue_poll(struct vpci_dev *d, unsigned qi)
+{
+	struct vpci_queue *q = &d->q[qi];
+	uint64_t deadline = now_ns() + d->poll_ns;
+
+	pthread_mutex_lock(&d->lock);
+	virtq_notifications(&q->vq, false);
+	pthread_mutex_unlock(&d->lock);
+	while (now_ns() < deadline) {
+		pthread_mutex_lock(&d->lock);
+		unsigned n = virtq_pending(&q->vq) ? vpci_queue_service_locked(d, qi, true) : 0;
+		pthread_mutex_unlock(&d->lock);
+		if (n) {
+			q->polled += n;
+			deadline = now_ns() + d->poll_ns;
+		}
+	}
+	pthread_mutex_lock(&d->lock);
+	vpci_queue_service_locked(d, qi, false); /* notifies on, and the last look */
+	pthread_mutex_unlock(&d->lock);
+	if (trace_on(TRACE_IOTHREAD))
+		trace_emit(TRACE_IOTHREAD, "%s queue %u: polling ended after %llu ns without a request; notifies on",
+			   d->label, qi, (unsigned long long)d->poll_ns);
 }
 
 void vpci_queue_notified(struct vpci_dev *d, unsigned qi, uint64_t count)
@@ -143,8 +195,10 @@ void vpci_queue_notified(struct vpci_dev *d, unsigned qi, uint64_t count)
 			   (unsigned long long)count, count == 1 ? "" : "s");
 	pthread_mutex_lock(&d->lock);
 	d->q[qi].notifies += count;
-	vpci_queue_service_locked(d, qi);
+	unsigned n = vpci_queue_service_locked(d, qi, false);
 	pthread_mutex_unlock(&d->lock);
+	if (n && d->poll_ns)
+		vpci_queue_poll(d, qi);
 }
 
 /* --- common configuration ------------------------------------------------- */
@@ -320,6 +374,7 @@ static void vpci_common_write(struct vpci_dev *d, uint64_t off, uint32_t v, unsi
 		case CC(queue_enable):
 			if (v != 1)
 				break;
+			q->vq.event_idx = d->guest_features >> VIRTIO_F_EVENT_IDX & 1;
 			if (virtq_enable(&q->vq, d->vm)) {
 				vpci_needs_reset(d);
 				break;
@@ -373,7 +428,7 @@ void vpci_bar_access(struct vpci_dev *d, uint64_t off, uint8_t *data, unsigned s
 			trace_emit(TRACE_IOTHREAD, "%s 00:%02x.0 queue %u: notify (MMIO exit, no ioeventfd)", d->name,
 				   d->pci.slot, qi);
 		d->q[qi].notifies++;
-		vpci_queue_service_locked(d, qi);
+		vpci_queue_service_locked(d, qi, false);
 	}
 	pthread_mutex_unlock(&d->lock);
 }
@@ -409,16 +464,18 @@ int vpci_init(struct vpci_dev *d, struct vm *vm, const struct vpci_ops *ops, voi
 	      const struct vpci_backend *be, char *err, size_t errlen)
 {
 	memset(d, 0, sizeof(*d));
-	if (!ops->nqueues || ops->nqueues > VPCI_MAX_QUEUES || !ops->request || !be->irq_fire || !be->irq_route)
-		return errmsg(err, errlen, "%s: %u queues (at most %u), or an operation missing", ops->name,
-			      ops->nqueues, VPCI_MAX_QUEUES);
+	unsigned nq = ops->queues ? ops->queues(ctx) : ops->nqueues;
+	if (!nq || nq > VPCI_MAX_QUEUES || !ops->request || !be->irq_fire || !be->irq_route)
+		return errmsg(err, errlen, "%s: %u queues (at most %u), or an operation missing", ops->name, nq,
+			      VPCI_MAX_QUEUES);
 	d->vm = vm;
 	d->ops = ops;
 	d->ctx = ctx;
 	d->be = be;
 	d->name = ops->name;
-	d->nqueues = ops->nqueues;
-	d->host_features = 1ull << VIRTIO_F_VERSION_1 | (ops->features ? ops->features(ctx) : 0);
+	d->nqueues = ops->queues ? ops->queues(ctx) : ops->nqueues;
+	d->host_features = 1ull << VIRTIO_F_VERSION_1 | 1ull << VIRTIO_F_EVENT_IDX |
+			   (ops->features ? ops->features(ctx) : 0);
 	d->device_cfg_len = ops->config ? ops->config(ctx, d->device_cfg, sizeof(d->device_cfg)) : 0;
 	if (d->device_cfg_len > sizeof(d->device_cfg))
 		return errmsg(err, errlen, "%s: device configuration of %u bytes (at most %zu)", ops->name,
@@ -436,17 +493,31 @@ int vpci_init(struct vpci_dev *d, struct vm *vm, const struct vpci_ops *ops, voi
 	return 0;
 }
 
+void vpci_tune(struct vpci_dev *d, bool event_idx, unsigned poll_us)
+{
+	if (!event_idx)
+		d->host_features &= ~(1ull << VIRTIO_F_EVENT_IDX);
+	d->poll_ns = (uint64_t)poll_us * 1000;
+}
+
 void vpci_stats_print(const struct vpci_dev *d, FILE *f)
 {
-	uint64_t notifies = 0, requests = 0;
+	uint64_t notifies = 0, requests = 0, polled = 0, suppressed = 0;
 	for (unsigned i = 0; i < d->nqueues; i++) {
 		notifies += d->q[i].notifies;
 		requests += d->q[i].requests;
+		polled += d->q[i].polled;
+		suppressed += d->q[i].irqs_suppressed;
 	}
-	fprintf(f, "stats: %s at 00:%02x.0: notifies %llu (%s), requests %llu, interrupts %llu sent, %llu held pending%s\n",
-		d->name, d->pci.slot, (unsigned long long)notifies, d->be->notify_kind,
-		(unsigned long long)requests, (unsigned long long)d->msix.fired, (unsigned long long)d->msix.held,
-		d->status & VIRTIO_CONFIG_S_NEEDS_RESET ? ", DEVICE_NEEDS_RESET" : "");
+	fprintf(f, "stats: %s at 00:%02x.0: notifies %llu (%s), requests %llu, interrupts %llu sent, %llu held pending, "
+		"%llu not wanted by the driver, %llu requests found by polling%s\n",
+		d->name, d->pci.slot, (unsigned long long)notifies, d->be->notify_kind, (unsigned long long)requests,
+		(unsigned long long)d->msix.fired, (unsigned long long)d->msix.held, (unsigned long long)suppressed,
+		(unsigned long long)polled, d->status & VIRTIO_CONFIG_S_NEEDS_RESET ? ", DEVICE_NEEDS_RESET" : "");
+	if (d->nqueues > 1)
+		for (unsigned i = 0; i < d->nqueues; i++)
+			fprintf(f, "stats: %s at 00:%02x.0 queue %u: notifies %llu, requests %llu\n", d->name, d->pci.slot, i,
+				(unsigned long long)d->q[i].notifies, (unsigned long long)d->q[i].requests);
 }
 
 /* --- on the PCI bus --------------------------------------------------------- */
@@ -496,7 +567,7 @@ static void vpci_cfg_written(struct pci_fn *p, unsigned off, unsigned size)
 			d->config_irq_held = false;
 			for (unsigned i = 0; i < d->nqueues; i++)
 				if (d->q[i].vq.enabled) /* a queue never enabled has nothing waiting */
-					vpci_queue_service_locked(d, i);
+					vpci_queue_service_locked(d, i, false);
 		}
 		pthread_mutex_unlock(&d->lock);
 	}

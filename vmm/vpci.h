@@ -30,6 +30,7 @@
 
 #include "msix.h"
 #include "pcibus.h"
+#include "virtio.h"
 #include "virtio_pci.h"
 #include "virtq.h"
 
@@ -43,7 +44,7 @@ struct vm;
 #define VPCI_NOTIFY_MULT 4
 #define VPCI_MSIX_TABLE 0x4000
 #define VPCI_MSIX_PBA 0x5000
-#define VPCI_MAX_QUEUES 2
+#define VPCI_MAX_QUEUES VIRTIO_BLK_MQ_MAX /* 64 */
 #define VPCI_DEVICE_CFG_MAX 64
 #define VPCI_QUEUE_SIZE_MAX 256
 
@@ -63,7 +64,8 @@ struct vpci_ops {
 	const char *name;    /* "virtio-blk": messages, --stats, trace */
 	uint16_t type;       /* VIRTIO_ID_*: PCI device ID 0x1040 + type */
 	uint32_t class_code; /* PCI class, subclass, prog-if */
-	unsigned nqueues;    /* at most VPCI_MAX_QUEUES */
+	unsigned nqueues;    /* at most VPCI_MAX_QUEUES; or queues(ctx), if set */
+	unsigned (*queues)(void *ctx);
 	/* Device feature bits the device offers besides VIRTIO_F_VERSION_1. */
 	uint64_t (*features)(void *ctx);
 	/* Writes the device-configuration structure (§4.1.4.6) into cfg, at
@@ -93,6 +95,8 @@ struct vpci_queue {
 	struct virtq vq;
 	uint16_t msix_vector;
 	uint64_t notifies, requests;
+	uint64_t polled;          /* requests found by --iothread-poll, no notify */
+	uint64_t irqs_suppressed; /* used-ring updates the driver wanted no interrupt for */
 	bool master_off_reported; /* notified with bus mastering off: said once */
 };
 
@@ -116,6 +120,7 @@ struct vpci_dev {
 	uint64_t bar;            /* where the notify fast paths are; 0: nowhere */
 	struct pci_fn pci;       /* its PCI function */
 	uint16_t msix_cap, cfg_cap; /* config offsets of two capabilities */
+	uint64_t poll_ns;        /* --iothread-poll: how long the I/O thread polls a queue */
 	bool bus_master;         /* COMMAND.MASTER: the device may touch guest memory */
 	bool config_irq_held;    /* a config interrupt waits for bus mastering */
 	pthread_mutex_t lock;    /* vCPU thread (registers) vs I/O thread (queues) */
@@ -125,6 +130,9 @@ struct vpci_dev {
  * be, reset as at power-on. 0, or -1 with err (bad ops). */
 int vpci_init(struct vpci_dev *d, struct vm *vm, const struct vpci_ops *ops, void *ctx,
 	      const struct vpci_backend *be, char *err, size_t errlen);
+/* Before the guest runs: offer VIRTIO_F_EVENT_IDX or not (offered by
+ * default), and poll each queue for poll_us after a request (0: never). */
+void vpci_tune(struct vpci_dev *d, bool event_idx, unsigned poll_us);
 /* Puts the device on the PCI bus in `slot`, with its capabilities. */
 int vpci_attach(struct vpci_dev *d, unsigned slot);
 /* Guest access to BAR0 at offset off. */

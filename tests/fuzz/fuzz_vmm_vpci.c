@@ -19,6 +19,7 @@
  * exactly RAM bytes).
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -54,7 +55,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	char path[] = "/tmp/exitlab-fuzz-vpci-XXXXXX", err[256];
 	int fd = mkstemp(path);
-	if (fd < 0 || ftruncate(fd, 64 * 512) || blk_disk_open(&disk, path, err, sizeof(err)))
+	char spec[sizeof(path) + 16];
+	snprintf(spec, sizeof(spec), "%s,queues=3", path); /* VIRTIO_BLK_F_MQ */
+	if (fd < 0 || ftruncate(fd, 64 * 512) || blk_disk_open(&disk, spec, err, sizeof(err)))
 		abort();
 	close(fd);
 	unlink(path); /* the open descriptor keeps it */
@@ -86,6 +89,8 @@ static void script(struct vpci_dev *d, uint32_t v)
 	bar_access(d, CC(device_status), 1, 0, true);
 	for (unsigned i = 0; i < 3; i++) {
 		if (steps[i] == VIRTIO_CONFIG_S_FEATURES_OK) {
+			bar_access(d, CC(driver_feature_select), 4, 0, true); /* EVENT_IDX, as v says */
+			bar_access(d, CC(driver_feature), 4, (v >> 16 & 1) << VIRTIO_F_EVENT_IDX, true);
 			bar_access(d, CC(driver_feature_select), 4, 1, true);
 			bar_access(d, CC(driver_feature), 4, 1, true); /* VERSION_1 */
 		}
@@ -143,7 +148,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case 2: pcibus_cfg_read(0, d->pci.slot, 0, off % 0x1000, sz > 4 ? 4 : sz); break;
 		case 3: pcibus_cfg_write(0, d->pci.slot, 0, off % 0x1000, sz > 4 ? 4 : sz, v); break;
 		case 4: memcpy(vm.ram + off % (RAM - 3), &v, 4); break; /* the guest writes its rings */
-		case 5: vpci_queue_notified(d, v % (VPCI_MAX_QUEUES + 1), 1 + (off & 3)); break;
+		case 5: vpci_queue_notified(d, v % (d->nqueues + 1), 1 + (off & 3)); break;
 		case 6: script(d, v); break;
 		case 7: { /* BAR0 placed and decoding, bus mastering as the input says */
 			uint64_t bar = 0xc0000000 + (uint64_t)(off & 0xff) * VPCI_BAR_SIZE;

@@ -181,11 +181,11 @@ static void test_emulated_registers_win_over_copied_caps(void **state)
 	/* MSI-X Message Control is the emulation's: as many entries as it
 	 * emulates, disabled, not the host's 128 entries and enable bit. */
 	assert_int_equal(RD(0x50, 1), PCI_CAP_ID_MSIX);
-	assert_int_equal(RD(0x52, 2), MSIX_MAX_VECTORS - 1);
+	assert_int_equal(RD(0x52, 2), PT_MSIX_OFFERED - 1);
 	assert_int_equal(RD(0x54, 4), TABLE_OFF);
 	/* ... and the guest's to enable. */
 	WR(0x52, 2, 0x8000);
-	assert_int_equal(RD(0x52, 2), 0x8000 | (MSIX_MAX_VECTORS - 1));
+	assert_int_equal(RD(0x52, 2), 0x8000 | (PT_MSIX_OFFERED - 1));
 	WR(0x52, 2, 0);
 	/* MSI: the host's enable bit is not the guest's. */
 	assert_int_equal(RD(0x62, 2), 0x0180);

@@ -20,6 +20,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -181,7 +183,7 @@ static void features_offered_by_select(void **state)
 {
 	fresh(&test_ops, NULL, &be_exits);
 	wr(CC(device_feature_select), 4, 0);
-	assert_int_equal(rd(CC(device_feature), 4), 1u << TEST_FEATURE);
+	assert_int_equal(rd(CC(device_feature), 4), 1u << TEST_FEATURE | 1u << VIRTIO_F_EVENT_IDX);
 	wr(CC(device_feature_select), 4, 1);
 	assert_int_equal(rd(CC(device_feature), 4), 1u << (VIRTIO_F_VERSION_1 - 32));
 	wr(CC(device_feature_select), 4, 2); /* past the 64 bits: zero */
@@ -418,7 +420,8 @@ static void blk_ops_features_and_capacity(void **state)
 	assert_int_equal(cfg_rd(PCI_SUBSYSTEM_ID, 2), 0x40 + VIRTIO_ID_BLOCK);
 	assert_int_equal(rd(CC(num_queues), 2), 1);
 	wr(CC(device_feature_select), 4, 0);
-	assert_int_equal(rd(CC(device_feature), 4), 1u << VIRTIO_BLK_F_FLUSH | 1u << VIRTIO_BLK_F_RO);
+	assert_int_equal(rd(CC(device_feature), 4),
+			 1u << VIRTIO_BLK_F_FLUSH | 1u << VIRTIO_BLK_F_RO | 1u << VIRTIO_F_EVENT_IDX);
 	assert_int_equal(rd(VPCI_DEVICE + offsetof(struct virtio_blk_config, capacity), 4), 2048);
 	assert_int_equal(rd(VPCI_DEVICE + offsetof(struct virtio_blk_config, seg_max), 4), VIRTQ_CHAIN_MAX - 2);
 }
@@ -428,6 +431,8 @@ static void rng_ops_fill_the_buffer(void **state)
 	fresh(&virtio_rng_ops, NULL, &be_exits);
 	assert_int_equal(rd(CC(num_queues), 2), 1);
 	wr(CC(device_feature_select), 4, 0);
+	assert_int_equal(rd(CC(device_feature), 4), 1u << VIRTIO_F_EVENT_IDX);
+	vpci_tune(&dev, false, 0); /* --no-event-idx */
 	assert_int_equal(rd(CC(device_feature), 4), 0);
 	assert_int_equal(dev.device_cfg_len, 0);
 	driver_ok(VERSION_1);
@@ -438,6 +443,131 @@ static void rng_ops_fill_the_buffer(void **state)
 	static const uint8_t zeros[64];
 	assert_memory_not_equal(vm.ram + DATA + 64, zeros, 64);
 	assert_memory_equal(vm.ram + DATA, zeros, 64); /* the readable buffer is left alone */
+}
+
+/* --- exits avoided: EVENT_IDX, the flag form, polling ------------------------ */
+
+#define EVENT_IDX (1ull << VIRTIO_F_EVENT_IDX)
+static uint16_t *used_event(void) { return virtq_used_event((struct virtq_avail *)(vm.ram + AVAIL), QSIZE); }
+static uint16_t *avail_event(void) { return virtq_avail_event((struct virtq_used *)(vm.ram + USED), QSIZE); }
+
+/* With EVENT_IDX the device interrupts only when the used index passes
+ * used_event, and tells the driver through avail_event which entry it
+ * wants the next notify for (§2.7.7.2, §2.7.10). */
+static void event_idx_both_halves(void **state)
+{
+	fresh(&test_ops, NULL, &be_exits);
+	driver_ok(VERSION_1 | EVENT_IDX);
+	*used_event() = 1; /* interrupt when used entry 1 is written: the second */
+	post_request(1, 16);
+	notify(0);
+	assert_int_equal(used_idx(), 1);
+	assert_int_equal(nfired, 0);
+	assert_int_equal(dev.q[0].irqs_suppressed, 1);
+	assert_int_equal(*avail_event(), 1); /* notify me for available entry 1 */
+	post_request(2, 16);
+	notify(0);
+	assert_int_equal(used_idx(), 2);
+	assert_int_equal(nfired, 1);
+	/* A driver that moves used_event past several completions gets one
+	 * interrupt for the lot. */
+	*used_event() = 4;
+	post_request(3, 16);
+	post_request(4, 16);
+	post_request(5, 16);
+	notify(0);
+	assert_int_equal(used_idx(), 5);
+	assert_int_equal(nfired, 2);
+	assert_int_equal(*avail_event(), 5);
+	/* The flags are the driver's other language, ignored with EVENT_IDX. */
+	((struct virtq_avail *)(vm.ram + AVAIL))->flags = VIRTQ_AVAIL_F_NO_INTERRUPT;
+	*used_event() = 5;
+	post_request(6, 16);
+	notify(0);
+	assert_int_equal(nfired, 3);
+}
+
+/* Without EVENT_IDX: VIRTQ_AVAIL_F_NO_INTERRUPT, and the device's
+ * VIRTQ_USED_F_NO_NOTIFY stays clear while it does not poll. */
+static void flag_form_without_event_idx(void **state)
+{
+	fresh(&test_ops, NULL, &be_exits);
+	driver_ok(VERSION_1);
+	((struct virtq_avail *)(vm.ram + AVAIL))->flags = VIRTQ_AVAIL_F_NO_INTERRUPT;
+	post_request(1, 16);
+	notify(0);
+	assert_int_equal(used_idx(), 1);
+	assert_int_equal(nfired, 0);
+	assert_int_equal(dev.q[0].irqs_suppressed, 1);
+	assert_int_equal(*avail_event(), 0); /* not written without EVENT_IDX */
+	((struct virtq_avail *)(vm.ram + AVAIL))->flags = 0;
+	post_request(2, 16);
+	notify(0);
+	assert_int_equal(nfired, 1);
+	assert_int_equal(((struct virtq_used *)(vm.ram + USED))->flags, 0);
+}
+
+/* A guest that posts while the I/O thread polls: served without a notify. */
+static void *late_poster(void *arg)
+{
+	usleep(2000);
+	post_request(2, 16);
+	return NULL;
+}
+
+static void polling_serves_without_notify(void **state)
+{
+	for (int event_idx = 0; event_idx < 2; event_idx++) {
+		fresh(&test_ops, NULL, &be_fast);
+		vpci_tune(&dev, true, 20000); /* 20 ms */
+		driver_ok(VERSION_1 | (event_idx ? EVENT_IDX : 0));
+		post_request(1, 16);
+		pthread_t t;
+		assert_int_equal(pthread_create(&t, NULL, late_poster, NULL), 0);
+		vpci_queue_notified(&dev, 0, 1); /* returns when 20 ms pass without a request */
+		pthread_join(t, NULL);
+		assert_int_equal(requests_seen, 2);
+		assert_int_equal(dev.q[0].notifies, 1);
+		assert_int_equal(dev.q[0].polled, 1);
+		/* Notifies are asked for again at the end. */
+		assert_int_equal(((struct virtq_used *)(vm.ram + USED))->flags, 0);
+		if (event_idx)
+			assert_int_equal(*avail_event(), 2);
+	}
+}
+
+/* virtio-blk with VIRTIO_BLK_F_MQ: num_queues in its configuration, a
+ * notify address per queue, each queue served on its own. */
+static void blk_multiqueue(void **state)
+{
+	static char path[] = "/tmp/exitlab-test-vpci-XXXXXX";
+	char err[256];
+	int fd = mkstemp(path);
+	assert_true(fd >= 0 && ftruncate(fd, 8 * 512) == 0);
+	close(fd);
+	char spec[sizeof(path) + 16];
+	snprintf(spec, sizeof(spec), "%s,queues=4", path);
+	struct blk_disk disk;
+	assert_int_equal(blk_disk_open(&disk, spec, err, sizeof(err)), 0);
+	unlink(path);
+	fresh(&virtio_blk_ops, &disk, &be_fast);
+	assert_int_equal(rd(CC(num_queues), 2), 4);
+	assert_int_equal(rd(VPCI_DEVICE + offsetof(struct virtio_blk_config, num_queues), 2), 4);
+	wr(CC(device_feature_select), 4, 0);
+	assert_true(rd(CC(device_feature), 4) & 1u << VIRTIO_BLK_F_MQ);
+	assert_int_equal(dev.msix.nvec, 5);
+	assert_int_equal(vpci_bar_moved(&dev, 0xc0400000), 0);
+	assert_int_equal(nattach, 4);
+	assert_int_equal(attach_log[3].addr, vpci_notify_addr(0xc0400000, 3));
+	wr(CC(queue_select), 2, 3);
+	assert_int_equal(rd(CC(queue_notify_off), 2), 3);
+	blk_disk_close(&disk);
+	/* Refusals at parse time: 0, 65, junk. */
+	static const char *const bad[] = { "x,queues=0", "x,queues=65", "x,queues=4k", "x,serial=123456789012345678901" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(blk_disk_open(&disk, bad[i], err, sizeof(err)), -1);
+		assert_non_null(strstr(err, strchr(bad[i], ',') + 1));
+	}
 }
 
 static void init_refuses_bad_ops(void **state)
@@ -476,6 +606,10 @@ int main(void)
 		cmocka_unit_test(pci_cfg_window),
 		cmocka_unit_test(blk_ops_features_and_capacity),
 		cmocka_unit_test(rng_ops_fill_the_buffer),
+		cmocka_unit_test(event_idx_both_halves),
+		cmocka_unit_test(flag_form_without_event_idx),
+		cmocka_unit_test(polling_serves_without_notify),
+		cmocka_unit_test(blk_multiqueue),
 		cmocka_unit_test(init_refuses_bad_ops),
 	};
 	return cmocka_run_group_tests(tests, group_setup, NULL);
