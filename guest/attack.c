@@ -33,7 +33,7 @@ static uint8_t attack_status NOINIT_DMA;
  * chain that starts at descriptor 0 and notifies. */
 static void attack_desc(struct gvirtio *v, unsigned i, uint64_t addr, uint32_t len, uint16_t flags, uint16_t next)
 {
-	v->vq.desc[i] = (struct virtq_desc){ addr, len, flags, next };
+	v->vq[0].desc[i] = (struct virtq_desc){ addr, len, flags, next };
 }
 
 static void attack_loop(struct gvirtio *v)
@@ -46,8 +46,8 @@ static void attack_loop(struct gvirtio *v)
 static void attack_long_chain(struct gvirtio *v)
 {
 	/* Every descriptor of the queue in one chain, and the last points on. */
-	for (unsigned i = 0; i < v->vq.size; i++)
-		attack_desc(v, i, (uintptr_t)attack_data, 16, VIRTQ_DESC_F_NEXT, (uint16_t)((i + 1) % v->vq.size));
+	for (unsigned i = 0; i < v->vq[0].size; i++)
+		attack_desc(v, i, (uintptr_t)attack_data, 16, VIRTQ_DESC_F_NEXT, (uint16_t)((i + 1) % v->vq[0].size));
 	gvirtio_publish(v, 0);
 }
 
@@ -70,7 +70,7 @@ static void attack_len_overflow(struct gvirtio *v)
 static void attack_avail_jump(struct gvirtio *v)
 {
 	attack_desc(v, 0, (uintptr_t)&attack_hdr, sizeof(attack_hdr), 0, 0);
-	v->vq.avail->idx = (uint16_t)(v->vq.avail->idx + v->vq.size + 5);
+	v->vq[0].avail->idx = (uint16_t)(v->vq[0].avail->idx + v->vq[0].size + 5);
 	mb();
 	gvirtio_notify(v);
 }

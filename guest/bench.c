@@ -57,6 +57,9 @@ struct bench_test {
 	/* Times itself: returns the cycles of what it measures over n
 	 * operations (not the wall time of the batch); NULL: run() is timed. */
 	uint64_t (*timed)(unsigned n);
+	/* The exits the test avoids or makes, counted by the driver (notify
+	 * writes, interrupts taken): reported per operation. NULL: none. */
+	void (*counts)(uint64_t *notifies, uint64_t *interrupts);
 };
 
 static unsigned samples = 31;
@@ -324,39 +327,43 @@ static const char *prep_io1(void) { return testdev_bench_prepare(true, 1); }
 static const char *prep_io2(void) { return testdev_bench_prepare(true, 2); }
 
 static const struct bench_test tests[] = {
-	{ "tsc", "no exit: the cost of the timing loop itself", run_tsc, NULL, 0, false, NULL },
-	{ "cpuid", "CPUID leaf 0, always intercepted", run_cpuid, NULL, 0, false, NULL },
-	{ "ring0", "ring0_call: INT3 to the guest's CPL 0 and IRETQ back (no VMM involved)", run_ring0, NULL, 0, false, NULL },
+	{ "tsc", "no exit: the cost of the timing loop itself", run_tsc, NULL, 0, false, NULL, NULL },
+	{ "cpuid", "CPUID leaf 0, always intercepted", run_cpuid, NULL, 0, false, NULL, NULL },
+	{ "ring0", "ring0_call: INT3 to the guest's CPL 0 and IRETQ back (no VMM involved)", run_ring0, NULL, 0, false, NULL, NULL },
 	{ "msr_kernel", "RDMSR of IA32_APIC_BASE, answered in the kernel (ring0_call's cost subtracted)", run_msr_kernel,
-	  NULL, 0, true, NULL },
+	  NULL, 0, true, NULL, NULL },
 	{ "msr_user", "RDMSR of the VMM's scratch MSR, answered in its userspace (ring0_call subtracted)", run_msr_user,
-	  prepare_msr_user, 0, true, NULL },
+	  prepare_msr_user, 0, true, NULL, NULL },
 	{ "msr_user_write", "WRMSR of the VMM's scratch MSR, in its userspace (ring0_call subtracted)",
-	  run_msr_user_write, prepare_msr_user, 0, true, NULL },
-	{ "pio_write", "OUT to COM1 scratch, handled in VMM userspace", run_pio_write, NULL, 0, false, NULL },
-	{ "pio_read", "IN from COM1 scratch, handled in VMM userspace", run_pio_read, NULL, 0, false, NULL },
+	  run_msr_user_write, prepare_msr_user, 0, true, NULL, NULL },
+	{ "pio_write", "OUT to COM1 scratch, handled in VMM userspace", run_pio_write, NULL, 0, false, NULL, NULL },
+	{ "pio_read", "IN from COM1 scratch, handled in VMM userspace", run_pio_read, NULL, 0, false, NULL, NULL },
 	{ "pio_kernel", "IN from the PIC's mask register (0x21), handled in KVM's in-kernel PIC", run_pio_kernel,
-	  prepare_pio_kernel, 0, false, NULL },
+	  prepare_pio_kernel, 0, false, NULL, NULL },
 	{ "mmio_kernel", "load of the local APIC's version register, handled in KVM's in-kernel APIC",
-	  run_mmio_kernel, prepare_mmio_kernel, 0, false, NULL },
-	{ "cfg_cf8", "config dword read of 00:00.0 through 0xCF8/0xCFC", run_cfg_cf8, NULL, 0, false, NULL },
-	{ "cfg_ecam", "config dword read of 00:00.0 through ECAM (MMIO)", run_cfg_ecam, prepare_cfg_ecam, 0, false, NULL },
-	{ "tdev_mmio", "pci-testdev MMIO write, no eventfd (VMM userspace)", testdev_bench_run, prep_mmio0, 0, false, NULL },
-	{ "tdev_mmio_wild", "pci-testdev MMIO write, wildcard ioeventfd", testdev_bench_run, prep_mmio1, 0, false, NULL },
-	{ "tdev_mmio_match", "pci-testdev MMIO write, datamatch ioeventfd", testdev_bench_run, prep_mmio2, 0, false, NULL },
-	{ "tdev_io", "pci-testdev port write, no eventfd (VMM userspace)", testdev_bench_run, prep_io0, 0, false, NULL },
-	{ "tdev_io_wild", "pci-testdev port write, wildcard ioeventfd", testdev_bench_run, prep_io1, 0, false, NULL },
-	{ "tdev_io_match", "pci-testdev port write, datamatch ioeventfd", testdev_bench_run, prep_io2, 0, false, NULL },
+	  run_mmio_kernel, prepare_mmio_kernel, 0, false, NULL, NULL },
+	{ "cfg_cf8", "config dword read of 00:00.0 through 0xCF8/0xCFC", run_cfg_cf8, NULL, 0, false, NULL, NULL },
+	{ "cfg_ecam", "config dword read of 00:00.0 through ECAM (MMIO)", run_cfg_ecam, prepare_cfg_ecam, 0, false, NULL, NULL },
+	{ "tdev_mmio", "pci-testdev MMIO write, no eventfd (VMM userspace)", testdev_bench_run, prep_mmio0, 0, false, NULL, NULL },
+	{ "tdev_mmio_wild", "pci-testdev MMIO write, wildcard ioeventfd", testdev_bench_run, prep_mmio1, 0, false, NULL, NULL },
+	{ "tdev_mmio_match", "pci-testdev MMIO write, datamatch ioeventfd", testdev_bench_run, prep_mmio2, 0, false, NULL, NULL },
+	{ "tdev_io", "pci-testdev port write, no eventfd (VMM userspace)", testdev_bench_run, prep_io0, 0, false, NULL, NULL },
+	{ "tdev_io_wild", "pci-testdev port write, wildcard ioeventfd", testdev_bench_run, prep_io1, 0, false, NULL, NULL },
+	{ "tdev_io_match", "pci-testdev port write, datamatch ioeventfd", testdev_bench_run, prep_io2, 0, false, NULL, NULL },
 	{ "fault_touch", "first write to a fresh guest page: KVM's (and the host's) page-fault path", run_fault_touch,
-	  prepare_fault_touch, FAULT_BATCH, false, NULL },
+	  prepare_fault_touch, FAULT_BATCH, false, NULL, NULL },
 	{ "timer_wake", "TSC-deadline timer to its handler, out of HLT (in-kernel APIC)", run_none, prepare_timer_wake,
-	  16, false, timed_timer_wake },
+	  16, false, timed_timer_wake, NULL },
 	{ "notify", "virtio-blk queue notify write (ioeventfd unless --no-ioeventfd)", blk_bench_notify,
-	  blk_bench_prepare_notify, 0, false, NULL },
+	  blk_bench_prepare_notify, 0, false, NULL, NULL },
 	{ "blk_read_poll", "virtio-blk 4 KiB read, notify to used ring, polled", blk_bench_read,
-	  blk_bench_prepare_poll, 16, false, NULL },
+	  blk_bench_prepare_poll, 16, false, NULL, blk_bench_counts },
 	{ "blk_read_msix", "virtio-blk 4 KiB read, notify to MSI-X interrupt", blk_bench_read,
-	  blk_bench_prepare_msix, 16, false, NULL },
+	  blk_bench_prepare_msix, 16, false, NULL, blk_bench_counts },
+	{ "blk_batch_poll", "virtio-blk 512-byte reads, 8 per kick, polled (per request)", blk_bench_batch,
+	  blk_bench_prepare_poll, 16, false, NULL, blk_bench_counts },
+	{ "blk_batch_msix", "virtio-blk 512-byte reads, 8 per kick, MSI-X (per request)", blk_bench_batch,
+	  blk_bench_prepare_msix, 16, false, NULL, blk_bench_counts },
 };
 
 static void sort_u64(uint64_t *v, unsigned n)
@@ -376,6 +383,10 @@ static void print_ns(const char *label, uint64_t batch_cycles, unsigned batch)
 	printf(" %s=%lu.%lu", label, ns10 / 10, ns10 % 10);
 }
 
+/* Set around a test with counts: what bench_sample() counted. */
+static void (*sample_counts)(uint64_t *notifies, uint64_t *interrupts);
+static uint64_t counted[2];
+
 /* Batch times of `run`, in the order taken, minus `over` (the timing
  * overhead), into cycles[0..samples). */
 static void bench_sample(void (*run)(unsigned), unsigned batch, uint64_t over, uint64_t *cycles)
@@ -387,11 +398,19 @@ static void bench_sample(void (*run)(unsigned), unsigned batch, uint64_t over, u
 		return;
 	}
 	run(batch); /* warm-up: caches, TLB, the VMM's first-touch paths */
+	uint64_t before[2];
+	if (sample_counts)
+		sample_counts(&before[0], &before[1]);
 	for (unsigned s = 0; s < samples; s++) {
 		uint64_t t0 = rdtsc_serialized();
 		run(batch);
 		uint64_t dt = rdtsc_serialized() - t0;
 		cycles[s] = dt > over ? dt - over : 0;
+	}
+	if (sample_counts) { /* over the timed batches only */
+		sample_counts(&counted[0], &counted[1]);
+		counted[0] -= before[0];
+		counted[1] -= before[1];
 	}
 }
 
@@ -418,7 +437,14 @@ static const struct {
 	unsigned pct;
 } points[] = { { "p10", 10 }, { "p90", 90 }, { "min", 0 }, { "p1", 1 }, { "p99", 99 }, { "max", 100 } };
 
-static void bench_report(const char *name, unsigned batch, uint64_t minus_ring0)
+/* A count per operation, three decimals: " notifies_per_op=0.125". */
+static void print_per_op(const char *label, uint64_t count, uint64_t ops)
+{
+	uint64_t milli = ops ? count * 1000 / ops : 0;
+	printf(" %s=%lu.%03lu", label, milli / 1000, milli % 1000);
+}
+
+static void bench_report(const char *name, unsigned batch, uint64_t minus_ring0, const uint64_t *counts)
 {
 	char label[16];
 
@@ -432,6 +458,10 @@ static void bench_report(const char *name, unsigned batch, uint64_t minus_ring0)
 		printf(" %s_cycles=%lu", points[i].label, pctl(points[i].pct) / batch);
 	if (minus_ring0)
 		printf(" minus_ring0_cycles=%lu", minus_ring0 / batch);
+	if (counts) {
+		print_per_op("notifies_per_op", counts[0], (uint64_t)samples * batch);
+		print_per_op("interrupts_per_op", counts[1], (uint64_t)samples * batch);
+	}
 	printf(" batch=%u samples=%u\n", batch, samples);
 	for (unsigned from = 0; raw && from < samples; from += RAW_PER_LINE) {
 		printf("bench-raw %s batch=%u from=%u ", name, batch, from);
@@ -458,10 +488,12 @@ static void bench_one(const struct bench_test *t)
 		ring0 = sorted_buf[samples / 2];
 	}
 	self_timed = t->timed;
+	sample_counts = t->counts;
 	bench_sample(t->run, batch, over + ring0, samples_buf);
+	sample_counts = NULL;
 	self_timed = NULL;
 	sort_samples();
-	bench_report(t->name, batch, ring0);
+	bench_report(t->name, batch, ring0, t->counts ? counted : NULL);
 }
 
 int bench_action(const char *list, size_t len, bool dry_run)

@@ -16,15 +16,15 @@
 
 struct virtio_dev blk_dev = { .v = { .name = "virtio-blk", .type = VIRTIO_ID_BLOCK },
 			      .vector = VIRTIO_VECTOR_BLK, .reads_device_cfg = true,
-			      .wanted = 1ull << VIRTIO_BLK_F_FLUSH | 1ull << VIRTIO_BLK_F_RO };
+			      .wanted = 1ull << VIRTIO_BLK_F_FLUSH | 1ull << VIRTIO_BLK_F_RO | 1ull << VIRTIO_BLK_F_MQ };
 
 /* Device-visible memory, outside BSS: nothing to clear at boot. */
 static struct virtio_blk_req_hdr req_hdr NOINIT_DMA;
 static uint8_t req_data[4096] NOINIT_DMA;
 static uint8_t req_status NOINIT_DMA;
 
-/* One virtio-blk request on req_hdr/req_data/req_status. */
-int blk_request(uint32_t type, uint64_t sector, uint32_t nbytes, bool data_in)
+/* One virtio-blk request on req_hdr/req_data/req_status, through queue qi. */
+static int blk_request_q(unsigned qi, uint32_t type, uint64_t sector, uint32_t nbytes, bool data_in)
 {
 	struct virtio_dev *d = virtio_dev_get(&blk_dev);
 	if (!d)
@@ -36,7 +36,7 @@ int blk_request(uint32_t type, uint64_t sector, uint32_t nbytes, bool data_in)
 	if (nbytes)
 		bufs[n++] = (struct gvbuf){ req_data, nbytes, data_in };
 	bufs[n++] = (struct gvbuf){ &req_status, 1, true };
-	if (gvirtio_request(&d->v, bufs, n) < 0) {
+	if (gvirtio_request_q(&d->v, qi, bufs, n) < 0) {
 		d->started = false; /* a late completion must not be taken for the next one: reset first */
 		return EXITLAB_EXIT_FAIL;
 	}
@@ -48,6 +48,11 @@ int blk_request(uint32_t type, uint64_t sector, uint32_t nbytes, bool data_in)
 		return EXITLAB_EXIT_FAIL;
 	}
 	return EXITLAB_EXIT_OK;
+}
+
+int blk_request(uint32_t type, uint64_t sector, uint32_t nbytes, bool data_in)
+{
+	return blk_request_q(0, type, sector, nbytes, data_in);
 }
 
 /* What the disk allows, checked before a request is sent: a write to a
@@ -158,6 +163,140 @@ int blk_flush_action(const char *val, size_t len, bool dry_run)
 	return rc;
 }
 
+/* blk.queues=N: how many request queues the driver sets up, of those the
+ * device has (VIRTIO_BLK_F_MQ, §5.2.5); 1 at boot. Restarts the device. */
+int blk_queues_action(const char *val, size_t len, bool dry_run)
+{
+	uint64_t n;
+	if (!parse_u64(val, len, &n) || n < 1 || n > GVIRTIO_QUEUES_MAX) {
+		printf("error: blk.queues: '%.*s' is not a number from 1 to %u\n", (int)len, val, GVIRTIO_QUEUES_MAX);
+		return EXITLAB_EXIT_USAGE;
+	}
+	if (!dry_run) {
+		blk_dev.v.queues_wanted = (unsigned)n;
+		blk_dev.started = false;
+	}
+	return EXITLAB_EXIT_OK;
+}
+
+/* blk.mq=TEXT: through each queue q the driver set up, writes "TEXT q" to
+ * sector q; then reads each sector back through another queue (q + 1,
+ * wrapping) and checks it, so every queue carried a write and a read. */
+int blk_mq_action(const char *val, size_t len, bool dry_run)
+{
+	char line[64];
+	if (len == 0 || len > 40) {
+		printf("error: blk.mq: give a TEXT of 1 to 40 bytes\n");
+		return EXITLAB_EXIT_USAGE;
+	}
+	if (dry_run)
+		return EXITLAB_EXIT_OK;
+	struct virtio_dev *d = virtio_dev_get(&blk_dev);
+	if (!d)
+		return EXITLAB_EXIT_FAIL;
+	unsigned nq = d->v.nvq;
+	for (unsigned q = 0; q < nq; q++) {
+		int rc = blk_check("blk.mq", q, true);
+		if (rc)
+			return rc;
+		memset(req_data, 0, VIRTIO_BLK_SECTOR_SIZE);
+		snprintf((char *)req_data, VIRTIO_BLK_SECTOR_SIZE, "%.*s %u", (int)len, val, q);
+		if ((rc = blk_request_q(q, VIRTIO_BLK_T_OUT, q, VIRTIO_BLK_SECTOR_SIZE, false)))
+			return rc;
+	}
+	for (unsigned q = 0; q < nq; q++) {
+		unsigned via = (q + 1) % nq;
+		int rc = blk_request_q(via, VIRTIO_BLK_T_IN, q, VIRTIO_BLK_SECTOR_SIZE, true);
+		if (rc)
+			return rc;
+		snprintf(line, sizeof(line), "%.*s %u", (int)len, val, q);
+		if (strncmp((const char *)req_data, line, sizeof(line))) {
+			printf("error: blk.mq: sector %u read through queue %u is not '%s'\n", q, via, line);
+			return EXITLAB_EXIT_FAIL;
+		}
+	}
+	printf("blk: mq: %u queue%s (device has %u): sector q written through queue q, read back through queue q+1: ok "
+	       "(notifies %u, skipped %u)\n", nq, nq == 1 ? "" : "s",
+	       (unsigned)gvirtio_config_read(&d->v, offsetof(struct virtio_blk_config, num_queues), 2), d->v.notifies,
+	       d->v.notifies_skipped);
+	return EXITLAB_EXIT_OK;
+}
+
+/* blk.id: the device's ID string (VIRTIO_BLK_T_GET_ID, 20 bytes, §5.2.6). */
+int blk_id_action(const char *val, size_t len, bool dry_run)
+{
+	if (dry_run)
+		return EXITLAB_EXIT_OK;
+	memset(req_data, 0, VIRTIO_BLK_ID_BYTES + 1);
+	int rc = blk_request(VIRTIO_BLK_T_GET_ID, 0, VIRTIO_BLK_ID_BYTES, true);
+	if (rc)
+		return rc;
+	printf("blk: id '");
+	for (unsigned i = 0; i < VIRTIO_BLK_ID_BYTES && req_data[i]; i++)
+		printf("%c", req_data[i] >= 0x20 && req_data[i] < 0x7f ? req_data[i] : '.');
+	printf("'\n");
+	return EXITLAB_EXIT_OK;
+}
+
+/* Device-visible buffers for up to BLK_BATCH requests in flight at once. */
+#define BLK_BATCH 8
+static struct virtio_blk_req_hdr batch_hdr[BLK_BATCH] NOINIT_DMA;
+static uint8_t batch_data[BLK_BATCH][VIRTIO_BLK_SECTOR_SIZE] NOINIT_DMA;
+static uint8_t batch_status[BLK_BATCH] NOINIT_DMA;
+
+/* Read request i of a batch (sector i) into descriptors 3i .. 3i + 2. */
+static int batch_add(struct gvirtio *v, unsigned i)
+{
+	batch_hdr[i] = (struct virtio_blk_req_hdr){ .type = VIRTIO_BLK_T_IN, .sector = i };
+	batch_status[i] = 0xff;
+	struct gvbuf bufs[3] = { { &batch_hdr[i], sizeof(batch_hdr[i]), false },
+				 { batch_data[i], VIRTIO_BLK_SECTOR_SIZE, true },
+				 { &batch_status[i], 1, true } };
+	return gvirtio_add(v, 0, bufs, 3, (uint16_t)(3 * i));
+}
+
+static int batch_check(unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (batch_status[i] != VIRTIO_BLK_S_OK) {
+			printf("error: virtio-blk: request %u of the batch: device status %u\n", i, batch_status[i]);
+			return EXITLAB_EXIT_FAIL;
+		}
+	return EXITLAB_EXIT_OK;
+}
+
+/* blk.burst=K: K reads (sectors 0 .. K-1), each added and kicked on its
+ * own without waiting, then all awaited: how many kicks notified is what
+ * the device's avail_event (EVENT_IDX) or VIRTQ_USED_F_NO_NOTIFY allowed. */
+int blk_burst_action(const char *val, size_t len, bool dry_run)
+{
+	uint64_t k;
+	if (!parse_u64(val, len, &k) || k < 1 || k > BLK_BATCH) {
+		printf("error: blk.burst: '%.*s' is not a number from 1 to %d\n", (int)len, val, BLK_BATCH);
+		return EXITLAB_EXIT_USAGE;
+	}
+	if (dry_run)
+		return EXITLAB_EXIT_OK;
+	struct virtio_dev *d = virtio_dev_get(&blk_dev);
+	if (!d)
+		return EXITLAB_EXIT_FAIL;
+	struct gvirtio *v = &d->v;
+	uint32_t n0 = v->notifies, s0 = v->notifies_skipped, i0 = v->irqs;
+	for (unsigned i = 0; i < k; i++) {
+		if (batch_add(v, i))
+			return EXITLAB_EXIT_FAIL;
+		gvirtio_kick(v, 0);
+	}
+	if (gvirtio_wait(v, 0, (unsigned)k))
+		return EXITLAB_EXIT_FAIL;
+	int rc = batch_check((unsigned)k);
+	if (!rc)
+		printf("blk: burst of %lu: kicks %lu, notifies %u, skipped %u, interrupts %u (irq=%s, %s)\n", k, k,
+		       v->notifies - n0, v->notifies_skipped - s0, v->irqs - i0, virtio_irq_name(),
+		       v->event_idx ? "EVENT_IDX" : "flags");
+	return rc;
+}
+
 /* --- benchmarks (bench.c) ------------------------------------------------------ */
 
 static const char *blk_bench_start(void)
@@ -194,4 +333,26 @@ void blk_bench_read(unsigned n)
 	for (unsigned i = 0; i < n; i++)
 		if (blk_request(VIRTIO_BLK_T_IN, 0, sizeof(req_data), true))
 			panic("bench: virtio-blk read failed");
+}
+
+/* Batches of BLK_BATCH 512-byte reads (sector i of the batch), one kick
+ * each: one notify a batch (none while the device polls), and with MSI-X
+ * and EVENT_IDX one interrupt a batch. n is in requests. */
+void blk_bench_batch(unsigned n)
+{
+	struct gvirtio *v = &blk_dev.v;
+	for (unsigned done = 0; done < n; done += BLK_BATCH) {
+		for (unsigned i = 0; i < BLK_BATCH; i++)
+			if (batch_add(v, i))
+				panic("bench: virtio-blk batch: no room in the queue");
+		gvirtio_kick(v, 0);
+		if (gvirtio_wait(v, 0, BLK_BATCH) || batch_check(BLK_BATCH))
+			panic("bench: virtio-blk batch read failed");
+	}
+}
+
+void blk_bench_counts(uint64_t *notifies, uint64_t *interrupts)
+{
+	*notifies = blk_dev.v.notifies;
+	*interrupts = blk_dev.v.irqs;
 }

@@ -16,6 +16,10 @@ int blk_write_action(const char *val, size_t len, bool dry_run);
  * anyway (to test the device), 1 (the default) refuses them first. */
 int blk_check_action(const char *val, size_t len, bool dry_run);
 int blk_flush_action(const char *val, size_t len, bool dry_run);
+int blk_queues_action(const char *val, size_t len, bool dry_run); /* blk.queues=N */
+int blk_mq_action(const char *val, size_t len, bool dry_run);     /* blk.mq=TEXT */
+int blk_id_action(const char *val, size_t len, bool dry_run);     /* blk.id */
+int blk_burst_action(const char *val, size_t len, bool dry_run);  /* blk.burst=K */
 
 /* One request of `type` (VIRTIO_BLK_T_*) at `sector` through the driver's
  * own buffers, nbytes of data (0 for a flush) that the device writes
@@ -30,5 +34,8 @@ const char *blk_bench_prepare_poll(void);
 const char *blk_bench_prepare_msix(void);
 void blk_bench_notify(unsigned n); /* the notify write alone, n times */
 void blk_bench_read(unsigned n);   /* n reads of 4 KiB, one at a time */
+void blk_bench_batch(unsigned n);  /* n 512-byte reads, 8 to a kick */
+/* The driver's own counts: notify writes made, interrupts taken. */
+void blk_bench_counts(uint64_t *notifies, uint64_t *interrupts);
 
 #endif

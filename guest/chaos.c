@@ -64,9 +64,9 @@ static uint8_t chaos_data[4096] NOINIT_DMA;
 static uint64_t chaos_addr(const struct gvirtio *v, uint64_t r)
 {
 	switch (r % 8) {
-	case 0: return (uintptr_t)v->vq.desc + (r >> 8) % 64;   /* the descriptor table */
-	case 1: return (uintptr_t)v->vq.avail + (r >> 8) % 32;  /* the available ring */
-	case 2: return (uintptr_t)v->vq.used + (r >> 8) % 64;   /* the used ring */
+	case 0: return (uintptr_t)v->vq[0].desc + (r >> 8) % 64;   /* the descriptor table */
+	case 1: return (uintptr_t)v->vq[0].avail + (r >> 8) % 32;  /* the available ring */
+	case 2: return (uintptr_t)v->vq[0].used + (r >> 8) % 64;   /* the used ring */
 	case 3: return (uintptr_t)chaos_data + (r >> 8) % sizeof(chaos_data); /* a buffer of ours */
 	case 4: return v->common + (r >> 8) % 64;               /* MMIO: common cfg */
 	case 5: return (r >> 8) & 0xffffffffull;                /* anywhere below 4 GiB */
@@ -91,7 +91,7 @@ static unsigned chaos_queue(void)
 	if (!d)
 		return 0;
 	struct gvirtio *v = &d->v;
-	struct gvq *q = &v->vq;
+	struct gvq *q = &v->vq[0];
 	/* Random descriptors: loops, rings as buffers, MMIO, huge lengths. */
 	unsigned n = 1 + (unsigned)(chaos_rand() % q->size);
 	for (unsigned i = 0; i < n; i++) {

@@ -2,7 +2,8 @@
  * virtio_drv.c - the guest's virtio-pci driver core (virtio_drv.h), after virtio
  * 1.x §3.1.1 "Driver Requirements: Device Initialization", one comment per
  * step. Each queue gets one static page for its rings; requests go one at
- * a time, so a queue never has more than a few descriptors in flight.
+ * a time, or in batches that share one notify (and, with EVENT_IDX, one
+ * interrupt).
  *
  * Completion: with irq=poll we watch used->idx; with irq=msix we also wait
  * for the device's interrupt, whose handler (virtio_transport.c) counts it and
@@ -33,7 +34,7 @@
  * available ring down. Outside BSS: zeroed when a queue is set up, not at
  * boot.
  */
-#define RING_PAGES 4 /* queues, one page each: our devices use queue 0 */
+#define RING_PAGES (GVIRTIO_QUEUES_MAX + 8) /* queues, one page each: a 64-queue disk and a few more */
 #define RING_PAGE_SIZE 4096
 #define RING_DESC_OFF 0
 #define RING_AVAIL_OFF(size) (RING_DESC_OFF + (size) * sizeof(struct virtq_desc))
@@ -65,14 +66,21 @@ static int gvirtio_fail(struct gvirtio *d, const char *why)
 	return -1;
 }
 
-static int queue_setup(struct gvirtio *d, uint16_t vector)
+static int queue_fail(struct gvirtio *d, uint16_t qi, const char *why)
 {
-	struct gvq *q = &d->vq;
+	printf("error: %s: queue %u %s\n", d->name, qi, why);
+	mmio_write8(CFG(device_status), status_read(d) | VIRTIO_CONFIG_S_FAILED);
+	return -1;
+}
 
-	mmio_write16(CFG(queue_select), 0);
+static int queue_setup(struct gvirtio *d, uint16_t qi, uint16_t vector)
+{
+	struct gvq *q = &d->vq[qi];
+
+	mmio_write16(CFG(queue_select), qi);
 	uint16_t max = mmio_read16(CFG(queue_size));
 	if (max == 0)
-		return gvirtio_fail(d, "queue 0 does not exist (queue_size 0)");
+		return queue_fail(d, qi, "does not exist (queue_size 0)");
 	/* A device started again (after its reset) keeps its page. */
 	uint8_t *page = (uint8_t *)q->desc;
 	if (!page) {
@@ -88,13 +96,13 @@ static int queue_setup(struct gvirtio *d, uint16_t vector)
 	q->desc = (struct virtq_desc *)(page + RING_DESC_OFF);
 	q->avail = (struct virtq_avail *)(page + RING_AVAIL_OFF(q->size));
 	q->used = (struct virtq_used *)(page + RING_USED_OFF);
-	q->last_used = 0;
-	q->index = 0;
+	q->last_used = q->avail_idx = q->kicked = 0;
+	q->index = qi;
 
 	mmio_write16(CFG(queue_size), q->size);
 	mmio_write16(CFG(queue_msix_vector), vector);
 	if (vector != VIRTIO_MSI_NO_VECTOR && mmio_read16(CFG(queue_msix_vector)) != vector)
-		return gvirtio_fail(d, "the device refused the MSI-X vector for queue 0");
+		return queue_fail(d, qi, "is without its MSI-X vector: the device refused the MSI-X vector");
 	q->msix_vector = vector;
 	mmio_write32(CFG(queue_desc_lo), (uint32_t)(uintptr_t)q->desc);
 	mmio_write32(CFG(queue_desc_hi), 0);
@@ -106,8 +114,8 @@ static int queue_setup(struct gvirtio *d, uint16_t vector)
 	 * 16-bit write inside the notify structure (64-bit product: no wrap). */
 	uint64_t off = (uint64_t)mmio_read16(CFG(queue_notify_off)) * d->notify_mult;
 	if (off + sizeof(uint16_t) > d->notify_len)
-		return gvirtio_fail(d, "queue 0's notify address (queue_notify_off * notify_off_multiplier) is "
-				       "outside the notify structure");
+		return queue_fail(d, qi, "has its notify address (queue_notify_off * notify_off_multiplier) "
+					 "outside the notify structure");
 	q->notify = d->notify_base + (uintptr_t)off;
 	mmio_write16(CFG(queue_enable), 1);
 	return 0;
@@ -148,59 +156,116 @@ int gvirtio_start(struct gvirtio *d, uint64_t wanted, uint16_t vector)
 	status_set(d, VIRTIO_CONFIG_S_FEATURES_OK);
 	if (!(status_read(d) & VIRTIO_CONFIG_S_FEATURES_OK))
 		return gvirtio_fail(d, "the device did not accept our features (FEATURES_OK cleared)");
-	/* 7. Device-specific setup: the virtqueue. */
-	if (queue_setup(d, vector))
-		return -1;
+	d->event_idx = d->features >> VIRTIO_F_EVENT_IDX & 1;
+	/* 7. Device-specific setup: the virtqueues, as many as asked for and
+	 * the device has (num_queues counts them all). */
+	unsigned want = d->queues_wanted ? d->queues_wanted : 1, have = mmio_read16(CFG(num_queues));
+	d->nvq = want < have ? want : have;
+	if (d->nvq > GVIRTIO_QUEUES_MAX)
+		d->nvq = GVIRTIO_QUEUES_MAX;
+	if (d->nvq == 0)
+		d->nvq = 1; /* and queue 0's setup says it is missing */
+	for (unsigned qi = 0; qi < d->nvq; qi++)
+		if (queue_setup(d, (uint16_t)qi, vector))
+			return -1;
 	/* 8. DRIVER_OK: the device is live. */
 	status_set(d, VIRTIO_CONFIG_S_DRIVER_OK);
 	d->msix = vector != VIRTIO_MSI_NO_VECTOR;
 	return 0;
 }
 
+static void notify_q(struct gvirtio *d, const struct gvq *q)
+{
+	mmio_write16(q->notify, q->index);
+	d->notifies++;
+}
+
 void gvirtio_notify(const struct gvirtio *d)
 {
-	mmio_write16(d->vq.notify, d->vq.index);
+	mmio_write16(d->vq[0].notify, d->vq[0].index);
 }
 
 void gvirtio_publish(struct gvirtio *d, uint16_t head)
 {
-	struct gvq *q = &d->vq;
+	struct gvq *q = &d->vq[0];
 
 	q->avail->ring[q->avail->idx % q->size] = head;
 	/* The descriptors and ring entry are visible before the index that
 	 * publishes them, and the index before the notify (§2.7.13). */
 	mb();
 	q->avail->idx++;
+	q->avail_idx = q->kicked = q->avail->idx;
 	mb();
 	gvirtio_notify(d);
 }
 
-int64_t gvirtio_request(struct gvirtio *d, const struct gvbuf *bufs, unsigned n)
+int gvirtio_add(struct gvirtio *d, unsigned qi, const struct gvbuf *bufs, unsigned n, uint16_t first)
 {
-	struct gvq *q = &d->vq;
+	struct gvq *q = &d->vq[qi];
 
-	if (n == 0 || n > q->size)
+	if (qi >= d->nvq || n == 0 || n > q->size || first > q->size - n ||
+	    (uint16_t)(q->avail_idx - q->last_used) >= q->size)
 		return -1;
 	for (unsigned i = 0; i < n; i++) {
-		q->desc[i] = (struct virtq_desc){
+		q->desc[first + i] = (struct virtq_desc){
 			.addr = (uintptr_t)bufs[i].addr,
 			.len = bufs[i].len,
 			.flags = (uint16_t)((i + 1 < n ? VIRTQ_DESC_F_NEXT : 0) |
 					    (bufs[i].device_writes ? VIRTQ_DESC_F_WRITE : 0)),
-			.next = (uint16_t)(i + 1),
+			.next = (uint16_t)(first + i + 1),
 		};
 	}
-	uint32_t irqs_before = d->irqs;
-	gvirtio_publish(d, 0); /* the chain starts at descriptor 0 */
+	q->avail->ring[q->avail_idx % q->size] = first;
+	q->avail_idx++;
+	return 0;
+}
 
-	/* Poll: wait for used->idx to move. MSI-X: wait for the interrupt as
-	 * well, which the device raises after it updates the used ring, so
-	 * every completion is counted; sleep in HLT until it comes (an irqfd
-	 * wakes a halted vCPU at once, while a spinning one may not look for
-	 * interrupts until its next exit), with a watchdog timer as a bound. */
+void gvirtio_kick(struct gvirtio *d, unsigned qi)
+{
+	struct gvq *q = &d->vq[qi];
+	uint16_t old = q->kicked, inflight = (uint16_t)(q->avail_idx - q->last_used);
+
+	/* Which completions may interrupt: polling wants none, MSI-X one,
+	 * when the last chain in flight comes back (§2.7.7, §2.7.10). With
+	 * EVENT_IDX that is used_event (a value half the index space away
+	 * is none); without, the flag, all or nothing. */
+	if (d->event_idx)
+		*virtq_used_event(q->avail, q->size) = d->msix ? (uint16_t)(q->last_used + inflight - 1)
+							       : (uint16_t)(q->last_used + 0x8000);
+	else
+		q->avail->flags = d->msix ? 0 : VIRTQ_AVAIL_F_NO_INTERRUPT;
+	/* The ring entries before the index that publishes them. */
+	mb();
+	q->avail->idx = q->avail_idx;
+	q->kicked = q->avail_idx;
+	q->irqs_at_kick = d->irqs; /* interrupts come only in apic_wait(), never before this */
+	/* The index before the look at what the device asked (§2.7.13). */
+	mb();
+	bool wanted = d->event_idx ? virtq_need_event(*(volatile uint16_t *)virtq_avail_event(q->used, q->size),
+						    q->avail_idx, old)
+				   : !(*(volatile uint16_t *)&q->used->flags & VIRTQ_USED_F_NO_NOTIFY);
+	if (wanted)
+		notify_q(d, q);
+	else
+		d->notifies_skipped++;
+}
+
+int gvirtio_wait(struct gvirtio *d, unsigned qi, unsigned count)
+{
+	struct gvq *q = &d->vq[qi];
+	uint16_t target = (uint16_t)(q->last_used + count);
+	uint32_t irqs_before = q->irqs_at_kick;
+
+	/* Poll: wait for used->idx to reach the target. MSI-X: wait for the
+	 * interrupt as well, which the device raises after it updates the
+	 * used ring, so every completion is counted; sleep in HLT until it
+	 * comes (an irqfd wakes a halted vCPU at once, while a spinning one
+	 * may not look for interrupts until its next exit), with a watchdog
+	 * timer as a bound. */
 	for (unsigned spins = 0;; spins++) {
 		uint16_t used_idx = *(volatile uint16_t *)&q->used->idx;
-		if (used_idx != q->last_used && (!d->msix || d->irqs != irqs_before))
+		bool done = (uint16_t)(used_idx - q->last_used) >= count;
+		if (done && (!d->msix || d->irqs != irqs_before))
 			break;
 		/* Every status read is an exit: look only now and then. */
 		if ((d->msix || spins % 4096 == 4095) && (status_read(d) & VIRTIO_CONFIG_S_NEEDS_RESET)) {
@@ -208,8 +273,10 @@ int64_t gvirtio_request(struct gvirtio *d, const struct gvbuf *bufs, unsigned n)
 			return -1;
 		}
 		if (spins == (d->msix ? WAIT_WAKEUPS : WAIT_SPINS)) {
-			printf("error: %s: no completion (used index %u, %s)\n", d->name, used_idx,
-			       used_idx == q->last_used ? "unchanged" : "moved, but no interrupt came");
+			printf("error: %s: no completion (used index %u, %s) on queue %u\n", d->name, used_idx,
+			       used_idx == q->last_used ? "unchanged" : done ? "moved, but no interrupt came"
+								   : "moved, but not far enough",
+			       qi);
 			return -1;
 		}
 		if (d->msix)
@@ -217,10 +284,25 @@ int64_t gvirtio_request(struct gvirtio *d, const struct gvbuf *bufs, unsigned n)
 		else
 			cpu_relax();
 	}
-	mb(); /* read the used element only after seeing the index move */
-	struct virtq_used_elem e = q->used->ring[q->last_used % q->size];
-	q->last_used++;
-	return e.len;
+	mb(); /* read the used elements only after seeing the index move */
+	q->last_used = target;
+	return 0;
+}
+
+int64_t gvirtio_request_q(struct gvirtio *d, unsigned qi, const struct gvbuf *bufs, unsigned n)
+{
+	if (gvirtio_add(d, qi, bufs, n, 0)) /* one at a time: the chain starts at descriptor 0 */
+		return -1;
+	gvirtio_kick(d, qi);
+	if (gvirtio_wait(d, qi, 1))
+		return -1;
+	const struct gvq *q = &d->vq[qi];
+	return q->used->ring[(uint16_t)(q->last_used - 1) % q->size].len;
+}
+
+int64_t gvirtio_request(struct gvirtio *d, const struct gvbuf *bufs, unsigned n)
+{
+	return gvirtio_request_q(d, 0, bufs, n);
 }
 
 uint64_t gvirtio_config_read(const struct gvirtio *d, unsigned off, unsigned size)

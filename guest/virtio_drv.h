@@ -18,13 +18,17 @@
 #include "virtio.h"
 #include "virtio_pci.h"
 
-#define GVQ_SIZE 16 /* descriptors per queue: one request at a time needs few */
+#define GVQ_SIZE 32 /* descriptors per queue: a batch of 8 three-buffer requests */
+#define GVIRTIO_QUEUES_MAX 64 /* queues a device is driven with at most (virtio-blk MQ) */
 
 struct gvq {
 	uint16_t index, size;
 	uintptr_t notify;        /* this queue's notify address */
 	uint16_t msix_vector;    /* VIRTIO_MSI_NO_VECTOR when polling */
 	uint16_t last_used;      /* next used-ring index we have not seen */
+	uint16_t avail_idx;      /* what we have put in the available ring (published at kick) */
+	uint16_t kicked;         /* avail->idx as of the last kick */
+	uint32_t irqs_at_kick;   /* the device's interrupt count then */
 	struct virtq_desc *desc; /* guest-physical == virtual (identity map) */
 	struct virtq_avail *avail;
 	struct virtq_used *used;
@@ -43,9 +47,13 @@ struct gvirtio {
 	uintptr_t isr;
 	uintptr_t device_cfg;
 	uint64_t features;    /* negotiated */
-	struct gvq vq;        /* our devices use queue 0 only */
+	unsigned queues_wanted; /* set by the driver: queues to set up (0: 1), as the device has them */
+	unsigned nvq;         /* queues set up */
+	struct gvq vq[GVIRTIO_QUEUES_MAX];
 	bool msix;            /* completions by interrupt (irq=msix) */
+	bool event_idx;       /* VIRTIO_F_EVENT_IDX negotiated */
 	volatile uint32_t irqs; /* interrupts taken */
+	uint32_t notifies, notifies_skipped; /* kicks that wrote the notify register, or did not need to */
 };
 
 /* The address of one field of d's common configuration (§4.1.4.3). */
@@ -53,8 +61,9 @@ struct gvirtio {
 
 /*
  * Resets the device and negotiates features: VIRTIO_F_VERSION_1 is
- * required, `wanted` are the device-specific bits we can use. Sets up
- * queue 0 (with MSI-X vector `vector`, or VIRTIO_MSI_NO_VECTOR) and sets
+ * required, `wanted` are the other bits we can use (device-specific ones,
+ * VIRTIO_F_EVENT_IDX). Sets up queues 0 .. min(queues_wanted, num_queues)
+ * - 1, all with MSI-X vector `vector` (or VIRTIO_MSI_NO_VECTOR), and sets
  * DRIVER_OK. Returns 0, or -1 after printing why.
  */
 int gvirtio_start(struct gvirtio *d, uint64_t wanted, uint16_t vector);
@@ -69,9 +78,23 @@ struct gvbuf {
  * to return it. Returns the bytes the device wrote, or -1 on a timeout or
  * a device that needs a reset (printed). */
 int64_t gvirtio_request(struct gvirtio *d, const struct gvbuf *bufs, unsigned n);
+/* The same on queue qi. */
+int64_t gvirtio_request_q(struct gvirtio *d, unsigned qi, const struct gvbuf *bufs, unsigned n);
+
+/* A batch, in three steps: gvirtio_add() writes a chain into descriptors
+ * first .. first + n - 1 of queue qi and puts it in the available ring,
+ * unpublished; gvirtio_kick() publishes all added so far and notifies if
+ * the device wants it (avail_event with EVENT_IDX, else unless
+ * VIRTQ_USED_F_NO_NOTIFY), asking for one interrupt when the last of them
+ * completes (used_event) or none when polling; gvirtio_wait() waits
+ * (bounded) until `count` more chains came back. 0 or -1 (printed). */
+int gvirtio_add(struct gvirtio *d, unsigned qi, const struct gvbuf *bufs, unsigned n, uint16_t first);
+void gvirtio_kick(struct gvirtio *d, unsigned qi);
+int gvirtio_wait(struct gvirtio *d, unsigned qi, unsigned count);
 
 /* Makes descriptor `head` the next entry of queue 0's available ring and
- * notifies, each step ordered before the next (§2.7.13). */
+ * notifies, whatever the device asked (the hostile driver's way), each step
+ * ordered before the next (§2.7.13). */
 void gvirtio_publish(struct gvirtio *d, uint16_t head);
 /* The notify write alone, for the exit benchmarks. */
 void gvirtio_notify(const struct gvirtio *d);

@@ -29,6 +29,7 @@
 static struct virtio_dev *const devs[] = { &blk_dev, &rng_dev };
 
 static bool probed, use_msix;
+static bool no_event_idx; /* virtio.event_idx=0 */
 
 /* Written before read at every device found. */
 static uint8_t cfg_bytes[PCI_CFG_SPACE_SIZE] NOINIT;
@@ -247,11 +248,27 @@ struct virtio_dev *virtio_dev_get(struct virtio_dev *d)
 	pci_cfg_write16(d->bdf, PCI_COMMAND, cmd | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
 	if (use_msix && virtio_dev_msix_setup(d))
 		return NULL;
-	if (gvirtio_start(&d->v, d->wanted, use_msix ? 0 : VIRTIO_MSI_NO_VECTOR))
+	if (gvirtio_start(&d->v, d->wanted | (no_event_idx ? 0 : 1ull << VIRTIO_F_EVENT_IDX),
+			  use_msix ? 0 : VIRTIO_MSI_NO_VECTOR))
 		return NULL;
 	d->started = true;
 	d->started_msix = use_msix;
 	return d;
+}
+
+int virtio_event_idx_action(const char *val, size_t len, bool dry_run)
+{
+	static const char *const words[] = { "0", "1" };
+	int k = word_find(val, len, WORDS(words));
+
+	if (k < 0)
+		return word_refuse("virtio.event_idx", val, len, WORDS(words));
+	if (!dry_run) {
+		no_event_idx = k == 0;
+		for (size_t i = 0; i < ARRAY_SIZE(devs); i++)
+			devs[i]->started = false; /* negotiated again at the next use */
+	}
+	return EXITLAB_EXIT_OK;
 }
 
 int virtio_irq_action(const char *val, size_t len, bool dry_run)
@@ -339,9 +356,12 @@ int virtio_list_action(const char *val, size_t len, bool dry_run)
 		n++;
 		printf("virtio %02x:%02x.%x %s features=0x%lx queue=0 size=%u notify=0x%lx (multiplier %u) irq=%s\n",
 		       PCI_BDF_BUS(d->bdf), PCI_BDF_DEV(d->bdf), PCI_BDF_FN(d->bdf), d->v.name, d->v.features,
-		       d->v.vq.size, (uint64_t)d->v.vq.notify, d->v.notify_mult,
+		       d->v.vq[0].size, (uint64_t)d->v.vq[0].notify, d->v.notify_mult,
 		       d->started_msix ? "msix" : "poll");
 		virtio_list_features(d);
+		if (d->v.nvq > 1)
+			printf("virtio %02x:%02x.%x %s driven with %u queues\n", PCI_BDF_BUS(d->bdf), PCI_BDF_DEV(d->bdf),
+			       PCI_BDF_FN(d->bdf), d->v.name, d->v.nvq);
 		virtio_list_notify(d);
 	}
 	if (!n)

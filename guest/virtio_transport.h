@@ -51,6 +51,9 @@ void virtio_irq_set(bool msix);
 const char *virtio_irq_name(void);
 
 int virtio_irq_action(const char *val, size_t len, bool dry_run);
+/* virtio.event_idx=0|1: offer VIRTIO_F_EVENT_IDX to the devices (1, the
+ * default) or drive them with the flag form of suppression. */
+int virtio_event_idx_action(const char *val, size_t len, bool dry_run);
 int virtio_list_action(const char *val, size_t len, bool dry_run);
 
 #endif

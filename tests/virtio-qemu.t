@@ -37,7 +37,7 @@ check "TCG, 4 queues: virtio=list gives each queue's notify address as BAR4 + ca
 	eval '[ "$sums" = 4 ]'
 q0=$(sed -nE 's/^virtio .* queue 0 notify: .* = (0x[0-9a-f]+)$/\1/p' <<<"$out")
 check "... queue 0's is the address the driver notifies (notify=$q0)" has "^virtio .* virtio-blk features=.* notify=$q0 "
-check "... the negotiated features are named" has "^virtio [0-9a-f:.]+ virtio-blk negotiated: VIRTIO_BLK_F_FLUSH VIRTIO_F_VERSION_1$"
+check "... the negotiated features are named" has "^virtio [0-9a-f:.]+ virtio-blk negotiated: VIRTIO_BLK_F_FLUSH VIRTIO_BLK_F_MQ VIRTIO_RING_F_EVENT_IDX VIRTIO_F_VERSION_1$"
 
 boot_qemu tcg --append "blk.read=0" -- -device virtio-rng-pci,disable-legacy=on
 check "TCG: no virtio-blk: said so, status 1" eval 'rc_is 1 && has "^error: no virtio-blk device found"'

@@ -64,7 +64,7 @@ boot_vmm --rng --append "blk.read=0" "$GUEST"
 check "no --disk: the guest says there is no virtio-blk" eval 'rc_is 1 && has "^error: no virtio-blk device found"'
 boot_vmm --disk "$disk" --append "virtio=list" "$GUEST"
 check "virtio=list under the VMM: notify address with multiplier 4" \
-	has '^virtio 00:01\.0 virtio-blk features=0x100000200 queue=0 size=[0-9]+ notify=0x[0-9a-f]+ \(multiplier 4\)'
+	has '^virtio 00:01\.0 virtio-blk features=0x120000200 queue=0 size=[0-9]+ notify=0x[0-9a-f]+ \(multiplier 4\)'
 boot_vmm --disk "$disk" --rng \
 	--append "virtio=list irq=msix virtio=list irq=poll virtio=list irq=msix virtio=list rng.read=4 blk.read=0" "$GUEST"
 check "restarting the devices (irq= back and forth) keeps their rings: all still work" \

@@ -234,7 +234,8 @@ int elf_load(const void *img, size_t size, void *ram, const struct elf_limits *l
 			continue;
 		uint8_t *dst = (uint8_t *)ram + ph.p_paddr;
 		memcpy(dst, b + ph.p_offset, ph.p_filesz);
-		memset(dst + ph.p_filesz, 0, ph.p_memsz - ph.p_filesz);
+		if (!lim->ram_is_zero)
+			memset(dst + ph.p_filesz, 0, ph.p_memsz - ph.p_filesz);
 	}
 	out->entry = entry;
 	return 0;

@@ -12,6 +12,7 @@
 #ifndef VMM_ELF_H
 #define VMM_ELF_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -20,6 +21,10 @@ struct elf_limits {
 	uint64_t ram_size;
 	uint64_t hole_start, hole_end; /* not RAM (legacy VGA/BIOS area) */
 	uint64_t boot_start, boot_end; /* the VMM's boot information */
+	/* RAM is fresh anonymous memory, all zero: the part of a segment past
+	 * its file bytes (BSS, and the image's never-cleared scratch) is left
+	 * untouched instead of zeroed, so its pages are not made resident. */
+	bool ram_is_zero;
 };
 
 struct elf_image {

@@ -482,6 +482,7 @@ int main(int argc, char **argv)
 		.ram_size = o.mem,
 		.hole_start = LAYOUT_HOLE_START, .hole_end = LAYOUT_HOLE_END,
 		.boot_start = 0, .boot_end = LAYOUT_BOOT_END,
+		.ram_is_zero = true, /* kvm_ram_alloc's anonymous mapping, untouched */
 	};
 	if (elf_load(file, size, vm.ram, &lim, &img, err, sizeof(err))) /* the image */
 		die("%s: %s", o.image, err);

@@ -139,10 +139,11 @@ void virtq_notifications(struct virtq *q, bool on)
 	if (!q->enabled || q->broken)
 		return;
 	if (q->event_idx) {
-		/* On: notify for the next entry we have not seen. Off: leave
-		 * avail_event behind, so no new entry crosses it. */
-		if (on)
-			__atomic_store_n(virtq_avail_event(q->used, q->size), q->last_avail, __ATOMIC_RELAXED);
+		/* On: notify for the next entry we have not seen. Off: one
+		 * behind it, which no new entry crosses (until the index wraps
+		 * all the way round: 65535 entries later). */
+		uint16_t event = on ? q->last_avail : (uint16_t)(q->last_avail - 1);
+		__atomic_store_n(virtq_avail_event(q->used, q->size), event, __ATOMIC_RELAXED);
 	} else {
 		uint16_t f = on ? 0 : VIRTQ_USED_F_NO_NOTIFY;
 		__atomic_store_n(&q->used->flags, f, __ATOMIC_RELAXED);

@@ -312,32 +312,32 @@ static void test_good_device(void **state)
 	 * the driver keeps them, enabled last (FEATURES_OK set, not yet live). */
 	assert_int_equal(dev.cfg.queue_select, 0);
 	assert_int_equal(dev.cfg.queue_size, GVQ_SIZE);
-	assert_int_equal(d.vq.size, GVQ_SIZE);
+	assert_int_equal(d.vq[0].size, GVQ_SIZE);
 	assert_int_equal(dev.cfg.queue_enable, 1);
 	assert_true(dev.enabled);
 	assert_int_equal(dev.status_at_enable, A | D | F);
 	if ((uintptr_t)ring_pages[0] + sizeof(ring_pages) > 1ull << 32)
 		fail_msg("ring pages at %p, above 4 GiB (test linked as PIE?): the driver gives the "
 			 "device only their low 32 bits", (void *)ring_pages[0]);
-	assert_int_equal(cfg64(dev.cfg.queue_desc_lo, dev.cfg.queue_desc_hi), (uintptr_t)d.vq.desc);
-	assert_int_equal(cfg64(dev.cfg.queue_driver_lo, dev.cfg.queue_driver_hi), (uintptr_t)d.vq.avail);
-	assert_int_equal(cfg64(dev.cfg.queue_device_lo, dev.cfg.queue_device_hi), (uintptr_t)d.vq.used);
-	assert_int_equal(dev.desc_at_enable, (uintptr_t)d.vq.desc);
-	assert_int_equal(dev.driver_at_enable, (uintptr_t)d.vq.avail);
-	assert_int_equal(dev.device_at_enable, (uintptr_t)d.vq.used);
+	assert_int_equal(cfg64(dev.cfg.queue_desc_lo, dev.cfg.queue_desc_hi), (uintptr_t)d.vq[0].desc);
+	assert_int_equal(cfg64(dev.cfg.queue_driver_lo, dev.cfg.queue_driver_hi), (uintptr_t)d.vq[0].avail);
+	assert_int_equal(cfg64(dev.cfg.queue_device_lo, dev.cfg.queue_device_hi), (uintptr_t)d.vq[0].used);
+	assert_int_equal(dev.desc_at_enable, (uintptr_t)d.vq[0].desc);
+	assert_int_equal(dev.driver_at_enable, (uintptr_t)d.vq[0].avail);
+	assert_int_equal(dev.device_at_enable, (uintptr_t)d.vq[0].used);
 	/* The ring layout: descriptors, then the available ring, then the used
 	 * ring on the second half of the page; aligned as §2.7 requires. */
-	assert_ptr_equal(d.vq.desc, ring_pages[0]);
-	assert_ptr_equal(d.vq.avail, ring_pages[0] + GVQ_SIZE * sizeof(struct virtq_desc));
-	assert_ptr_equal(d.vq.used, ring_pages[0] + 2048);
-	assert_int_equal((uintptr_t)d.vq.desc % VIRTQ_DESC_ALIGN, 0);
-	assert_int_equal((uintptr_t)d.vq.avail % VIRTQ_AVAIL_ALIGN, 0);
-	assert_int_equal((uintptr_t)d.vq.used % VIRTQ_USED_ALIGN, 0);
+	assert_ptr_equal(d.vq[0].desc, ring_pages[0]);
+	assert_ptr_equal(d.vq[0].avail, ring_pages[0] + GVQ_SIZE * sizeof(struct virtq_desc));
+	assert_ptr_equal(d.vq[0].used, ring_pages[0] + 2048);
+	assert_int_equal((uintptr_t)d.vq[0].desc % VIRTQ_DESC_ALIGN, 0);
+	assert_int_equal((uintptr_t)d.vq[0].avail % VIRTQ_AVAIL_ALIGN, 0);
+	assert_int_equal((uintptr_t)d.vq[0].used % VIRTQ_USED_ALIGN, 0);
 
 	/* The notify address: notify_base + queue_notify_off * multiplier. */
-	assert_int_equal(d.vq.notify, d.notify_base + 3 * 4);
+	assert_int_equal(d.vq[0].notify, d.notify_base + 3 * 4);
 	assert_false(d.msix);
-	assert_int_equal(d.vq.msix_vector, VIRTIO_MSI_NO_VECTOR);
+	assert_int_equal(d.vq[0].msix_vector, VIRTIO_MSI_NO_VECTOR);
 	assert_int_equal(dev.cfg.queue_msix_vector, VIRTIO_MSI_NO_VECTOR);
 
 	/* gvirtio_notify writes the queue index there, 16 bits wide. */
@@ -356,19 +356,19 @@ static void test_two_devices(void **state)
 	struct gvirtio first = d;
 	assert_int_equal(gvirtio_start(&first, WANTED, VIRTIO_MSI_NO_VECTOR), 0);
 	assert_int_equal(gvirtio_start(&d, WANTED, VIRTIO_MSI_NO_VECTOR), 0);
-	assert_ptr_equal(first.vq.desc, ring_pages[0]);
-	assert_ptr_equal(d.vq.desc, ring_pages[1]);
+	assert_ptr_equal(first.vq[0].desc, ring_pages[0]);
+	assert_ptr_equal(d.vq[0].desc, ring_pages[1]);
 	assert_int_equal(cfg64(dev.cfg.queue_desc_lo, dev.cfg.queue_desc_hi), (uintptr_t)ring_pages[1]);
 }
 
-/* The driver has four ring pages; a fifth device's queue is refused. */
+/* The driver has RING_PAGES ring pages; one queue more is refused. */
 static void test_out_of_ring_pages(void **state)
 {
-	struct gvirtio others[4];
-	for (int i = 0; i < 4; i++) {
+	static struct gvirtio others[RING_PAGES];
+	for (int i = 0; i < RING_PAGES; i++) {
 		others[i] = d;
 		assert_int_equal(gvirtio_start(&others[i], WANTED, VIRTIO_MSI_NO_VECTOR), 0);
-		assert_ptr_equal(others[i].vq.desc, ring_pages[i]);
+		assert_ptr_equal(others[i].vq[0].desc, ring_pages[i]);
 	}
 	expect_refused(gvirtio_start(&d, WANTED, VIRTIO_MSI_NO_VECTOR), "out of ring pages");
 }
@@ -379,7 +379,7 @@ static void test_restart_keeps_page(void **state)
 {
 	for (int i = 0; i < 6; i++) {
 		assert_int_equal(gvirtio_start(&d, WANTED, i % 2 ? 3 : VIRTIO_MSI_NO_VECTOR), 0);
-		assert_ptr_equal(d.vq.desc, ring_pages[0]);
+		assert_ptr_equal(d.vq[0].desc, ring_pages[0]);
 		assert_int_equal(cfg64(dev.cfg.queue_desc_lo, dev.cfg.queue_desc_hi), (uintptr_t)ring_pages[0]);
 	}
 	assert_int_equal(ring_pages_used, 1);
@@ -391,7 +391,7 @@ static void test_msix_vector(void **state)
 {
 	assert_int_equal(gvirtio_start(&d, WANTED, 3), 0);
 	assert_int_equal(dev.cfg.queue_msix_vector, 3);
-	assert_int_equal(d.vq.msix_vector, 3);
+	assert_int_equal(d.vq[0].msix_vector, 3);
 	assert_true(d.msix);
 }
 
@@ -465,7 +465,7 @@ static void test_notify_boundary(void **state)
 	start_with_notify(1, 4, 6);
 	assert_int_equal(gvirtio_start(&d, WANTED, VIRTIO_MSI_NO_VECTOR), 0);
 	assert_string_equal(guest_out, "");
-	assert_int_equal(d.vq.notify, d.notify_base + 4);
+	assert_int_equal(d.vq[0].notify, d.notify_base + 4);
 	assert_true(dev.cfg.device_status & VIRTIO_CONFIG_S_DRIVER_OK);
 }
 
@@ -474,7 +474,7 @@ static void test_notify_multiplier_zero(void **state)
 {
 	start_with_notify(0xffff, 0, 2);
 	assert_int_equal(gvirtio_start(&d, WANTED, VIRTIO_MSI_NO_VECTOR), 0);
-	assert_int_equal(d.vq.notify, d.notify_base);
+	assert_int_equal(d.vq[0].notify, d.notify_base);
 }
 
 /* --- 3. a legacy device ----------------------------------------------------- */
@@ -513,17 +513,17 @@ static void test_queue_sizes(void **state)
 		uint16_t max, want;
 	} cases[] = {
 		{ 1, 1 },   { 2, 2 },   { 3, 2 },   { 7, 4 },    { 8, 8 },      { 12, 8 },
-		{ 15, 8 },  { 16, 16 }, { 17, 16 }, { 256, 16 }, { 32768, 16 }, { 0xffff, 16 },
+		{ 15, 8 },  { 16, 16 }, { 17, 16 }, { 33, 32 },  { 256, 32 },   { 32768, 32 }, { 0xffff, 32 },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		setup(state);
 		dev.cfg.queue_size = cases[i].max;
 		if (gvirtio_start(&d, WANTED, VIRTIO_MSI_NO_VECTOR) != 0)
 			fail_msg("queue_size %u refused: %s", cases[i].max, guest_out);
-		if (dev.cfg.queue_size != cases[i].want || d.vq.size != cases[i].want)
+		if (dev.cfg.queue_size != cases[i].want || d.vq[0].size != cases[i].want)
 			fail_msg("device maximum %u: driver chose %u (wrote %u), expected %u", cases[i].max,
-				 d.vq.size, dev.cfg.queue_size, cases[i].want);
-		assert_ptr_equal(d.vq.avail, (uint8_t *)d.vq.desc + cases[i].want * sizeof(struct virtq_desc));
+				 d.vq[0].size, dev.cfg.queue_size, cases[i].want);
+		assert_ptr_equal(d.vq[0].avail, (uint8_t *)d.vq[0].desc + cases[i].want * sizeof(struct virtq_desc));
 		assert_int_equal(dev.bad_accesses, 0);
 	}
 }
@@ -585,17 +585,17 @@ static void test_request_polled(void **state)
 	assert_int_equal(gvirtio_request(&d, bufs, 3), 513);
 	assert_int_equal(dev.notifies, 1);
 	assert_int_equal(dev.notify_value, 0);
-	assert_int_equal(d.vq.avail->idx, 1);
-	assert_int_equal(d.vq.desc[0].addr, (uintptr_t)hdr);
-	assert_int_equal(d.vq.desc[0].flags, VIRTQ_DESC_F_NEXT);
-	assert_int_equal(d.vq.desc[0].next, 1);
-	assert_int_equal(d.vq.desc[1].flags, VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE);
-	assert_int_equal(d.vq.desc[1].len, 512);
-	assert_int_equal(d.vq.desc[2].flags, VIRTQ_DESC_F_WRITE);
+	assert_int_equal(d.vq[0].avail->idx, 1);
+	assert_int_equal(d.vq[0].desc[0].addr, (uintptr_t)hdr);
+	assert_int_equal(d.vq[0].desc[0].flags, VIRTQ_DESC_F_NEXT);
+	assert_int_equal(d.vq[0].desc[0].next, 1);
+	assert_int_equal(d.vq[0].desc[1].flags, VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE);
+	assert_int_equal(d.vq[0].desc[1].len, 512);
+	assert_int_equal(d.vq[0].desc[2].flags, VIRTQ_DESC_F_WRITE);
 	/* A second request, and more descriptors than the queue has. */
 	dev.complete_len = 1;
 	assert_int_equal(gvirtio_request(&d, bufs, 1), 1);
-	assert_int_equal(d.vq.avail->idx, 2);
+	assert_int_equal(d.vq[0].avail->idx, 2);
 	assert_int_equal(gvirtio_request(&d, bufs, 0), -1);
 	setup(state);
 	dev.cfg.queue_size = 2;
@@ -621,6 +621,99 @@ static void test_request_no_completion(void **state)
 	assert_int_equal(gvirtio_start(&d, WANTED, VIRTIO_MSI_NO_VECTOR), 0);
 	assert_int_equal(gvirtio_request(&d, &buf, 1), -1);
 	expect_error("no completion (used index 0, unchanged)");
+}
+
+/* --- 4. batches and suppression (EVENT_IDX and the flags) --------------------- */
+
+static struct virtq_avail *drv_avail(void) { return d.vq[0].avail; }
+static struct virtq_used *drv_used(void) { return d.vq[0].used; }
+
+/* With EVENT_IDX the driver notifies only when the new entries cross the
+ * device's avail_event, and asks for its interrupts through used_event:
+ * none while polling, one for the last of a batch with MSI-X. */
+static void test_event_idx_kick(void **state)
+{
+	uint8_t b[4];
+	const struct gvbuf buf = { b, sizeof(b), true };
+	dev.feature[0] |= 1u << VIRTIO_F_EVENT_IDX;
+	assert_int_equal(gvirtio_start(&d, WANTED | 1ull << VIRTIO_F_EVENT_IDX, VIRTIO_MSI_NO_VECTOR), 0);
+	assert_true(d.event_idx);
+	/* Three chains, one kick: the device's avail_event (0) is among them. */
+	for (uint16_t i = 0; i < 3; i++)
+		assert_int_equal(gvirtio_add(&d, 0, &buf, 1, i), 0);
+	assert_int_equal(drv_avail()->idx, 0); /* not published before the kick */
+	gvirtio_kick(&d, 0);
+	assert_int_equal(drv_avail()->idx, 3);
+	assert_int_equal(dev.notifies, 1);
+	assert_int_equal(*virtq_used_event(drv_avail(), d.vq[0].size), (uint16_t)(0 + 0x8000)); /* polling: none */
+	/* The device has not moved avail_event: entries 3 and 4 do not cross it. */
+	assert_int_equal(gvirtio_add(&d, 0, &buf, 1, 3), 0);
+	gvirtio_kick(&d, 0);
+	assert_int_equal(dev.notifies, 1);
+	assert_int_equal(d.notifies_skipped, 1);
+	/* It asks for entry 4 next: the kick of entry 4 notifies. */
+	*virtq_avail_event(drv_used(), d.vq[0].size) = 4;
+	assert_int_equal(gvirtio_add(&d, 0, &buf, 1, 4), 0);
+	gvirtio_kick(&d, 0);
+	assert_int_equal(dev.notifies, 2);
+	assert_int_equal(d.notifies, 2);
+	/* Five in flight, none back: a wait for them times out, saying so. */
+	assert_int_equal(gvirtio_wait(&d, 0, 5), -1);
+	expect_error("no completion (used index 0, unchanged)");
+	/* All five back: the wait for five returns at once. */
+	drv_used()->idx = 5;
+	assert_int_equal(gvirtio_wait(&d, 0, 5), 0);
+	assert_int_equal(d.vq[0].last_used, 5);
+	/* The queue is full at 32 in flight: the 33rd is refused. */
+	for (unsigned i = 0; i < d.vq[0].size; i++)
+		assert_int_equal(gvirtio_add(&d, 0, &buf, 1, (uint16_t)i), 0);
+	assert_int_equal(gvirtio_add(&d, 0, &buf, 1, 0), -1);
+	/* Descriptors past the table, a queue not set up: refused. */
+	setup(state);
+	assert_int_equal(gvirtio_start(&d, WANTED, VIRTIO_MSI_NO_VECTOR), 0);
+	assert_int_equal(gvirtio_add(&d, 0, &buf, 1, (uint16_t)d.vq[0].size), -1);
+	assert_int_equal(gvirtio_add(&d, 1, &buf, 1, 0), -1);
+}
+
+static void test_event_idx_msix_batch(void **state)
+{
+	uint8_t b[4];
+	const struct gvbuf buf = { b, sizeof(b), true };
+	dev.feature[0] |= 1u << VIRTIO_F_EVENT_IDX;
+	assert_int_equal(gvirtio_start(&d, WANTED | 1ull << VIRTIO_F_EVENT_IDX, 5), 0);
+	for (uint16_t i = 0; i < 4; i++)
+		assert_int_equal(gvirtio_add(&d, 0, &buf, 1, i), 0);
+	gvirtio_kick(&d, 0);
+	/* One interrupt, when the fourth chain (used entry 3) comes back. */
+	assert_int_equal(*virtq_used_event(drv_avail(), d.vq[0].size), 3);
+	drv_used()->idx = 4;
+	irq_on_wait = true;
+	assert_int_equal(gvirtio_wait(&d, 0, 4), 0);
+	assert_int_equal(apic_waits, 1);
+}
+
+/* Without EVENT_IDX: VIRTQ_AVAIL_F_NO_INTERRUPT while polling, and the
+ * device's VIRTQ_USED_F_NO_NOTIFY heeded. */
+static void test_flag_form_kick(void **state)
+{
+	uint8_t b[4];
+	const struct gvbuf buf = { b, sizeof(b), true };
+	dev.feature[0] |= 1u << VIRTIO_F_EVENT_IDX; /* offered, not wanted: the flags */
+	assert_int_equal(gvirtio_start(&d, WANTED, VIRTIO_MSI_NO_VECTOR), 0);
+	assert_false(d.event_idx);
+	assert_int_equal(gvirtio_add(&d, 0, &buf, 1, 0), 0);
+	gvirtio_kick(&d, 0);
+	assert_int_equal(drv_avail()->flags, VIRTQ_AVAIL_F_NO_INTERRUPT);
+	assert_int_equal(dev.notifies, 1);
+	drv_used()->flags = VIRTQ_USED_F_NO_NOTIFY; /* the device polls */
+	assert_int_equal(gvirtio_add(&d, 0, &buf, 1, 1), 0);
+	gvirtio_kick(&d, 0);
+	assert_int_equal(dev.notifies, 1);
+	assert_int_equal(d.notifies_skipped, 1);
+	drv_used()->flags = 0;
+	assert_int_equal(gvirtio_add(&d, 0, &buf, 1, 2), 0);
+	gvirtio_kick(&d, 0);
+	assert_int_equal(dev.notifies, 2);
 }
 
 static void test_request_msix(void **state)
@@ -680,6 +773,9 @@ int main(void)
 		T(test_request_needs_reset),
 		T(test_request_no_completion),
 		T(test_request_msix),
+		T(test_event_idx_kick),
+		T(test_event_idx_msix_batch),
+		T(test_flag_form_kick),
 		T(test_config_read),
 	};
 #undef T
