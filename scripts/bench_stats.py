@@ -23,6 +23,7 @@ HEADER = re.compile(r"^bench: (\d+) samples of (\d+) operations per test, TSC (\
 RESULT = re.compile(r"^bench (\S+) iters=(\d+) cycles=(\d+) ns=([\d.]+) .* batch=(\d+) samples=(\d+)$")
 RAW = re.compile(r"^bench-raw (\S+) batch=(\d+) from=(\d+) ([\d,]+)$")
 SKIPPED = re.compile(r"^bench (\S+) skipped: (.*)$")
+PER_OP = re.compile(r" (notifies_per_op|interrupts_per_op)=([\d.]+)")
 
 
 def percentile(sorted_values, pct):
@@ -53,6 +54,8 @@ def parse_guest(text):
         if m:
             results[m.group(1)] = {"batch": int(m.group(5)), "guest_median_cycles": int(m.group(3)),
                                    "guest_median_ns": float(m.group(4)), "cycles": [], "ns": []}
+            for k, v in PER_OP.findall(line):  # exits the test made or avoided, per operation
+                results[m.group(1)][k] = float(v)
             continue
         m = RAW.match(line)
         if m and m.group(1) in results:
