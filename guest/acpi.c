@@ -175,9 +175,9 @@ static const struct acpi_sdt_header *acpi_dsdt_get(const struct acpi_sdt_header 
 struct aml_dev {       /* what one Device() declared */
 	char name[5];
 	bool pcie_host;    /* _HID or _CID PNP0A08 */
-	bool have_cba, cba_computed, have_seg, have_bus, have_mem;
+	bool have_cba, cba_computed, have_seg, have_bus, have_mem, have_io;
 	uint64_t cba, seg, bbn;
-	uint64_t bus_min, bus_max, mem_min, mem_max;
+	uint64_t bus_min, bus_max, mem_min, mem_max, io_min, io_max;
 };
 
 struct aml_scan {
@@ -333,8 +333,9 @@ static bool aml_data_skip(struct aml_scan *s, const uint8_t **p, const uint8_t *
 	return aml_fail(s, *p, "a Name's value is not a constant, string, buffer or package");
 }
 
-/* The resource template of a _CRS buffer: the bus range and the first
- * memory range below 4 GiB of the host bridge (ACPI 6.5 §6.4.3.5). */
+/* The resource template of a _CRS buffer: the bus range, the first memory
+ * range below 4 GiB and the first I/O range of the host bridge (ACPI 6.5
+ * §6.4.3.5). */
 static void aml_crs(const uint8_t *q, const uint8_t *lim, struct aml_dev *d)
 {
 	while (q < lim) {
@@ -373,6 +374,10 @@ static void aml_crs(const uint8_t *q, const uint8_t *lim, struct aml_dev *d)
 				d->have_mem = true;
 				d->mem_min = min;
 				d->mem_max = max;
+			} else if (data[0] == ACPI_RES_TYPE_IO && !d->have_io && min < max && max <= 0xffff) {
+				d->have_io = true; /* the I/O port window (ISA-style translation ignored) */
+				d->io_min = min;
+				d->io_max = max;
 			}
 		}
 		q += item;
@@ -596,9 +601,14 @@ static bool acpi_dsdt_ecam(const struct acpi_sdt_header *dsdt, uint64_t dsdt_add
 	}
 	*out = (struct acpi_ecam){ .base = h->cba, .segment = 0, .start_bus = (uint8_t)bmin,
 				   .end_bus = (uint8_t)bmax, .from = ACPI_ECAM_FROM_DSDT };
+	out->windows = true;
 	if (h->have_mem) {
 		out->mem_start = h->mem_min;
 		out->mem_end = h->mem_max + 1;
+	}
+	if (h->have_io) {
+		out->io_start = h->io_min;
+		out->io_end = h->io_max + 1;
 	}
 	memcpy(out->host_name, h->name, sizeof(out->host_name));
 	printf("%s; DSDT at 0x%lx: PCI Express host bridge %s (%s): ECAM at 0x%lx from its _CBA, buses %u-%u %s\n",

@@ -20,14 +20,16 @@ enum acpi_ecam_from { ACPI_ECAM_FROM_MCFG, ACPI_ECAM_FROM_DSDT };
 /* One ECAM window: an MCFG allocation (PCI Firmware Spec 3.2, §4.1.2), or
  * a host bridge's _CBA and bus range. base is the ECAM address of bus 0
  * even when start_bus is not 0. From the DSDT, the host bridge's name and
- * its memory window below 4 GiB (mem_end 0: none given) come too. */
+ * its windows (its _CRS: memory below 4 GiB, I/O ports) come too. */
 struct acpi_ecam {
 	uint64_t base;
 	uint16_t segment;
 	uint8_t start_bus, end_bus;
 	enum acpi_ecam_from from;
 	char host_name[5];
-	uint64_t mem_start, mem_end; /* [start, end) */
+	bool windows;                /* from the DSDT: the two below are the host bridge's */
+	uint64_t mem_start, mem_end; /* [start, end), empty when its _CRS names none */
+	uint64_t io_start, io_end;
 };
 
 /*

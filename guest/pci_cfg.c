@@ -115,6 +115,15 @@ bool pci_ecam_window(uint64_t *start, uint64_t *end)
 	return have_mcfg;
 }
 
+bool pci_host_windows(uint64_t *mem_start, uint64_t *mem_end, uint64_t *io_start, uint64_t *io_end)
+{
+	*mem_start = mcfg.mem_start;
+	*mem_end = mcfg.mem_end;
+	*io_start = mcfg.io_start;
+	*io_end = mcfg.io_end;
+	return have_mcfg && mcfg.windows;
+}
+
 enum pci_mechanism pci_cfg_mechanism(void) { return mech_used; }
 
 const char *pci_cfg_mechanism_name(enum pci_mechanism m)
