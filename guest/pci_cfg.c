@@ -151,5 +151,9 @@ int pci_cfg_use(enum pci_mechanism mech, const struct hvm_start_info *si, bool s
 		       mcfg.from == ACPI_ECAM_FROM_MCFG ? "" : "._CBA in the DSDT");
 	else
 		printf("pci: config access through mechanism #1 (ports 0xcf8/0xcfc)\n");
+	if (mech == PCI_MECH_CF8 && !have_mcfg && (pci_cf8_read32(PCI_BDF(0, 0, 0), PCI_VENDOR_ID) & 0xffff) == 0xffff) {
+		/* Nothing to walk, and nothing to go on: said, not guessed. */
+		printf("pci: no host bridge at 0xcf8 and no ECAM window from ACPI: no PCI reachable\n");
+	}
 	return 0;
 }
