@@ -117,11 +117,13 @@ bool pci_ecam_window(uint64_t *start, uint64_t *end)
 
 bool pci_host_windows(uint64_t *mem_start, uint64_t *mem_end, uint64_t *io_start, uint64_t *io_end)
 {
+	if (!have_mcfg || !mcfg.windows)
+		return false; /* the caller's windows stand */
 	*mem_start = mcfg.mem_start;
 	*mem_end = mcfg.mem_end;
 	*io_start = mcfg.io_start;
 	*io_end = mcfg.io_end;
-	return have_mcfg && mcfg.windows;
+	return true;
 }
 
 enum pci_mechanism pci_cfg_mechanism(void) { return mech_used; }
