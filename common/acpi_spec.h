@@ -149,4 +149,82 @@ static inline uint8_t acpi_checksum(const void *p, size_t len)
 	return sum;
 }
 
+/* --- Beyond MCFG: where a machine without one says where ECAM is ----------
+ * QEMU's microvm with pcie=on publishes no MCFG; its ECAM is named only in
+ * the DSDT, by the PCI Express host bridge's _CBA (ACPI 6.5 §6.5.6), the
+ * bus range in its _CRS. The DSDT is found through the FADT ("FACP";
+ * ACPI 6.5 §5.2.9, table 5.9): only the fields read are given here, by
+ * offset, since the table grew with every revision. */
+#define ACPI_SIG_FADT "FACP"
+#define ACPI_SIG_DSDT "DSDT"
+#define ACPI_FADT_DSDT_OFFSET 40     /* uint32_t DSDT: physical address */
+#define ACPI_FADT_FLAGS_OFFSET 112   /* uint32_t Flags (table 5.10) */
+#define ACPI_FADT_X_DSDT_OFFSET 140  /* uint64_t X_DSDT, ACPI 2.0+: wins when not 0 */
+#define ACPI_FADT_F_HW_REDUCED_ACPI (1u << 20) /* table 5.10: no fixed hardware (QEMU microvm) */
+
+/* AML (ACPI 6.5 §20.2), the few encodings the guest's DSDT scan knows.
+ * A NameString is an optional '\' or '^'s, then a NameSeg (4 bytes), a
+ * DualNamePrefix + 2 segs, a MultiNamePrefix + count + segs, or NullName.
+ * PkgLength (§20.2.4): bits 7-6 of the lead byte are how many bytes
+ * follow; with none, bits 5-0 are the length, else bits 3-0 are its low
+ * nibble and the bytes follow; the length counts itself. */
+#define AML_ZERO_OP 0x00
+#define AML_ONE_OP 0x01
+#define AML_ALIAS_OP 0x06
+#define AML_NAME_OP 0x08
+#define AML_BYTE_PREFIX 0x0a
+#define AML_WORD_PREFIX 0x0b
+#define AML_DWORD_PREFIX 0x0c
+#define AML_STRING_PREFIX 0x0d
+#define AML_QWORD_PREFIX 0x0e
+#define AML_SCOPE_OP 0x10
+#define AML_BUFFER_OP 0x11
+#define AML_PACKAGE_OP 0x12
+#define AML_VAR_PACKAGE_OP 0x13
+#define AML_METHOD_OP 0x14
+#define AML_EXTERNAL_OP 0x15
+#define AML_DUAL_NAME_PREFIX 0x2e
+#define AML_MULTI_NAME_PREFIX 0x2f
+#define AML_EXT_OP_PREFIX 0x5b
+#define AML_ROOT_CHAR '\\'
+#define AML_PARENT_PREFIX '^'
+#define AML_IF_OP 0xa0
+#define AML_ELSE_OP 0xa1
+#define AML_WHILE_OP 0xa2
+#define AML_RETURN_OP 0xa4
+#define AML_ONES_OP 0xff
+/* after AML_EXT_OP_PREFIX */
+#define AML_EXT_MUTEX_OP 0x01
+#define AML_EXT_EVENT_OP 0x02
+#define AML_EXT_REVISION_OP 0x30
+#define AML_EXT_REGION_OP 0x80
+#define AML_EXT_FIELD_OP 0x81
+#define AML_EXT_DEVICE_OP 0x82
+#define AML_EXT_PROCESSOR_OP 0x83
+#define AML_EXT_POWER_RES_OP 0x84
+#define AML_EXT_THERMAL_ZONE_OP 0x85
+#define AML_EXT_INDEX_FIELD_OP 0x86
+#define AML_EXT_BANK_FIELD_OP 0x87
+
+/* The IDs of a PCI Express host bridge (PCI Firmware 3.2 §4.3.1): _HID or
+ * _CID "PNP0A08", as a string or as its compressed EISA ID. */
+#define ACPI_PNP_PCIE_HOST "PNP0A08"
+#define ACPI_EISAID_PCIE_HOST 0x080ad041u /* EISAID("PNP0A08") as AML stores it */
+
+/* Resource descriptors in a _CRS buffer (ACPI 6.5 §6.4): small items are
+ * one tag byte (bits 6-3 type, 2-0 length) and data; large items a tag
+ * with bit 7 set, a 16-bit length, data. Address space descriptors
+ * (§6.4.3.5.1-3): after the 3-byte header, resource type, general flags,
+ * type-specific flags, then granularity, minimum, maximum, translation and
+ * length, each 2, 4 or 8 bytes wide. */
+#define ACPI_RES_LARGE 0x80
+#define ACPI_RES_SMALL_END_TAG 0x0f /* small type: the end of the template */
+#define ACPI_RES_DWORD_ADDRESS 0x87
+#define ACPI_RES_WORD_ADDRESS 0x88
+#define ACPI_RES_QWORD_ADDRESS 0x8a
+#define ACPI_RES_TYPE_MEMORY 0
+#define ACPI_RES_TYPE_IO 1
+#define ACPI_RES_TYPE_BUS 2
+#define ACPI_RES_ADDR_FIELDS 3 /* bytes of data before the five numbers */
+
 #endif /* ACPI_SPEC_H */

@@ -16,6 +16,7 @@
 #include "chaos.h"
 #include "exitlab_abi.h"
 #include "lib.h"
+#include "machine.h"
 #include "mark.h"
 #include "pci.h"
 #include "ptdev.h"
@@ -214,17 +215,6 @@ static const struct exitlab_boot_info *find_exitlab_info(const struct hvm_start_
 	return NULL;
 }
 
-/* QEMU's fw_cfg device answers "QEMU" to selector 0 (docs/specs/fw_cfg). */
-static bool qemu_fw_cfg_present(void)
-{
-	char sig[4];
-
-	outw(0x510, 0x0000);
-	for (int i = 0; i < 4; i++)
-		sig[i] = (char)inb(0x511);
-	return !memcmp(sig, "QEMU", 4);
-}
-
 static void print_vmm(void)
 {
 	char sig[13] = "";
@@ -240,7 +230,7 @@ static void print_vmm(void)
 	}
 	if (exitlab_info)
 		printf("vmm: exitlab %s (found the exitlab boot module)\n", exitlab_info->vmm_version);
-	else if (qemu_fw_cfg_present())
+	else if (fw_cfg_present())
 		printf("vmm: QEMU (fw_cfg signature at port 0x510)\n");
 	else
 		printf("vmm: unknown PVH loader (no exitlab boot module, no fw_cfg)\n");
@@ -284,6 +274,7 @@ void guest_main(const struct hvm_start_info *si)
 	const char *cmdline = si->cmdline_paddr ? (const char *)(uintptr_t)si->cmdline_paddr : "";
 	printf("exitlab guest %s, PVH entry, hvm_start_info v%u at %p\n", GUEST_VERSION, si->version, si);
 	print_vmm();
+	machine_print(si, exitlab_info != NULL, !exitlab_info);
 	printf("console: %s\n", console_kind());
 	print_memmap(si);
 	printf("tsc: %lu kHz, from %s\n", tsc_khz(), tsc_source());

@@ -4,7 +4,7 @@
  * pci_cfg_use() (pci_cfg.h).
  *
  * ECAM is found the way firmware-booted code finds it, in ACPI's MCFG
- * (acpi.c), looked up once; it is used when its window lies in the low
+ * or, without one, the DSDT's host bridge _CBA (acpi.c), looked up once; it is used when its window lies in the low
  * 4 GiB the guest maps, mechanism #1 otherwise, or whichever pci=cf8|ecam
  * asked for. Above the two accessors of each mechanism (pci_cfg.h) sits one
  * check: an access the mechanism cannot make (unaligned, past 256 bytes
@@ -19,8 +19,8 @@
 #include "pci_regs.h"
 
 static enum pci_mechanism mech_used; /* CF8 or ECAM once chosen (#1 before) */
-static bool acpi_done, have_mcfg;
-static struct acpi_mcfg mcfg;
+static bool acpi_done, have_mcfg; /* have_mcfg: an ECAM window, MCFG's or the DSDT's */
+static struct acpi_ecam mcfg;
 
 static uintptr_t ecam_addr(uint16_t bdf, uint16_t off) { return pci_ecam_addr(mcfg.base, bdf, off); }
 
@@ -115,6 +115,17 @@ bool pci_ecam_window(uint64_t *start, uint64_t *end)
 	return have_mcfg;
 }
 
+bool pci_host_windows(uint64_t *mem_start, uint64_t *mem_end, uint64_t *io_start, uint64_t *io_end)
+{
+	if (!have_mcfg || !mcfg.windows)
+		return false; /* the caller's windows stand */
+	*mem_start = mcfg.mem_start;
+	*mem_end = mcfg.mem_end;
+	*io_start = mcfg.io_start;
+	*io_end = mcfg.io_end;
+	return true;
+}
+
 enum pci_mechanism pci_cfg_mechanism(void) { return mech_used; }
 
 const char *pci_cfg_mechanism_name(enum pci_mechanism m)
@@ -126,20 +137,25 @@ int pci_cfg_use(enum pci_mechanism mech, const struct hvm_start_info *si, bool s
 {
 	if (!acpi_done) {
 		acpi_done = true;
-		have_mcfg = acpi_mcfg_find(si, scan_bios, &mcfg);
+		have_mcfg = acpi_ecam_find(si, scan_bios, &mcfg);
 	}
 	if (mech == PCI_MECH_AUTO)
 		mech = pci_ecam_usable() ? PCI_MECH_ECAM : PCI_MECH_CF8;
 	if (mech == PCI_MECH_ECAM && !pci_ecam_usable()) {
 		printf("error: pci: ECAM was asked for and is not available (%s)\n",
-		       have_mcfg ? "its window is not below 4 GiB" : "no ACPI MCFG");
+		       have_mcfg ? "its window is not below 4 GiB" : "ACPI gives no ECAM window: no MCFG, no host bridge _CBA");
 		return -1;
 	}
 	mech_used = mech;
 	if (mech == PCI_MECH_ECAM)
-		printf("pci: config access through ECAM at 0x%lx (buses %u-%u, from ACPI MCFG)\n", mcfg.base,
-		       mcfg.start_bus, mcfg.end_bus);
+		printf("pci: config access through ECAM at 0x%lx (buses %u-%u, from ACPI %s%s)\n", mcfg.base,
+		       mcfg.start_bus, mcfg.end_bus, mcfg.from == ACPI_ECAM_FROM_MCFG ? "MCFG" : mcfg.host_name,
+		       mcfg.from == ACPI_ECAM_FROM_MCFG ? "" : "._CBA in the DSDT");
 	else
 		printf("pci: config access through mechanism #1 (ports 0xcf8/0xcfc)\n");
+	if (mech == PCI_MECH_CF8 && !have_mcfg && (pci_cf8_read32(PCI_BDF(0, 0, 0), PCI_VENDOR_ID) & 0xffff) == 0xffff) {
+		/* Nothing to walk, and nothing to go on: said, not guessed. */
+		printf("pci: no host bridge at 0xcf8 and no ECAM window from ACPI: no PCI reachable\n");
+	}
 	return 0;
 }

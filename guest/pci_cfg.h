@@ -79,5 +79,9 @@ const char *pci_cfg_mechanism_name(enum pci_mechanism m);
 /* The ECAM window MCFG names, [*start, *end): 1 MiB a bus from bus 0's
  * address; false if there is no MCFG (or none looked for yet). */
 bool pci_ecam_window(uint64_t *start, uint64_t *end);
+/* The host bridge's own memory and I/O windows, where ACPI's DSDT gave
+ * them along with ECAM (QEMU microvm): false, nothing written, where it
+ * did not. */
+bool pci_host_windows(uint64_t *mem_start, uint64_t *mem_end, uint64_t *io_start, uint64_t *io_end);
 
 #endif

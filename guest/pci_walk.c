@@ -227,11 +227,17 @@ static void pci_bus_scan(unsigned bus, unsigned depth)
 
 /* --- Entry point -------------------------------------------------------------- */
 
-/* What the allocator may use: its windows, minus ECAM and the memory map. */
+/* What the allocator may use: its windows (the host bridge's own where the
+ * DSDT names them, an empty one where it names none: QEMU microvm's has no
+ * I/O ports), minus ECAM and the memory map. */
 static void pci_alloc_map_init(struct pci_alloc_map *map, const struct hvm_start_info *si)
 {
 	*map = (struct pci_alloc_map){ .mem_start = PCI_ALLOC_MEM_START, .mem_end = PCI_ALLOC_MEM_END,
 				       .io_start = PCI_ALLOC_IO_START, .io_end = PCI_ALLOC_IO_END };
+	if (pci_cfg_mechanism() == PCI_MECH_ECAM &&
+	    pci_host_windows(&map->mem_start, &map->mem_end, &map->io_start, &map->io_end) &&
+	    map->mem_end > PCI_ALLOC_MEM_END)
+		map->mem_end = PCI_ALLOC_MEM_END;
 	map->have_ecam = pci_ecam_window(&map->ecam_start, &map->ecam_end);
 	if (si->version >= 1 && si->memmap_paddr) {
 		map->memmap = (const void *)(uintptr_t)si->memmap_paddr;

@@ -13,6 +13,7 @@ source "$(dirname "$0")/lib/tap.sh"
 command -v qemu-system-x86_64 >/dev/null || skip_all "qemu-system-x86_64 is not installed (apt-get install qemu-system-x86)"
 command -v python3 >/dev/null || skip_all "python3 is needed to speak QMP"
 QBOOT=/usr/share/qemu/qboot.rom
+source "$(dirname "$0")/lib/pci_qmp.sh"
 plan 66
 
 truncate -s 1M "$TMP/disk.img"
@@ -26,40 +27,6 @@ DEVICES=(
 	-device pci-bridge,id=br2,chassis_nr=3,bus=br1,addr=0x4 -device pci-testdev,bus=br2,addr=0x1
 )
 
-# boot_wait NAME APPEND [QEMU-ARGS...]: boots the guest with "APPEND wait"
-# and a QMP socket; once the guest says "wait:" (or QEMU ends, or the time
-# is up), saves QEMU's view in $TMP/NAME.qemu and quits QEMU through QMP.
-# Leaves the guest's output in $out and $TMP/NAME.out, the runner's status
-# in $rc and the QMP helper's in $qrc.
-boot_wait() {
-	local name=$1 append=$2 pid i
-	shift 2
-	"$ROOT/scripts/run-qemu" --accel tcg --timeout "$BOOT_TIMEOUT" --append "$append wait" "$GUEST" -- \
-		-qmp "unix:$TMP/$name.sock,server=on,wait=off" "$@" >"$TMP/$name.out" 2>&1 &
-	pid=$!
-	for ((i = 0; i < BOOT_TIMEOUT * 10; i++)); do
-		grep -q '^wait: ' "$TMP/$name.out" && break
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	python3 "$ROOT/tests/lib/pci_view.py" qmp "$TMP/$name.sock" >"$TMP/$name.qemu" 2>"$TMP/$name.qmp-err"
-	qrc=$?
-	wait "$pid"
-	rc=$?
-	out=$(cat "$TMP/$name.out")
-}
-
-# same_view NAME: the guest's list equals QEMU's (diff shown on failure).
-same_view() {
-	python3 "$ROOT/tests/lib/pci_view.py" guest "$TMP/$1.out" >"$TMP/$1.guest"
-	[ -s "$TMP/$1.guest" ] || { diag "the guest listed nothing"; return 1; }
-	diff -u "$TMP/$1.qemu" "$TMP/$1.guest" >"$TMP/$1.diff" || { diag "$(cat "$TMP/$1.diff")"; return 1; }
-}
-qmp_ok() { [ "$qrc" = 0 ] || { diag "QMP helper exit $qrc: $(cat "$TMP/$1.qmp-err")"; return 1; }; }
-bars_sane() {
-	local why
-	why=$(python3 "$ROOT/tests/lib/pci_view.py" sane "$TMP/$1.out") || { diag "$why"; return 1; }
-}
 # Every function asked for is there: the q35 chipset and each -device
 # (the root port and pci-bridge get bus numbers from firmware or the guest).
 all_functions() {

@@ -83,6 +83,11 @@ def qmp_view(path):
                 else:
                     kind = "mem64" if r["mem_type_64"] else "mem32"
                     pf = " pf" if r["prefetch"] else ""
+                if r["address"] == -1:
+                    # QEMU's "not mapped" (PCI_BAR_UNMAPPED): what the guest lists as an
+                    # unassigned BAR, at 0 (microvm's host has no I/O window to put one in)
+                    lines.append(f"{who} bar{r['bar']}={kind}:0x0/{r['size']:#x}{pf}")
+                    continue
                 lines.append(f"{who} bar{r['bar']}={kind}:{r['address']:#x}/{r['size']:#x}{pf}")
                 for w in windows:  # every bridge above must forward it
                     ranges = [w["io_range"]] if kind == "io" else \
