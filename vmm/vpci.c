@@ -509,7 +509,7 @@ static void vpci_cfg_reading(struct pci_fn *p, unsigned off, unsigned size)
 	vpci_cfg_window((struct vpci_dev *)p->opaque, off, false);
 }
 
-int vpci_attach(struct vpci_dev *d, unsigned slot)
+int vpci_attach(struct vpci_dev *d, unsigned bdf)
 {
 	struct pci_fn *p = &d->pci;
 
@@ -519,7 +519,8 @@ int vpci_attach(struct vpci_dev *d, unsigned slot)
 	memcpy(p->cfg + PCI_SUBSYSTEM_ID, &subsystem, sizeof(subsystem));
 	p->opaque = d;
 	p->vm = d->vm;
-	snprintf(d->label, sizeof(d->label), "%s 00:%02x.0", d->name, slot);
+	snprintf(d->label, sizeof(d->label), "%s %02x:%02x.%u", d->name, PCI_BDF_BUS(bdf), PCI_BDF_DEV(bdf),
+		 PCI_BDF_FN(bdf));
 	d->msix.name = d->label;
 	p->cfg_written = vpci_cfg_written;
 	p->cfg_reading = vpci_cfg_reading;
@@ -559,5 +560,5 @@ int vpci_attach(struct vpci_dev *d, unsigned slot)
 	memcpy(msix + 6, &pba, 4);
 	d->msix_cap = pci_fn_cap(p, PCI_CAP_ID_MSIX, msix, 12);
 	msix_cap_open(p, d->msix_cap);
-	return pcibus_add(p, slot);
+	return pcibus_add(p, bdf);
 }

@@ -125,8 +125,8 @@ struct vpci_dev {
  * be, reset as at power-on. 0, or -1 with err (bad ops). */
 int vpci_init(struct vpci_dev *d, struct vm *vm, const struct vpci_ops *ops, void *ctx,
 	      const struct vpci_backend *be, char *err, size_t errlen);
-/* Puts the device on the PCI bus in `slot`, with its capabilities. */
-int vpci_attach(struct vpci_dev *d, unsigned slot);
+/* Puts the device on the PCI bus at `bdf` (pcibus_add()), with its capabilities. */
+int vpci_attach(struct vpci_dev *d, unsigned bdf);
 /* Guest access to BAR0 at offset off. */
 void vpci_bar_access(struct vpci_dev *d, uint64_t off, uint8_t *data, unsigned size, bool is_write);
 /* BAR0 now decodes at addr (0: not decoded): moves the notify fast paths. */
