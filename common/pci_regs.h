@@ -54,6 +54,7 @@
 #define PCI_CLASS_PROG 0x09 /* programming interface */
 #define PCI_CLASS_DEVICE 0x0a /* sub-class (low byte), base class (high) */
 #define PCI_CLASS_BRIDGE_HOST 0x0600 /* PCI_CLASS_DEVICE of a host bridge (Linux pci_ids.h) */
+#define PCI_CLASS_BRIDGE_PCI 0x0604 /* ... of a PCI-to-PCI bridge */
 #define PCI_CACHE_LINE_SIZE 0x0c
 #define PCI_LATENCY_TIMER 0x0d
 #define PCI_HEADER_TYPE 0x0e
@@ -105,6 +106,9 @@
 #define PCI_IO_BASE 0x1c
 #define PCI_IO_LIMIT 0x1d
 #define PCI_IO_RANGE_MASK (~0x0fu) /* I/O base, limit: address bits 15:12 in 7:4 */
+#define PCI_IO_RANGE_TYPE_MASK 0x0fu /* read-only: the decode width */
+#define PCI_IO_RANGE_TYPE_16 0x00
+#define PCI_IO_RANGE_TYPE_32 0x01 /* the UPPER16 registers are implemented */
 #define PCI_SEC_STATUS 0x1e
 #define PCI_MEMORY_BASE 0x20
 #define PCI_MEMORY_LIMIT 0x22
@@ -112,12 +116,23 @@
 #define PCI_PREF_MEMORY_BASE 0x24
 #define PCI_PREF_MEMORY_LIMIT 0x26
 #define PCI_PREF_RANGE_MASK (~0x0fu)
+#define PCI_PREF_RANGE_TYPE_MASK 0x0fu /* read-only: the decode width */
+#define PCI_PREF_RANGE_TYPE_32 0x00
+#define PCI_PREF_RANGE_TYPE_64 0x01 /* the UPPER32 registers are implemented */
+#define PCI_BRIDGE_IO_GRANULE 0x1000u /* window granules (PCI-to-PCI Bridge 1.2 §3.2.5.6-9) */
+#define PCI_BRIDGE_MEM_GRANULE 0x100000u
 #define PCI_PREF_BASE_UPPER32 0x28
 #define PCI_PREF_LIMIT_UPPER32 0x2c
 #define PCI_IO_BASE_UPPER16 0x30
 #define PCI_IO_LIMIT_UPPER16 0x32
 #define PCI_ROM_ADDRESS1 0x38 /* the bridge's ROM BAR */
-#define PCI_BRIDGE_CONTROL 0x3e
+#define PCI_BRIDGE_CONTROL 0x3e /* 16 bits */
+#define PCI_BRIDGE_CTL_PARITY 0x0001
+#define PCI_BRIDGE_CTL_SERR 0x0002
+#define PCI_BRIDGE_CTL_ISA 0x0004
+#define PCI_BRIDGE_CTL_VGA 0x0008
+#define PCI_BRIDGE_CTL_MASTER_ABORT 0x0020
+#define PCI_BRIDGE_CTL_BUS_RESET 0x0040
 
 /* --- Type 2 (CardBus bridge) header: only where its capability list is --- */
 #define PCI_CB_CAPABILITY_LIST 0x14

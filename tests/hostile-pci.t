@@ -7,7 +7,12 @@
 # dead guest) and its final status line; and where the device is broken in
 # a way the guest can see, the guest must say what, in an `error` line.
 # Functions that read all zeros or all ones are absent to the guest (as to
-# Linux): nothing to say, but they must not be listed.
+# Linux): nothing to say, but they must not be listed. A case with a
+# NAME.args file is a topology (functions 1-7, functions behind a VMM
+# --pci-bridge, hostile bridges next to it): the VMM gets those options
+# instead of the one --pci-raw at 00:01.0. Where the guest does not check
+# something (bridge windows over RAM or over each other), the case pins
+# that it survives and places the BARs it assigns outside them.
 source "$(dirname "$0")/lib/tap.sh"
 kvm_usable || skip_all "/dev/kvm is missing or not usable by $(id -un): the VMM needs KVM"
 
@@ -55,6 +60,21 @@ virtio-bar-upper-half|pci=list virtio=list|1|^error: virtio-blk: common structur
 msix-bir7|pci=list virtio=list|1|^error: virtio-blk: MSI-X capability at 0x84 puts its table in BAR7, above 5: MSI-X not used$
 msix-2048|pci=list virtio=list|1|^error: virtio-blk: MSI-X table \(2048 entries at BAR0\+0x4000\) runs past the end of its BAR
 testdev-swapped-bars|pci=list testdev=run|1|^error: pci-testdev 00:01\.0: BAR0 must be memory and BAR1 I/O
+mf-no-bit|pci=list virtio=list|0|^pci 00:01\.0 1234:5678 class=ff0000 hdr=0$
+mf-no-bit|pci=list virtio=list|0|!^pci 00:01\.3
+mf-bit-garbage-fn3|pci=list virtio=list|0|^pci 00:01\.0 1234:5678 class=ff0000 hdr=0 mf$
+mf-bit-garbage-fn3|pci=list virtio=list|0|^pci 00:01\.3 error 0xe header-type value=0x7f: unknown header layout
+mf-bit-alone|pci=list virtio=list|0|^pci 00:01\.0 1234:5678 class=ff0000 hdr=0 mf$
+mf-bit-alone|pci=list virtio=list|0|!^pci 00:01\.[1-7]
+bridge-loop-behind|pci=list virtio=list|0|^error: pci 01:00\.0: bridge's buses 01-01: the secondary bus is not above the bridge's own \(a walk there would loop\); renumbering it$
+bridge-loop-behind|pci=cf8 pci=list virtio=list|0|^error: pci 01:00\.0: bridge ignores its bus numbers \(secondary reads 01 after writing 02\): not walked behind$
+bridge-loop-to-root|pci=list virtio=list|0|^error: pci 01:00\.0: bridge's buses 00-05: the secondary bus is not above the bridge's own
+bridge-sub-below-behind|pci=list virtio=list|0|^error: pci 01:00\.0: bridge's buses 05-02: the subordinate bus is below the secondary; renumbering it$
+bridge-claims-vmm-bus|pci=list virtio=list|1|^error: pci 00:02\.0: bridge's buses 01-01: the secondary bus was walked already; renumbering it$
+bridge-claims-vmm-bus|pci=list virtio=list|1|^pci 00:02\.0: bridge numbered: buses 02-02 behind it$
+bridge-windows-over-ram|pci=list virtio=list|0|^pci 01:00\.0 bar0=mem64:0xc0000000/0x8000 assigned$
+bridge-windows-over-ram|pci=list virtio=list|0|^virtio 01:00\.0 virtio-rng negotiated
+bridge-windows-overlap|pci=list virtio=list|0|^pci 00:02\.0 1b36:0001 class=060400 hdr=1 secondary=02 subordinate=02$
 all-zero|pci=list virtio=list|0|!^pci 00:01
 all-ones|pci=list virtio=list|0|!^pci 00:01
 EOF
@@ -78,7 +98,9 @@ survived() { # EXPECTED
 shows() { if [ "${1:0:1}" = '!' ]; then lacks "${1:1}"; else has "$1"; fi; }
 
 while IFS='|' read -r name actions status want; do
-	boot_vmm --timeout "$RUN_TIMEOUT" --pci-raw "$TMP/$name.bin" --append "$actions" "$GUEST"
+	devices=(--pci-raw "$TMP/$name.bin")
+	[ -f "$TMP/$name.args" ] && mapfile -t devices < <(sed "s|{}|$TMP|g" "$TMP/$name.args")
+	boot_vmm --timeout "$RUN_TIMEOUT" "${devices[@]}" --append "$actions" "$GUEST"
 	check "$name ($actions): survives, status $status" survived "$status"
 	check "$name ($actions): shows /$want/" shows "$want"
 done <<<"$cases"

@@ -43,11 +43,11 @@ if kvm_usable; then
 		eval 'has "vcpu irq virtio-blk 00:01\.0 MSI-X entry 0: address 0xfee00000 \(APIC ID 0\) data 0x[0-9a-f]+ \(vector [1-9][0-9]*\), unmasked$" &&
 		      has "vcpu irq virtio-blk 00:01\.0 MSI-X Message Control: enabled$" &&
 		      has "iothread irq virtio-blk 00:01\.0 queue 0 used: vector 0$" &&
-		      has "iothread irq virtio-blk vector 0: irqfd write \(GSI [0-9]+\)$"'
+		      has "iothread irq virtio-blk 00:01\.0 vector 0: irqfd write \(GSI [0-9]+\)$"'
 	boot_vmm --trace=virtio,iothread,irq --no-ioeventfd --disk "$TMP/disk.img" --append "blk.read=0" "$GUEST"
-	check "--no-ioeventfd: the notify is an MMIO exit served on the vCPU thread, and polled: no vector set" \
+	check "--no-ioeventfd: the notify is an MMIO exit served on the vCPU thread; polled, the driver wants no interrupt" \
 		eval 'rc_is 0 && has "vcpu iothread virtio-blk 00:01\.0 queue 0: notify \(MMIO exit, no ioeventfd\)$" &&
-		      has "vcpu irq virtio-blk 00:01\.0 queue 0 used: no MSI-X vector set, no interrupt$"'
+		      has "vcpu irq virtio-blk 00:01\.0 queue 0 used: no interrupt, the driver asked for none \(used_event not passed\)$"'
 	boot_vmm --trace=virtio --disk "$TMP/disk.img" --append "attack=bad-size" "$GUEST"
 	check "attack=bad-size: queue_size <- 12, then the enable refused as DEVICE_NEEDS_RESET" \
 		eval 'grep -A3 "queue_size <- 12$" <<<"$out" | grep -q "virtio-blk 00:01.0 device_status |= DEVICE_NEEDS_RESET$"'

@@ -41,7 +41,7 @@
 #define LAYOUT_ACPI_END 0xf0000ull
 
 #define LAYOUT_ECAM 0xb0000000ull   /* 1 MiB per bus */
-#define LAYOUT_ECAM_BUSES 1         /* bus 0 only: no bridges */
+#define LAYOUT_ECAM_BUSES 16        /* bus 0 and those behind --pci-bridge (PCIBUS_MAX_BUSES) */
 #define LAYOUT_ECAM_SIZE (LAYOUT_ECAM_BUSES * PCI_ECAM_BUS_SIZE)
 
 #define LAYOUT_IOAPIC 0xfec00000ull  /* KVM's in-kernel IOAPIC (with the irqchip) */

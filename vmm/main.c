@@ -38,6 +38,7 @@
 #include "msr.h"
 #include "layout.h"
 #include "passthrough.h"
+#include "pci_bdf.h"
 #include "pci_testdev.h"
 #include "pt_host.h"
 #include "pcibus.h"
@@ -51,6 +52,7 @@
 #define MAX_DISKS 8
 #define MAX_RAW 8
 #define MAX_PASSTHROUGH 4
+#define MAX_BRIDGES PCIBUS_MAX_BRIDGES
 #define SYSFS_ROOT_MAX 4000 /* room for "/DDDD:BB:DD.F/resourceN" after it */
 
 struct options {
@@ -71,6 +73,10 @@ struct options {
 	bool force, unsafe_dma, no_sandbox;
 	const char *raw[MAX_RAW];
 	unsigned nraw;
+	unsigned nbridges;
+	/* Where each device sits (a BDF), as pcibus_reserve() placed it. */
+	unsigned disk_at[MAX_DISKS], rng_at, testdev_at, passthrough_at[MAX_PASSTHROUGH], raw_at[MAX_RAW],
+		bridge_at[MAX_BRIDGES];
 	const char *test_hook; /* hidden: --test-hook NAME, for the tests */
 };
 
@@ -117,8 +123,18 @@ static void usage(FILE *f)
 		"                        4096 bytes (repeatable), after the devices above:\n"
 		"                        read-only, no BARs behind it; replays a recorded or\n"
 		"                        crafted config space to test a guest's enumeration\n"
+		"      --pci-bridge      a PCI-to-PCI bridge (repeatable): the n-th has bus n\n"
+		"                        behind it, numbered so until the guest renumbers it\n"
 		"      --dump-pci FILE   when the VM ends, write every PCI function's config\n"
 		"                        space as lspci -xxxx does (read it: lspci -F FILE -vvv)\n"
+		"\n"
+		"  Each PCI device (--disk, --rng, --pci-testdev, --passthrough, --pci-raw,\n"
+		"  --pci-bridge) goes at BB:DD.F when given @BB:DD.F after the option or its\n"
+		"  value (--rng@00:05.0, --disk a.img@01:00.0), or ,addr=BB:DD.F at the end of\n"
+		"  the value; bus BB is 00 or one behind a bridge. Without it: function 0 of\n"
+		"  the next free slot of bus 00, in the order of this list (bridges last).\n"
+		"  A slot with functions but no function 0 is refused; function 0 of a slot\n"
+		"  with more gets the multifunction bit (but a --pci-raw keeps its file's).\n"
 		"  -s, --stats           when the VM ends, print exits by reason and device\n"
 		"  -t, --trace[=CLASSES] log events as they happen, stamped with CLOCK_MONOTONIC\n"
 		"                        and the thread (stderr): all, or a comma-separated\n"
@@ -233,6 +249,121 @@ static const char *parse_path(const char *opt, const char *s, size_t max)
 	return s;
 }
 
+/* A PCI address as --disk ...@BB:DD.F and the rest take it ([0000:]BB:DD.F,
+ * common/pci_bdf.h), whole, in domain 0: its BDF, or a usage error. */
+static unsigned parse_bdf(const char *opt, const char *s)
+{
+	uint16_t domain, bdf;
+	size_t len = strlen(s);
+
+	if (!len || pci_bdf_parse(s, len, &domain, &bdf) != len || domain)
+		usage_error("%s: '%s' is not a PCI address: give BB:DD.F (hex; device 00-1f, function 0-7)", opt, s);
+	return bdf;
+}
+
+/* Takes the place off the end of an option's value: "@BB:DD.F" (what
+ * follows the last '@' has a ':' and no '/') or ",addr=BB:DD.F"; with
+ * commas_escape (--disk), ",addr=" only after an odd run of commas, as
+ * ",," is a comma in FILE. Returns the BDF and leaves *arg without it (a
+ * copy), or PCIBUS_NEXT if there is none. */
+static unsigned parse_place(const char *opt, const char **arg, bool commas_escape)
+{
+	const char *s = *arg, *at = strrchr(s, '@'), *addr = NULL, *cut;
+	char where[96];
+
+	for (const char *p = strstr(s, ",addr="); p; p = strstr(p + 1, ",addr="))
+		addr = p;
+	if (addr && commas_escape) {
+		size_t run = 0;
+		for (const char *p = addr; p >= s && *p == ','; p--)
+			run++;
+		if (run % 2 == 0)
+			addr = NULL;
+	}
+	if (at && (!strchr(at, ':') || strchr(at, '/')))
+		at = NULL;
+	if (!addr && !at)
+		return PCIBUS_NEXT;
+	cut = addr && (!at || addr > at) ? addr : at;
+	snprintf(where, sizeof(where), "%s %.*s", opt, (int)(cut - s), s);
+	unsigned bdf = parse_bdf(where, cut == addr ? cut + 6 : cut + 1);
+	char *rest = strndup(s, (size_t)(cut - s));
+	if (!rest)
+		die("out of memory");
+	*arg = rest;
+	return bdf;
+}
+
+/* The value of --rng, --pci-testdev or --pci-bridge: none, "@BB:DD.F"
+ * (main() turns --rng@BB:DD.F into --rng=@BB:DD.F) or "addr=BB:DD.F". */
+static unsigned parse_flag_place(const char *opt, const char *v)
+{
+	if (!v)
+		return PCIBUS_NEXT;
+	if (v[0] == '@')
+		return parse_bdf(opt, v + 1);
+	if (!strncmp(v, "addr=", 5))
+		return parse_bdf(opt, v + 5);
+	usage_error("%s: unknown value '%s' (give %s@BB:DD.F or %s=addr=BB:DD.F)", opt, v, opt, opt);
+}
+
+/* Where every PCI device goes, decided by the bus (pcibus_reserve())
+ * before KVM is opened: first the ones given a place, then the others in
+ * the order of old (disks, rng, pci-testdev, passthrough, pci-raw; bridges
+ * last, so that adding one moves no device), each on the next free slot
+ * of bus 0. A refusal is an option error. */
+static void devices_place(struct options *o)
+{
+	struct { unsigned *at; char *who; unsigned bridge; } all[MAX_DISKS + 2 + MAX_PASSTHROUGH + MAX_RAW + MAX_BRIDGES];
+	unsigned n = 0;
+	char err[PATH_MAX + 256];
+
+	for (unsigned i = 0; i < o->ndisks; i++)
+		all[n++] = (typeof(all[0])){ &o->disk_at[i], NULL, 0 };
+	if (o->rng)
+		all[n++] = (typeof(all[0])){ &o->rng_at, NULL, 0 };
+	if (o->pci_testdev)
+		all[n++] = (typeof(all[0])){ &o->testdev_at, NULL, 0 };
+	for (unsigned i = 0; i < o->npassthrough; i++)
+		all[n++] = (typeof(all[0])){ &o->passthrough_at[i], NULL, 0 };
+	for (unsigned i = 0; i < o->nraw; i++)
+		all[n++] = (typeof(all[0])){ &o->raw_at[i], NULL, 0 };
+	for (unsigned i = 0; i < o->nbridges; i++)
+		all[n++] = (typeof(all[0])){ &o->bridge_at[i], NULL, i + 1 };
+	/* Names for the messages ("... is taken by --disk a.img"), kept by the bus. */
+	unsigned k = 0;
+	for (unsigned i = 0; i < o->ndisks; i++, k++)
+		if (asprintf(&all[k].who, "--disk %s", o->disks[i]) < 0)
+			all[k].who = NULL;
+	if (o->rng && asprintf(&all[k++].who, "--rng") < 0)
+		all[k - 1].who = NULL;
+	if (o->pci_testdev && asprintf(&all[k++].who, "--pci-testdev") < 0)
+		all[k - 1].who = NULL;
+	for (unsigned i = 0; i < o->npassthrough; i++, k++)
+		if (asprintf(&all[k].who, "--passthrough %s", o->passthrough[i]) < 0)
+			all[k].who = NULL;
+	for (unsigned i = 0; i < o->nraw; i++, k++)
+		if (asprintf(&all[k].who, "--pci-raw %s", o->raw[i]) < 0)
+			all[k].who = NULL;
+	for (unsigned i = 0; i < o->nbridges; i++, k++)
+		if (asprintf(&all[k].who, "--pci-bridge (bus %02x behind it)", i + 1) < 0)
+			all[k].who = NULL;
+	for (unsigned pass = 0; pass < 2; pass++)
+		for (unsigned i = 0; i < n; i++) {
+			if (!all[i].who)
+				die("out of memory");
+			if ((*all[i].at == PCIBUS_NEXT) != (pass == 1))
+				continue;
+			int at = all[i].bridge ? pcibus_reserve_bridge(all[i].bridge, *all[i].at, all[i].who, err, sizeof(err))
+					       : pcibus_reserve(*all[i].at, all[i].who, err, sizeof(err));
+			if (at < 0)
+				usage_error("%s", err);
+			*all[i].at = (unsigned)at;
+		}
+	if (pcibus_check(err, sizeof(err)))
+		usage_error("%s", err);
+}
+
 static void parse_options(int argc, char **argv, struct options *o)
 {
 	static const struct option longopts[] = {
@@ -242,12 +373,13 @@ static void parse_options(int argc, char **argv, struct options *o)
 		{ "trace", optional_argument, NULL, 't' },
 		{ "timeout", required_argument, NULL, 'T' },
 		{ "disk", required_argument, NULL, 'd' },
-		{ "rng", no_argument, NULL, 'r' },
+		{ "rng", optional_argument, NULL, 'r' },
 		{ "no-ioeventfd", no_argument, NULL, 'N' },
 		{ "no-event-idx", no_argument, NULL, 'E' },
 		{ "iothread-poll", required_argument, NULL, 'W' },
 		{ "dump-pci", required_argument, NULL, 'P' },
-		{ "pci-testdev", no_argument, NULL, 'X' },
+		{ "pci-testdev", optional_argument, NULL, 'X' },
+		{ "pci-bridge", optional_argument, NULL, 'B' },
 		{ "passthrough", required_argument, NULL, 'p' },
 		{ "sysfs-root", required_argument, NULL, 'S' },
 		{ "force", no_argument, NULL, 'F' },
@@ -262,27 +394,55 @@ static void parse_options(int argc, char **argv, struct options *o)
 	};
 	int c;
 
-	*o = (struct options){ .mem = LAYOUT_RAM_DEFAULT, .append = "" };
+	*o = (struct options){ .mem = LAYOUT_RAM_DEFAULT, .append = "", .rng_at = PCIBUS_NEXT,
+			       .testdev_at = PCIBUS_NEXT };
+	/* --rng@BB:DD.F and the like: getopt reads --rng=@BB:DD.F. */
+	static const char *const flags[] = { "--rng@", "--pci-testdev@", "--pci-bridge@" };
+	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+		for (size_t f = 0; f < sizeof(flags) / sizeof(flags[0]); f++) {
+			size_t n = strlen(flags[f]);
+			if (!strncmp(argv[i], flags[f], n) && asprintf(&argv[i], "%.*s=%s", (int)n - 1, argv[i],
+								      argv[i] + n - 1) < 0)
+				die("out of memory");
+		}
 	opterr = 0; /* our messages, in our words */
 	while ((c = getopt_long(argc, argv, ":m:a:stT:d:rhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
 			if (o->ndisks == MAX_DISKS)
 				usage_error("--disk: at most %d disks", MAX_DISKS);
-			o->disks[o->ndisks++] = optarg;
+			o->disks[o->ndisks] = optarg;
+			o->disk_at[o->ndisks] = parse_place("--disk", &o->disks[o->ndisks], true);
+			o->ndisks++;
 			break;
-		case 'r': o->rng = true; break;
+		case 'r':
+			o->rng = true;
+			o->rng_at = parse_flag_place("--rng", optarg);
+			break;
 		case 'N': o->no_ioeventfd = true; break;
 		case 'E': o->no_event_idx = true; break;
 		case 'W':
 			o->iothread_poll_us = (unsigned)parse_uint("--iothread-poll", optarg, 0, 1000000, "microseconds");
 			break;
 		case 'P': o->dump_pci = parse_path("--dump-pci", optarg, PATH_MAX - 1); break;
-		case 'X': o->pci_testdev = true; break;
+		case 'X':
+			o->pci_testdev = true;
+			o->testdev_at = parse_flag_place("--pci-testdev", optarg);
+			break;
+		case 'B': {
+			char why[128];
+			if (pcibus_bridge_declare(why, sizeof(why)) < 0)
+				usage_error("%s", why);
+			o->bridge_at[o->nbridges++] = parse_flag_place("--pci-bridge", optarg);
+			break;
+		}
 		case 'p':
 			if (o->npassthrough == MAX_PASSTHROUGH)
 				usage_error("--passthrough: at most %d devices", MAX_PASSTHROUGH);
-			o->passthrough[o->npassthrough++] = optarg;
+			o->passthrough[o->npassthrough] = optarg;
+			o->passthrough_at[o->npassthrough] = parse_place("--passthrough", &o->passthrough[o->npassthrough],
+									  false);
+			o->npassthrough++;
 			break;
 		case 'S': o->sysfs_root = parse_path("--sysfs-root", optarg, SYSFS_ROOT_MAX); break;
 		case 'F': o->force = true; break;
@@ -290,7 +450,10 @@ static void parse_options(int argc, char **argv, struct options *o)
 		case 'R':
 			if (o->nraw == MAX_RAW)
 				usage_error("--pci-raw: at most %d functions", MAX_RAW);
-			o->raw[o->nraw++] = parse_path("--pci-raw", optarg, PATH_MAX - 1);
+			o->raw[o->nraw] = optarg;
+			o->raw_at[o->nraw] = parse_place("--pci-raw", &o->raw[o->nraw], false);
+			o->raw[o->nraw] = parse_path("--pci-raw", o->raw[o->nraw], PATH_MAX - 1);
+			o->nraw++;
 			break;
 		case 'm': o->mem = parse_size(optarg); break;
 		case 'a': o->append = optarg; break;
@@ -333,6 +496,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 		    (unsigned long long)(host >> 20));
 	if (o->mem & 0xfff)
 		usage_error("--mem must be a whole number of 4 KiB pages");
+	devices_place(o);
 }
 
 /* Maps the image file read-only; dies with a message if it cannot. */
@@ -430,21 +594,19 @@ static void devices_create(struct vm *vm, const struct options *o)
 				    !o->no_ioeventfd, err, sizeof(err)))
 			die("%s", err);
 		vpci_tune(&k->dev, !o->no_event_idx, o->iothread_poll_us);
-		if (vpci_attach(&k->dev, 1 + nvdevs))
-			die("cannot put %s on the PCI bus: no free slot on bus 0", k->dev.name);
+		if (vpci_attach(&k->dev, is_rng ? o->rng_at : o->disk_at[i]))
+			die("cannot put %s on the PCI bus", k->dev.name);
 		nvdevs++;
 	}
-	if (o->pci_testdev && pci_testdev_create(&testdev, vm, 1 + nvdevs, !o->no_ioeventfd))
+	if (o->pci_testdev && pci_testdev_create(&testdev, vm, o->testdev_at, !o->no_ioeventfd))
 		die("pci-testdev: %s", strerror(errno));
-	unsigned slot = 1 + nvdevs + (o->pci_testdev ? 1 : 0);
 	for (unsigned i = 0; i < o->npassthrough; i++)
-		if (passthrough_add(vm, &pt_hosts[i], o->unsafe_dma, slot + i, err, sizeof(err)))
+		if (passthrough_add(vm, &pt_hosts[i], o->unsafe_dma, o->passthrough_at[i], err, sizeof(err)))
 			die("%s", err);
-	slot += o->npassthrough;
 	for (unsigned i = 0; i < o->nraw; i++) {
 		rawdevs[i].vm = vm;
-		if (pcibus_add(&rawdevs[i], slot + i))
-			die("--pci-raw %s: no free slot on bus 0 (it has %d)", o->raw[i], PCI_BUS_SLOTS);
+		if (pcibus_add(&rawdevs[i], o->raw_at[i]))
+			die("--pci-raw %s: cannot put it on the PCI bus", o->raw[i]);
 	}
 }
 
@@ -452,7 +614,7 @@ static void devices_stats(void)
 {
 	for (unsigned i = 0; i < nvdevs; i++)
 		vpci_stats_print(&vdevs[i].dev, stderr);
-	if (testdev.pci.slot)
+	if (testdev.pci.bdf[0])
 		pci_testdev_stats_print(&testdev);
 }
 
@@ -493,7 +655,7 @@ int main(int argc, char **argv)
 		die("KVM_CREATE_IRQCHIP: %s", strerror(errno));
 	if (kvm_vcpu_create(&vm, err, sizeof(err)))                  /* vCPU, CPUID, TSC rate */
 		die("%s", err);
-	if (pcibus_init(&vm))                                        /* host bridge, 0xcf8, ECAM */
+	if (pcibus_init(&vm))                                        /* host bridge, bridges, 0xcf8, ECAM */
 		die("cannot set up the PCI bus");
 	devices_create(&vm, &o);                                     /* virtio-blk, -rng, testdev */
 	if (msr_init(&vm, err, sizeof(err)))                          /* the scratch MSR, in userspace */
@@ -503,7 +665,7 @@ int main(int argc, char **argv)
 		.tsc_khz = vm.tsc_khz,
 		.console_port = EXITLAB_PORT_CONSOLE,
 		.scratch_msr = msr_served() ? EXITLAB_MSR_SCRATCH : 0,
-		.rsdp_paddr = acpi_tables_write(vm.ram, LAYOUT_ECAM, LAYOUT_ECAM_BUSES - 1), /* MCFG */
+		.rsdp_paddr = acpi_tables_write(vm.ram, LAYOUT_ECAM, pcibus_buses() - 1), /* MCFG: the buses in use */
 	};
 	uint64_t start_info = boot_info_write(vm.ram, vm.ram_size, &bp, err, sizeof(err)); /* PVH info */
 	if (!start_info)

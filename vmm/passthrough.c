@@ -31,6 +31,7 @@
 #include "io.h"
 #include "kvm.h"
 #include "msix.h"
+#include "pci_access.h"
 #include "pci_parse.h"
 #include "pci_regs.h"
 #include "pcibus.h"
@@ -322,8 +323,8 @@ static void pt_cfg_written(struct pci_fn *p, unsigned off, unsigned size)
 	struct pt_dev *pt = p->opaque;
 
 	if (trace_on(TRACE_PT) && !(off < PCI_COMMAND + 2 && off + size > PCI_COMMAND))
-		trace_emit(TRACE_PT, "00:%02x.0 (host %s) config write at 0x%03x size %u: kept in the shadow, not forwarded",
-			   p->slot, pt->host.bdf, off, size);
+		trace_emit(TRACE_PT, "%s (host %s) config write at 0x%03x size %u: kept in the shadow, not forwarded",
+			   p->bdf, pt->host.bdf, off, size);
 	if (off < PCI_COMMAND + 2 && off + size > PCI_COMMAND) {
 		uint16_t guest, host;
 		memcpy(&guest, p->cfg + PCI_COMMAND, 2);
@@ -331,7 +332,7 @@ static void pt_cfg_written(struct pci_fn *p, unsigned off, unsigned size)
 		uint16_t fwd = PCI_COMMAND_IO | PCI_COMMAND_MEMORY | (pt->unsafe_dma ? PCI_COMMAND_MASTER : 0);
 		uint16_t want = (uint16_t)((host & ~fwd) | (guest & fwd));
 		if (trace_on(TRACE_PT))
-			trace_emit(TRACE_PT, "00:%02x.0 (host %s) COMMAND <- 0x%04x: device gets 0x%04x (was 0x%04x)%s", p->slot,
+			trace_emit(TRACE_PT, "%s (host %s) COMMAND <- 0x%04x: device gets 0x%04x (was 0x%04x)%s", p->bdf,
 				   pt->host.bdf, guest, want, host,
 				   (guest & PCI_COMMAND_MASTER) && !pt->unsafe_dma ? ", MASTER dropped (no --unsafe-dma)"
 				   : (guest & ~fwd & 0xffff) ? ", bits other than IO|MEMORY|MASTER dropped" : "");
@@ -537,13 +538,14 @@ static void pt_cfg_build(struct pt_dev *pt)
 
 /* Trapped pieces of memory BAR n: the pages holding the MSI-X table and
  * the PBA; and, for a BAR that cannot be mapped, all of it. */
-static void pt_traps_plan(struct pt_dev *pt, unsigned n, unsigned pci_slot)
+static void pt_traps_plan(struct pt_dev *pt, unsigned n, unsigned bdf)
 {
 	struct pt_bar *hb = &pt->host.bars[n];
 	static const char *const what[2] = { "MSI-X table page", "MSI-X PBA page" };
 
 	pt->whole[n] = (struct pt_trap){ .pt = pt, .bar = n, .off = 0, .len = hb->size };
-	snprintf(pt->whole[n].name, sizeof(pt->whole[n].name), "00:%02x.0 passthrough BAR%u (trapped)", pci_slot, n);
+	snprintf(pt->whole[n].name, sizeof(pt->whole[n].name), "%02x:%02x.%u passthrough BAR%u (trapped)",
+		 PCI_BDF_BUS(bdf), PCI_BDF_DEV(bdf), PCI_BDF_FN(bdf), n);
 	for (unsigned i = 0; i < 2; i++) {
 		struct pt_trap *t = &pt->traps[n][i];
 		*t = (struct pt_trap){ .pt = pt, .bar = n };
@@ -555,7 +557,8 @@ static void pt_traps_plan(struct pt_dev *pt, unsigned n, unsigned pci_slot)
 			end = hb->size;
 		t->off = start;
 		t->len = end > start ? end - start : 0;
-		snprintf(t->name, sizeof(t->name), "00:%02x.0 passthrough BAR%u (%s)", pci_slot, n, what[i]);
+		snprintf(t->name, sizeof(t->name), "%02x:%02x.%u passthrough BAR%u (%s)", PCI_BDF_BUS(bdf),
+			 PCI_BDF_DEV(bdf), PCI_BDF_FN(bdf), n, what[i]);
 	}
 	/* Table and PBA pages that meet (the same page, or a large table
 	 * running into the PBA's): one trap over both. */
@@ -569,7 +572,7 @@ static void pt_traps_plan(struct pt_dev *pt, unsigned n, unsigned pci_slot)
 	}
 }
 
-int passthrough_add(struct vm *vm, const struct pt_host *host, bool unsafe_dma, unsigned slot, char *err,
+int passthrough_add(struct vm *vm, const struct pt_host *host, bool unsafe_dma, unsigned bdf, char *err,
 		    size_t errlen)
 {
 	if (npts == PT_MAX)
@@ -584,7 +587,7 @@ int passthrough_add(struct vm *vm, const struct pt_host *host, bool unsafe_dma, 
 		struct pt_bar *hb = &pt->host.bars[n];
 		if (!hb->size)
 			continue;
-		pt_traps_plan(pt, n, slot);
+		pt_traps_plan(pt, n, bdf);
 		if (hb->mappable) {
 			void *m = mmap(NULL, hb->size, PROT_READ | PROT_WRITE, MAP_SHARED, hb->fd, 0);
 			if (m == MAP_FAILED)
@@ -597,8 +600,9 @@ int passthrough_add(struct vm *vm, const struct pt_host *host, bool unsafe_dma, 
 	if (unsafe_dma)
 		fprintf(stderr, "vmm: --unsafe-dma: %s may master the bus: with no IOMMU on this path its DMA can read and write any host memory\n",
 			pt->host.bdf);
-	if (pcibus_add(&pt->pci, slot))
-		return errmsg(err, errlen, "--passthrough %s: no free PCI slot %u", pt->host.bdf, slot);
+	if (pcibus_add(&pt->pci, bdf))
+		return errmsg(err, errlen, "--passthrough %s: %02x:%02x.%u is not free", pt->host.bdf, PCI_BDF_BUS(bdf),
+			      PCI_BDF_DEV(bdf), PCI_BDF_FN(bdf));
 	pt->pci.vm = vm;
 	npts++;
 	return 0;
@@ -614,12 +618,12 @@ void passthrough_stats(void)
 				continue;
 			uint64_t trapped = pt->map[n] ? pt->traps[n][0].len + pt->traps[n][1].len : hb->size;
 			if (!pt->placed[n]) {
-				fprintf(stderr, "stats: passthrough %s at 00:%02x.0 BAR%u: %llu KiB, not mapped at the end (not decoded, or refused)\n",
-					pt->host.bdf, pt->pci.slot, n, (unsigned long long)(hb->size >> 10));
+				fprintf(stderr, "stats: passthrough %s at %s BAR%u: %llu KiB, not mapped at the end (not decoded, or refused)\n",
+					pt->host.bdf, pt->pci.bdf, n, (unsigned long long)(hb->size >> 10));
 				continue;
 			}
-			fprintf(stderr, "stats: passthrough %s at 00:%02x.0 BAR%u: %llu KiB at 0x%llx, %llu KiB mapped (no exits), %llu KiB trapped\n",
-				pt->host.bdf, pt->pci.slot, n, (unsigned long long)(hb->size >> 10),
+			fprintf(stderr, "stats: passthrough %s at %s BAR%u: %llu KiB at 0x%llx, %llu KiB mapped (no exits), %llu KiB trapped\n",
+				pt->host.bdf, pt->pci.bdf, n, (unsigned long long)(hb->size >> 10),
 				(unsigned long long)pt->placed[n],
 				(unsigned long long)((hb->size - trapped) >> 10), (unsigned long long)(trapped >> 10));
 		}

@@ -33,8 +33,9 @@ struct vm;
 #define PT_MSIX_OFFERED 64
 
 /* Puts a host device, found and vetted by pt_host_open() (before KVM is
- * touched), on the bus in `slot`; takes over `host`. 0, or -1 with err. */
-int passthrough_add(struct vm *vm, const struct pt_host *host, bool unsafe_dma, unsigned slot, char *err,
+ * touched), on the bus at `bdf` (pcibus_add()); takes over `host`. 0, or
+ * -1 with err. */
+int passthrough_add(struct vm *vm, const struct pt_host *host, bool unsafe_dma, unsigned bdf, char *err,
 		    size_t errlen);
 void passthrough_stats(void);
 

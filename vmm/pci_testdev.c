@@ -177,7 +177,7 @@ static void pci_testdev_bar_moved(struct pci_fn *p, unsigned bar, uint64_t addr)
 			test_names[t->current], (unsigned long long)addr, strerror(errno));
 }
 
-int pci_testdev_create(struct pci_testdev *t, struct vm *vm, unsigned slot, bool use_ioeventfd)
+int pci_testdev_create(struct pci_testdev *t, struct vm *vm, unsigned bdf, bool use_ioeventfd)
 {
 	struct pci_fn *p = &t->pci;
 
@@ -199,7 +199,7 @@ int pci_testdev_create(struct pci_testdev *t, struct vm *vm, unsigned slot, bool
 	pci_fn_bar(p, PCI_TESTDEV_BAR_IO, PCI_PARSE_BAR_IO, false, PCI_TESTDEV_IO_SIZE, pci_testdev_pio, t);
 	p->bars[PCI_TESTDEV_BAR_MEM].moved = pci_testdev_bar_moved;
 	p->bars[PCI_TESTDEV_BAR_IO].moved = pci_testdev_bar_moved;
-	if (pcibus_add(p, slot)) {
+	if (pcibus_add(p, bdf)) {
 		errno = EBUSY;
 		return -1;
 	}
@@ -211,8 +211,8 @@ void pci_testdev_stats_print(struct pci_testdev *t)
 	for (unsigned i = 0; i < PCI_TESTDEV_TESTS; i++) {
 		pci_testdev_drain(t, i);
 		if (t->t[i].writes || t->t[i].signals)
-			fprintf(stderr, "stats: pci-testdev 00:%02x.0 %-24s writes: %llu counted in the VMM, %llu ioeventfd signals\n",
-				t->pci.slot, test_names[i], (unsigned long long)t->t[i].writes,
+			fprintf(stderr, "stats: pci-testdev %s %-24s writes: %llu counted in the VMM, %llu ioeventfd signals\n",
+				t->pci.bdf, test_names[i], (unsigned long long)t->t[i].writes,
 				(unsigned long long)t->t[i].signals);
 	}
 }

@@ -38,10 +38,10 @@ struct pci_testdev {
 	} t[PCI_TESTDEV_TESTS];
 };
 
-/* Sets up the device and puts it in `slot` on bus 0. use_ioeventfd needs a
+/* Sets up the device and puts it at `bdf` (pcibus_add()). use_ioeventfd needs a
  * real VM (vm->vm_fd); without it the eventfd tests count in userspace.
  * 0, or -1 with errno. */
-int pci_testdev_create(struct pci_testdev *t, struct vm *vm, unsigned slot, bool use_ioeventfd);
+int pci_testdev_create(struct pci_testdev *t, struct vm *vm, unsigned bdf, bool use_ioeventfd);
 /* One --stats line per test that saw writes. */
 void pci_testdev_stats_print(struct pci_testdev *t);
 

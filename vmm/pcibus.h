@@ -1,7 +1,17 @@
 /*
- * pcibus.h - the VMM's PCI bus: a host bridge at 00:00.0, configuration
- * mechanism #1 (ports 0xcf8/0xcfc) and an ECAM window, and the device
- * model every emulated function is built on.
+ * pcibus.h - the VMM's PCI topology: bus 0 with a host bridge at 00:00.0,
+ * PCI-to-PCI bridges with a bus behind each, configuration mechanism #1
+ * (ports 0xcf8/0xcfc) and an ECAM window; where every function sits (slot
+ * placement is decided here, not by the callers); and the device model
+ * every emulated function is built on.
+ *
+ * Buses, as the VMM numbers them: 0 is the root; the n-th bridge declared
+ * (pcibus_bridge_declare(), one per --pci-bridge, in order) has bus n
+ * behind it, and the VMM programs it so (primary = its own bus, secondary =
+ * subordinate = n, subordinate raised over bridges below it). A guest may
+ * renumber bridges: config cycles follow the numbers in the bridges'
+ * registers, as on real hardware, and --dump-pci prints the numbers the
+ * guest left. Placement (pcibus_reserve()) uses the VMM's numbers.
  *
  * A function is 4 KiB of config bytes plus a per-byte writable mask and a
  * write-1-to-clear mask: the guest's writes go through the masks, so
@@ -19,12 +29,18 @@
 #include <stdio.h>
 
 #include "io.h"
+#include "pci_access.h" /* PCI_BDF(): places are BDFs */
 #include "pci_parse.h" /* enum pci_parse_bar_type */
 
 struct vm;
 struct pci_fn;
 
 #define PCI_BUS_SLOTS 32
+#define PCI_SLOT_FNS 8
+#define PCI_BUS_FNS (PCI_BUS_SLOTS * PCI_SLOT_FNS) /* indexed by devfn, slot << 3 | function */
+#define PCIBUS_MAX_BRIDGES 8
+#define PCIBUS_MAX_BUSES (1 + PCIBUS_MAX_BRIDGES)
+#define PCIBUS_NEXT 0xffffffffu /* pcibus_reserve(): the next free slot of bus 0, function 0 */
 
 /* A BAR as the device declares it. Its type is what its register
  * decodes as (common/pci_parse.h, the guest's and pciinfo's names too):
@@ -54,7 +70,11 @@ struct pci_bar {
 /* One function on the bus (named apart from libpci's struct pci_dev, which
  * pt_host.c uses for the host's devices). */
 struct pci_fn {
-	uint8_t slot;          /* device number on bus 0, function 0 */
+	uint8_t bus, slot, func; /* where it sits (bus: the VMM's number) */
+	char bdf[8];           /* "BB:DD.F", for messages */
+	/* Its header type byte is the device's own: the bus does not set the
+	 * multifunction bit (--pci-raw replays a file as it is). */
+	bool header_as_is;
 	const char *name;
 	uint8_t cfg[4096];
 	uint8_t wmask[4096];   /* bits the guest may write */
@@ -93,15 +113,39 @@ bool pci_bar_fits(struct pci_fn *d, unsigned n, uint64_t addr);
  * `why` (a table full): refused the same way, said once. */
 void pci_bar_refuse(struct pci_fn *d, unsigned n, uint64_t addr, const char *why);
 
-/* Sets up the bus with its host bridge and config mechanisms. */
+/* --- placement (no VM needed: main() calls these before KVM is opened) --- */
+
+/* One more PCI-to-PCI bridge: returns the number of the bus behind it
+ * (1, 2, ...), or -1 with err when there are PCIBUS_MAX_BRIDGES already. */
+int pcibus_bridge_declare(char *err, size_t errlen);
+/* Reserves a function for `who` (named in messages, e.g. "--disk a.img"):
+ * `where`, a BDF (PCI_BDF(), pci_access.h) on bus 0 or behind a declared
+ * bridge, or PCIBUS_NEXT for function 0 of the lowest slot of bus 0 with
+ * no function taken. Returns the BDF, or -1 with one sentence in err (no
+ * such bus, 00:00.0, taken and by whom, bus 0 full). */
+int pcibus_reserve(unsigned where, const char *who, char *err, size_t errlen);
+/* The same for the bridge in front of bus `secondary`, which must not sit
+ * on its own subtree. */
+int pcibus_reserve_bridge(unsigned secondary, unsigned where, const char *who, char *err, size_t errlen);
+/* After every reservation: refuses a slot with functions but no function
+ * 0 (PCI 3.0 §6.2.1: software scans function 0 first). 0 or -1 with err. */
+int pcibus_check(char *err, size_t errlen);
+/* The number of buses the VMM numbered: 1 + the bridges (the MCFG's). */
+unsigned pcibus_buses(void);
+
+/* Sets up the bus with its host bridge, the declared bridges (at their
+ * reserved places) and the config mechanisms. */
 int pcibus_init(struct vm *vm);
-/* Puts d in `slot` (1..31) on bus 0. */
-int pcibus_add(struct pci_fn *d, unsigned slot);
+/* Puts d at `bdf` (as pcibus_reserve() returned, or any free function of
+ * an existing bus). Function 0 of a slot with other functions gets the
+ * multifunction bit (unless header_as_is). -1 if taken or no such bus. */
+int pcibus_add(struct pci_fn *d, unsigned bdf);
 /* Config access as the guest sees it (also the unit tests' entry point). */
 uint32_t pcibus_cfg_read(unsigned bus, unsigned slot, unsigned fn, unsigned off, unsigned size);
 void pcibus_cfg_write(unsigned bus, unsigned slot, unsigned fn, unsigned off, unsigned size, uint32_t v);
-/* Writes every function as `lspci -xxxx` prints it, for `lspci -F FILE`,
- * and closes f. */
+/* Writes every function of every bus as `lspci -xxxx` prints it, for
+ * `lspci -F FILE` (-t for the tree), and closes f. Buses are numbered as
+ * the guest left the bridges. */
 int pcibus_dump(FILE *f);
 /* Config-space accesses per function, to stderr (--stats). */
 void pcibus_stats_print(void);

@@ -4,7 +4,9 @@
  * Built on the bus's function model (pcibus.h) with everything turned off:
  * the file's bytes become cfg, wmask and w1cmask stay all zero so no guest
  * write changes a bit, no BAR is declared so the bus never maps one, and
- * there are no hooks. A 256-byte file is a conventional function: the rest
+ * there are no hooks. Its header type is the file's too: the bus does not
+ * set the multifunction bit of a --pci-raw function 0 (a hostile one may
+ * lack it, or claim it alone). A 256-byte file is a conventional function: the rest
  * of its 4 KiB reads as zero through ECAM, an empty extended list.
  */
 #include "rawdev.h"
@@ -84,5 +86,6 @@ int rawdev_load(struct pci_fn *d, const char *path, char *err, size_t errlen)
 			      PCI_CFG_SPACE_EXP_SIZE);
 	memcpy(d->cfg, buf, n);
 	d->name = "pci-raw";
+	d->header_as_is = true; /* the file's multifunction bit, right or wrong */
 	return 0;
 }

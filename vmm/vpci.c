@@ -58,10 +58,10 @@ static void vpci_interrupt(struct vpci_dev *d, uint16_t v, int qi)
 		else
 			snprintf(why, sizeof(why), "queue %d used", qi);
 		if (v >= d->msix.nvec)
-			trace_emit(TRACE_IRQ, "%s 00:%02x.0 %s: no MSI-X vector set, no interrupt", d->name, d->pci.slot,
+			trace_emit(TRACE_IRQ, "%s %s: no MSI-X vector set, no interrupt", d->label,
 				   why);
 		else
-			trace_emit(TRACE_IRQ, "%s 00:%02x.0 %s: vector %u", d->name, d->pci.slot, why, v);
+			trace_emit(TRACE_IRQ, "%s %s: vector %u", d->label, why, v);
 	}
 	msix_notify(&d->msix, v);
 }
@@ -72,7 +72,7 @@ static void vpci_needs_reset(struct vpci_dev *d)
 	d->status |= VIRTIO_CONFIG_S_NEEDS_RESET;
 	d->isr |= VIRTIO_PCI_ISR_CONFIG;
 	if (trace_on(TRACE_VIRTIO))
-		trace_emit(TRACE_VIRTIO, "%s 00:%02x.0 device_status |= DEVICE_NEEDS_RESET", d->name, d->pci.slot);
+		trace_emit(TRACE_VIRTIO, "%s device_status |= DEVICE_NEEDS_RESET", d->label);
 	/* An MSI is a memory write: without bus mastering it waits. */
 	if (d->bus_master)
 		vpci_interrupt(d, d->msix_config, -1);
@@ -191,7 +191,7 @@ void vpci_queue_notified(struct vpci_dev *d, unsigned qi, uint64_t count)
 	if (qi >= d->nqueues)
 		return;
 	if (trace_on(TRACE_IOTHREAD))
-		trace_emit(TRACE_IOTHREAD, "%s 00:%02x.0 queue %u: notify (%llu signal%s)", d->name, d->pci.slot, qi,
+		trace_emit(TRACE_IOTHREAD, "%s queue %u: notify (%llu signal%s)", d->label, qi,
 			   (unsigned long long)count, count == 1 ? "" : "s");
 	pthread_mutex_lock(&d->lock);
 	d->q[qi].notifies += count;
@@ -278,7 +278,7 @@ static void vpci_status_write(struct vpci_dev *d, uint8_t v)
 	if (v == 0) {
 		vpci_reset_locked(d);
 		if (trace_on(TRACE_VIRTIO))
-			trace_emit(TRACE_VIRTIO, "%s 00:%02x.0 device reset", d->name, d->pci.slot);
+			trace_emit(TRACE_VIRTIO, "%s device reset", d->label);
 		return;
 	}
 	/* FEATURES_OK only for a subset of what we offered, VERSION_1 included. */
@@ -286,8 +286,8 @@ static void vpci_status_write(struct vpci_dev *d, uint8_t v)
 	    ((d->guest_features & ~d->host_features) || !(d->guest_features & (1ull << VIRTIO_F_VERSION_1)))) {
 		v &= (uint8_t)~VIRTIO_CONFIG_S_FEATURES_OK;
 		if (trace_on(TRACE_VIRTIO))
-			trace_emit(TRACE_VIRTIO, "%s 00:%02x.0 FEATURES_OK refused: driver features 0x%llx, offered 0x%llx%s",
-				   d->name, d->pci.slot, (unsigned long long)d->guest_features,
+			trace_emit(TRACE_VIRTIO, "%s FEATURES_OK refused: driver features 0x%llx, offered 0x%llx%s",
+				   d->label, (unsigned long long)d->guest_features,
 				   (unsigned long long)d->host_features,
 				   d->guest_features & (1ull << VIRTIO_F_VERSION_1) ? "" : " (no VIRTIO_F_VERSION_1)");
 	}
@@ -313,19 +313,19 @@ static void vpci_trace_common_write(const struct vpci_dev *d, const struct commo
 {
 	char names[96];
 	if (!f)
-		trace_emit(TRACE_VIRTIO, "%s 00:%02x.0 common cfg +0x%llx size %u <- 0x%x: not a writable field at that width, ignored",
-			   d->name, d->pci.slot, (unsigned long long)off, size, v);
+		trace_emit(TRACE_VIRTIO, "%s common cfg +0x%llx size %u <- 0x%x: not a writable field at that width, ignored",
+			   d->label, (unsigned long long)off, size, v);
 	else if (f->off == CC(device_status))
-		trace_emit(TRACE_VIRTIO, "%s 00:%02x.0 device_status <- %s", d->name, d->pci.slot,
+		trace_emit(TRACE_VIRTIO, "%s device_status <- %s", d->label,
 			   status_names((uint8_t)v, names, sizeof(names)));
 	else if (f->off == CC(queue_select) || f->off == CC(queue_size) || f->off == CC(queue_enable) ||
 		 f->off == CC(device_feature_select) || f->off == CC(driver_feature_select))
-		trace_emit(TRACE_VIRTIO, "%s 00:%02x.0 %s <- %u", d->name, d->pci.slot, f->name, v);
+		trace_emit(TRACE_VIRTIO, "%s %s <- %u", d->label, f->name, v);
 	else if (f->off >= CC(queue_size) && d->queue_select < d->nqueues)
-		trace_emit(TRACE_VIRTIO, "%s 00:%02x.0 %s <- 0x%x (queue %u)", d->name, d->pci.slot, f->name, v,
+		trace_emit(TRACE_VIRTIO, "%s %s <- 0x%x (queue %u)", d->label, f->name, v,
 			   d->queue_select);
 	else
-		trace_emit(TRACE_VIRTIO, "%s 00:%02x.0 %s <- 0x%x", d->name, d->pci.slot, f->name, v);
+		trace_emit(TRACE_VIRTIO, "%s %s <- 0x%x", d->label, f->name, v);
 }
 
 static void vpci_common_write(struct vpci_dev *d, uint64_t off, uint32_t v, unsigned size)
@@ -356,7 +356,7 @@ static void vpci_common_write(struct vpci_dev *d, uint64_t off, uint32_t v, unsi
 	default:
 		if (!q || queue_locked) {
 			if (trace_on(TRACE_VIRTIO))
-				trace_emit(TRACE_VIRTIO, "%s 00:%02x.0 %s ignored: %s", d->name, d->pci.slot, f->name,
+				trace_emit(TRACE_VIRTIO, "%s %s ignored: %s", d->label, f->name,
 					   q ? "the queue is enabled (§4.1.4.3.2)" : "queue_select names no queue");
 			break;
 		}
@@ -380,8 +380,8 @@ static void vpci_common_write(struct vpci_dev *d, uint64_t off, uint32_t v, unsi
 				break;
 			}
 			if (trace_on(TRACE_VIRTIO))
-				trace_emit(TRACE_VIRTIO, "%s 00:%02x.0 queue %u enabled: size %u desc 0x%llx driver 0x%llx device 0x%llx",
-					   d->name, d->pci.slot, d->queue_select, q->vq.size,
+				trace_emit(TRACE_VIRTIO, "%s queue %u enabled: size %u desc 0x%llx driver 0x%llx device 0x%llx",
+					   d->label, d->queue_select, q->vq.size,
 					   (unsigned long long)q->vq.desc_gpa, (unsigned long long)q->vq.avail_gpa,
 					   (unsigned long long)q->vq.used_gpa);
 			break;
@@ -425,8 +425,7 @@ void vpci_bar_access(struct vpci_dev *d, uint64_t off, uint8_t *data, unsigned s
 		 * right here, in the vCPU thread (--no-ioeventfd). */
 		unsigned qi = (unsigned)(off - VPCI_NOTIFY) / VPCI_NOTIFY_MULT;
 		if (trace_on(TRACE_IOTHREAD))
-			trace_emit(TRACE_IOTHREAD, "%s 00:%02x.0 queue %u: notify (MMIO exit, no ioeventfd)", d->name,
-				   d->pci.slot, qi);
+			trace_emit(TRACE_IOTHREAD, "%s queue %u: notify (MMIO exit, no ioeventfd)", d->label, qi);
 		d->q[qi].notifies++;
 		vpci_queue_service_locked(d, qi, false);
 	}
@@ -509,14 +508,14 @@ void vpci_stats_print(const struct vpci_dev *d, FILE *f)
 		polled += d->q[i].polled;
 		suppressed += d->q[i].irqs_suppressed;
 	}
-	fprintf(f, "stats: %s at 00:%02x.0: notifies %llu (%s), requests %llu, interrupts %llu sent, %llu held pending, "
+	fprintf(f, "stats: %s at %s: notifies %llu (%s), requests %llu, interrupts %llu sent, %llu held pending, "
 		"%llu not wanted by the driver, %llu requests found by polling%s\n",
-		d->name, d->pci.slot, (unsigned long long)notifies, d->be->notify_kind, (unsigned long long)requests,
+		d->name, d->pci.bdf, (unsigned long long)notifies, d->be->notify_kind, (unsigned long long)requests,
 		(unsigned long long)d->msix.fired, (unsigned long long)d->msix.held, (unsigned long long)suppressed,
 		(unsigned long long)polled, d->status & VIRTIO_CONFIG_S_NEEDS_RESET ? ", DEVICE_NEEDS_RESET" : "");
 	if (d->nqueues > 1)
 		for (unsigned i = 0; i < d->nqueues; i++)
-			fprintf(f, "stats: %s at 00:%02x.0 queue %u: notifies %llu, requests %llu\n", d->name, d->pci.slot, i,
+			fprintf(f, "stats: %s at %s queue %u: notifies %llu, requests %llu\n", d->name, d->pci.bdf, i,
 				(unsigned long long)d->q[i].notifies, (unsigned long long)d->q[i].requests);
 }
 
@@ -580,7 +579,7 @@ static void vpci_cfg_reading(struct pci_fn *p, unsigned off, unsigned size)
 	vpci_cfg_window((struct vpci_dev *)p->opaque, off, false);
 }
 
-int vpci_attach(struct vpci_dev *d, unsigned slot)
+int vpci_attach(struct vpci_dev *d, unsigned bdf)
 {
 	struct pci_fn *p = &d->pci;
 
@@ -590,7 +589,8 @@ int vpci_attach(struct vpci_dev *d, unsigned slot)
 	memcpy(p->cfg + PCI_SUBSYSTEM_ID, &subsystem, sizeof(subsystem));
 	p->opaque = d;
 	p->vm = d->vm;
-	snprintf(d->label, sizeof(d->label), "%s 00:%02x.0", d->name, slot);
+	snprintf(d->label, sizeof(d->label), "%s %02x:%02x.%u", d->name, PCI_BDF_BUS(bdf), PCI_BDF_DEV(bdf),
+		 PCI_BDF_FN(bdf));
 	d->msix.name = d->label;
 	p->cfg_written = vpci_cfg_written;
 	p->cfg_reading = vpci_cfg_reading;
@@ -630,5 +630,5 @@ int vpci_attach(struct vpci_dev *d, unsigned slot)
 	memcpy(msix + 6, &pba, 4);
 	d->msix_cap = pci_fn_cap(p, PCI_CAP_ID_MSIX, msix, 12);
 	msix_cap_open(p, d->msix_cap);
-	return pcibus_add(p, slot);
+	return pcibus_add(p, bdf);
 }

@@ -31,7 +31,7 @@ static void kvm_irq_fire(struct vpci_dev *d, unsigned v)
 	struct vpci_kvm *k = kvm_of(d);
 	uint64_t one = 1;
 	if (trace_on(TRACE_IRQ))
-		trace_emit(TRACE_IRQ, "%s vector %u: irqfd write (GSI %u)", d->name, v, k->gsi[v]);
+		trace_emit(TRACE_IRQ, "%s vector %u: irqfd write (GSI %u)", d->label, v, k->gsi[v]);
 	if (write(k->irqfd[v], &one, sizeof(one)) != sizeof(one))
 		perror("vmm: virtio: irqfd write");
 }

@@ -63,7 +63,7 @@ static void setup(void)
 	msix_cap_open(&dev, msix_cap);
 	dev.cfg_written = cfg_written;
 	msix_init(&msix, 4, fire, NULL, NULL);
-	pcibus_add(&dev, 1);
+	pcibus_add(&dev, PCI_BDF(0, 1, 0));
 	/* Start with BAR0 decoding at 0xc0000000, where case 3 reaches, and
 	 * MSI-X enabled: in 3 million runs from an unprogrammed device the
 	 * fuzzer never got the table and PBA code to run. */

@@ -12,6 +12,11 @@ BARs, so BAR sizing reads back what is written here and every BAR access
 is an unclaimed one. tests/hostile-pci.t boots the guest on each and says
 what the guest must report. Output is the same on every run (the garbage
 cases use a fixed seed).
+
+A case is one function at 00:01.0, or a Topology: NAME.bin at a place of
+its choosing, more functions (NAME.K.cfg) at theirs, and other VMM devices
+(a --pci-bridge, an --rng behind it) around them; then NAME.args holds the
+VMM options that build it, one a line, {} standing for OUTDIR.
 """
 import random
 import struct
@@ -95,6 +100,31 @@ def bridge(primary, secondary, subordinate):
     c.put(CLASS_REV, "I", 0x060400 << 8)
     c.b[HEADER_TYPE] = 0x01
     c.b[PRIMARY], c.b[SECONDARY], c.b[SUBORDINATE] = primary, secondary, subordinate
+    return c
+
+
+class Topology:
+    """NAME.bin (main) at `at`, the other functions at theirs, the extra
+    VMM options first (bridges are declared there)."""
+
+    def __init__(self, main, at, others=(), extra=()):
+        self.main, self.at, self.others, self.extra = main, at, list(others), list(extra)
+
+    def args(self, name):
+        a = list(self.extra) + ["--pci-raw", f"{{}}/{name}.bin@{self.at}"]
+        for k, (at, cfg) in enumerate(self.others):
+            a += ["--pci-raw", f"{{}}/{name}.{k}.cfg@{at}"]
+        return a
+
+
+def noise(seed, vendor=0x1234, device=0x6666, header_type=None):
+    """256 random bytes with a vendor ID (so the function is there)."""
+    rng = random.Random(seed)
+    c = Cfg()
+    c.b[:] = bytes(rng.randrange(256) for _ in range(256))
+    c.put(VENDOR, "HH", vendor, device)
+    if header_type is not None:
+        c.b[HEADER_TYPE] = header_type
     return c
 
 
@@ -315,6 +345,68 @@ def case_testdev_swapped_bars():
     return c
 
 
+# --- functions 1-7 -----------------------------------------------------------
+
+def case_mf_no_bit():
+    """function 0 without the multifunction bit, garbage in function 3: 3 is not scanned"""
+    return Topology(endpoint(caps=False), "00:01.0", [("00:01.3", noise(3, header_type=0x7f))])
+
+
+def case_mf_bit_garbage_fn3():
+    """function 0 with the multifunction bit, garbage (header type 0x7f) in function 3"""
+    c = endpoint(caps=False)
+    c.b[HEADER_TYPE] = 0x80
+    return Topology(c, "00:01.0", [("00:01.3", noise(3, header_type=0x7f))])
+
+
+def case_mf_bit_alone():
+    """a multifunction bit on a single function: functions 1-7 read all-ones"""
+    c = endpoint(caps=False)
+    c.b[HEADER_TYPE] = 0x80
+    return c
+
+
+# --- behind bridges: a VMM --pci-bridge (bus 01) and hostile functions ----------
+
+def case_bridge_loop_behind():
+    """a bridge behind the VMM's bridge (01:00.0) whose secondary is its own bus 01"""
+    return Topology(bridge(1, 1, 1), "01:00.0", extra=["--pci-bridge"])
+
+
+def case_bridge_loop_to_root():
+    """a bridge at 01:00.0 whose buses are 00-05: back to the root"""
+    return Topology(bridge(1, 0, 5), "01:00.0", extra=["--pci-bridge"])
+
+
+def case_bridge_sub_below_behind():
+    """a bridge at 01:00.0 with secondary 05 and subordinate 02"""
+    return Topology(bridge(1, 5, 2), "01:00.0", extra=["--pci-bridge"])
+
+
+def case_bridge_claims_vmm_bus():
+    """a bridge at 00:01.0 claiming bus 01, which the VMM's bridge at 00:02.0 has (the rng behind it)"""
+    return Topology(bridge(0, 1, 1), "00:01.0", extra=["--pci-bridge@00:02.0", "--rng@01:00.0"])
+
+
+def case_bridge_windows_over_ram():
+    """a bridge (bus 03) whose memory and prefetchable windows are RAM (0-63 MiB), I/O all of it"""
+    c = bridge(0, 3, 3)
+    c.b[0x1c], c.b[0x1d] = 0x00, 0xf0                # I/O 0x0000-0xffff
+    c.put(0x20, "HH", 0x0000, 0x03f0)               # memory 0x0-0x3ffffff
+    c.put(0x24, "HH", 0x0001, 0x03f1)               # prefetchable, 64-bit: the same
+    c.put(COMMAND, "H", 0x0007)
+    return Topology(c, "00:01.0", extra=["--pci-bridge@00:02.0", "--rng@01:00.0"])
+
+
+def case_bridge_windows_overlap():
+    """two bridges with the same memory window (0xc0000000-0xc00fffff)"""
+    a, b = bridge(0, 1, 1), bridge(0, 2, 2)
+    for c in (a, b):
+        c.put(0x20, "HH", 0xc000, 0xc000)
+        c.put(COMMAND, "H", 0x0002)
+    return Topology(a, "00:01.0", [("00:02.0", b)])
+
+
 def case_all_zero():
     """256 bytes of zeros"""
     return Cfg(256)
@@ -339,8 +431,16 @@ def main(argv):
         print(__doc__.strip().splitlines()[2], file=sys.stderr)
         return 2
     for name, fn in CASES.items():
+        case = fn()
+        if isinstance(case, Topology):
+            for k, (_, cfg) in enumerate(case.others):
+                with open(f"{argv[1]}/{name}.{k}.cfg", "wb") as f:
+                    f.write(cfg.b)
+            with open(f"{argv[1]}/{name}.args", "w") as f:
+                f.write("\n".join(case.args(name)) + "\n")
+            case = case.main
         with open(f"{argv[1]}/{name}.bin", "wb") as f:
-            f.write(fn().b)
+            f.write(case.b)
     return 0
 
 

@@ -17,6 +17,11 @@
                              none) and one line per capability,
                              `pci BB:DD.F cap 0xOFF id=0xII`
   pci_view.py guestcaps FILE the guest's view in that same reduced form
+  pci_view.py windows FILE   FILE holds `lspci -F DUMP -vvv` output, then the
+                             guest's pci=list lines: checks that every BAR
+                             the guest lists behind a bridge lies in one of
+                             that bridge's windows, as lspci decodes them
+                             (exit 1 if not, or if no BAR is behind one)
 
 Both views print one line per function, `pci BB:DD.F VVVV:DDDD class=CCCC`,
 and one per BAR, `pci BB:DD.F barN=io|mem32|mem64:0xADDR/0xSIZE[ pf]`,
@@ -198,9 +203,46 @@ def lspci_view(path):
     return 0
 
 
+def windows_check(path):
+    """Each bridge's bus range and windows from lspci -vvv, then each
+    guest BAR on a bus behind it: inside a window of its kind."""
+    bridges, bdf, bars = [], None, []
+    for line in open(path, errors="replace"):
+        m = re.match(r"^([0-9a-f]{2}):([0-9a-f]{2})\.([0-7]) ", line)
+        if m:
+            bdf = m[0].strip()
+            continue
+        m = re.match(r"^\s+Bus: primary=([0-9a-f]+), secondary=([0-9a-f]+), subordinate=([0-9a-f]+)", line)
+        if m:
+            bridges.append({"bdf": bdf, "sec": int(m[2], 16), "sub": int(m[3], 16), "io": [], "mem": []})
+            continue
+        m = re.match(r"^\s+(I/O|Memory|Prefetchable memory) behind bridge: ([0-9a-f]+)-([0-9a-f]+)", line)
+        if m and bridges and bridges[-1]["bdf"] == bdf:
+            bridges[-1]["io" if m[1] == "I/O" else "mem"].append((int(m[2], 16), int(m[3], 16)))
+            continue
+        m = re.match(r"^pci ([0-9a-f]{2}):[0-9a-f]{2}\.[0-7] bar\d=(io|mem32|mem64):0x([0-9a-f]+)/0x([0-9a-f]+)", line)
+        if m:
+            bars.append((line.split()[1], int(m[1], 16), m[2], int(m[3], 16), int(m[4], 16)))
+    bad, behind = 0, 0
+    for who, bus, kind, addr, size in bars:
+        for b in bridges:
+            if not b["sec"] <= bus <= b["sub"]:
+                continue
+            behind += 1
+            wins = b["io" if kind == "io" else "mem"]
+            if not any(lo <= addr and addr + size - 1 <= hi for lo, hi in wins):
+                print(f"{who} {kind} 0x{addr:x}/0x{size:x} is outside the windows of bridge {b['bdf']}: {wins}")
+                bad += 1
+    if not behind:
+        print("no BAR behind a bridge")
+        return 1
+    print(f"{behind} BAR placements behind bridges checked, {bad} outside")
+    return 1 if bad else 0
+
+
 if __name__ == "__main__":
     modes = {"qmp": qmp_view, "guest": guest_view, "sane": guest_sane, "lspci": lspci_view,
-             "guestcaps": guest_caps_view}
+             "guestcaps": guest_caps_view, "windows": windows_check}
     if len(sys.argv) != 3 or sys.argv[1] not in modes:
         sys.exit(__doc__)
     mode, arg = sys.argv[1:]

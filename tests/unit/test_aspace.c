@@ -125,14 +125,14 @@ static const struct {
 	{ ASPACE_MMIO, 0xfec00ff0, 0x10,
 	  "00:05.0 new BAR2 at [0xfec00ff0, 0xfec01000) overlaps IOAPIC at [0xfec00000, 0xfec01000)" },
 	{ ASPACE_MMIO, 0xb00ff000, 0x1000,
-	  "00:05.0 new BAR2 at [0xb00ff000, 0xb0100000) overlaps PCI ECAM at [0xb0000000, 0xb0100000)" },
+	  "00:05.0 new BAR2 at [0xb00ff000, 0xb0100000) overlaps PCI ECAM at [0xb0000000, 0xb1000000)" },
 	{ ASPACE_MMIO, 0xc0003ff0, 0x100,
 	  "00:05.0 new BAR2 at [0xc0003ff0, 0xc00040f0) overlaps 00:03.0 virtio-blk BAR0 at [0xc0000000, 0xc0004000)" },
 	{ ASPACE_MMIO, 0xd0008000, 0x1000,
 	  "00:05.0 new BAR2 at [0xd0008000, 0xd0009000) overlaps 00:07.0 passthrough BAR0 at [0xd0000000, 0xd0010000)" },
 	{ ASPACE_PIO, 0x3f0, 0x10, "00:05.0 new BAR2 at [0x3f0, 0x400) overlaps COM1 16550 UART at [0x3f8, 0x400)" },
 	{ ASPACE_MMIO, 0xb0000000, 0x20000000,
-	  "00:05.0 new BAR2 at [0xb0000000, 0xd0000000) overlaps PCI ECAM at [0xb0000000, 0xb0100000)" },
+	  "00:05.0 new BAR2 at [0xb0000000, 0xd0000000) overlaps PCI ECAM at [0xb0000000, 0xb1000000)" },
 };
 
 static void test_overlap_of_every_kind_refused_naming_both(void **state)
@@ -154,7 +154,7 @@ static void test_adjacent_ranges_allowed(void **state)
 	allowed(ASPACE_MMIO, 0xfebff000, 0x1000);
 	allowed(ASPACE_MMIO, 0xfec01000, 0x1000);
 	allowed(ASPACE_MMIO, 0xaffff000, 0x1000);            /* ECAM */
-	allowed(ASPACE_MMIO, 0xb0100000, 0x1000);
+	allowed(ASPACE_MMIO, 0xb1000000, 0x1000);
 	allowed(ASPACE_MMIO, 0xc0004000, 0x1000);            /* the BAR */
 	allowed(ASPACE_MMIO, 0xbfffc000, 0x4000);
 	allowed(ASPACE_MEMSLOT, 0xd0010000, 0x10000);        /* the memory slot */
