@@ -165,8 +165,10 @@ static void pci_bridge_window_set(uint16_t bdf, bool io, uint64_t start, uint64_
 		pci_cfg_write16(bdf, PCI_MEMORY_BASE, (uint16_t)((start >> 16) & PCI_MEMORY_RANGE_MASK));
 		pci_cfg_write16(bdf, PCI_MEMORY_LIMIT, (uint16_t)(((end - 1) >> 16) & PCI_MEMORY_RANGE_MASK));
 		/* Everything we place goes in the memory window: a never-programmed
-		 * prefetchable window is closed (base above limit). */
-		if (!pci_cfg_read16(bdf, PCI_PREF_MEMORY_BASE) && !pci_cfg_read16(bdf, PCI_PREF_MEMORY_LIMIT)) {
+		 * prefetchable window is closed (base above limit). Its low four
+		 * bits are the read-only type (1: 64-bit), not the address. */
+		if (!(pci_cfg_read16(bdf, PCI_PREF_MEMORY_BASE) & PCI_PREF_RANGE_MASK) &&
+		    !(pci_cfg_read16(bdf, PCI_PREF_MEMORY_LIMIT) & PCI_PREF_RANGE_MASK)) {
 			pci_cfg_write16(bdf, PCI_PREF_MEMORY_BASE, (uint16_t)PCI_PREF_RANGE_MASK);
 			pci_cfg_write16(bdf, PCI_PREF_MEMORY_LIMIT, 0);
 			pci_cfg_write32(bdf, PCI_PREF_BASE_UPPER32, 0);

@@ -283,6 +283,10 @@ static void test_bridge_windows(void **state)
 	struct pci_func *ep2 = fn_add(PCI_BDF(2, 0, 0), PCI_HEADER_TYPE_NORMAL);
 	empty->subtree_end = (uint8_t)nfuncs;
 	bar_set(ep2, 0, PCI_PARSE_BAR_MEM32, 0x1000, 0x80000000); /* firmware's, outside the window */
+	/* br's prefetchable window is 64-bit: never programmed, base and limit
+	 * read 0x0001, the type bits alone; it must be closed all the same. */
+	model_write(br->bdf, PCI_PREF_MEMORY_BASE, 2, 0x0001);
+	model_write(br->bdf, PCI_PREF_MEMORY_LIMIT, 2, 0x0001);
 	run();
 
 	assert_int_equal(res.assigned, 4);
