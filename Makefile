@@ -39,7 +39,7 @@ CFLAGS ?= -O2 -g
 # libc to check buffers or a canary to keep).
 HOST_HARDEN := -fstack-protector-strong -D_FORTIFY_SOURCE=2
 HOST_CFLAGS := -std=gnu11 $(CFLAGS) $(HOST_HARDEN) $(WARN) -D_GNU_SOURCE -iquote common -iquote vmm
-HOST_LDLIBS := -lpci -lpthread -lseccomp
+HOST_LDLIBS := -lpthread -lseccomp
 
 # Quiet: one "CC file" line per step; make V=1 prints the commands.
 ifeq ($(V),1)

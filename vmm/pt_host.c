@@ -23,7 +23,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <pci/pci.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -33,6 +32,7 @@
 #include <unistd.h>
 
 #include "errmsg.h"
+#include "libpci_load.h"
 #include "pci_access.h"
 /* register names come from libpci's <pci/header.h>, same as pci_regs.h */
 
@@ -231,6 +231,7 @@ int pt_host_open(struct pt_host *h, const char *bdf, const char *sysfs_root, boo
 {
 	uint16_t dom, rid; /* the domain and the routing ID, bus:device.function */
 	struct pci_access *volatile pacc = NULL;
+	const struct libpci *volatile lp = NULL;
 	volatile int rc = -1, dir_fd = -1;
 
 	memset(h, 0, sizeof(*h));
@@ -259,7 +260,10 @@ int pt_host_open(struct pt_host *h, const char *bdf, const char *sysfs_root, boo
 		return -1;
 	}
 
-	pacc = pci_alloc();
+	lp = libpci_load(err, errlen);
+	if (!lp)
+		goto out;
+	pacc = lp->alloc();
 	pacc->error = libpci_error;
 	pacc->warning = libpci_quiet;
 	pacc->debug = libpci_quiet;
@@ -269,9 +273,9 @@ int pt_host_open(struct pt_host *h, const char *bdf, const char *sysfs_root, boo
 		goto out;
 	}
 	char param[] = "sysfs.path"; /* libpci takes a char *, not a const one */
-	pci_set_param(pacc, param, parent);
-	pci_init(pacc);
-	pci_scan_bus(pacc);
+	lp->set_param(pacc, param, parent);
+	lp->init(pacc);
+	lp->scan_bus(pacc);
 
 	struct pci_dev *d;
 	for (d = pacc->devices; d; d = d->next)
@@ -281,8 +285,8 @@ int pt_host_open(struct pt_host *h, const char *bdf, const char *sysfs_root, boo
 		errmsg(err, errlen, "no PCI device %s under %s: list devices with lspci -D", h->bdf, sysfs_root);
 		goto out;
 	}
-	pci_fill_info(d, PCI_FILL_IDENT | PCI_FILL_CLASS | PCI_FILL_DRIVER);
-	const char *driver = pci_get_string_property(d, PCI_FILL_DRIVER);
+	lp->fill_info(d, PCI_FILL_IDENT | PCI_FILL_CLASS | PCI_FILL_DRIVER);
+	const char *driver = lp->get_string_property(d, PCI_FILL_DRIVER);
 	if (driver && !force) {
 		errmsg(err, errlen,
 		       "%s is bound to the host driver '%s': unbind it first (echo %s > %s/driver/unbind), or pass --force",
@@ -315,7 +319,7 @@ int pt_host_open(struct pt_host *h, const char *bdf, const char *sysfs_root, boo
 	static const size_t config_sizes[] = { 64, 256, 4096 };
 	for (size_t i = 0; i < sizeof(config_sizes) / sizeof(config_sizes[0]) && config_sizes[i] <= (size_t)cst.st_size;
 	     i++) {
-		if (!pci_read_block(d, 0, h->config, (int)config_sizes[i]))
+		if (!lp->read_block(d, 0, h->config, (int)config_sizes[i]))
 			break;
 		h->config_len = config_sizes[i];
 	}
@@ -344,7 +348,8 @@ int pt_host_open(struct pt_host *h, const char *bdf, const char *sysfs_root, boo
 out:
 	if (dir_fd >= 0)
 		close(dir_fd);
-	pci_cleanup(pacc);
+	if (pacc)
+		lp->cleanup(pacc);
 	if (link[0]) { /* the private sysfs.path: devices -> real */
 		unlink(link);
 		rmdir(parent);
