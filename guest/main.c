@@ -267,6 +267,7 @@ void guest_main(const struct hvm_start_info *si)
 	}
 	exitlab_info = find_exitlab_info(si);      /* what this VMM offers beyond PVH */
 	console_init(exitlab_info ? exitlab_info->console_port : 0); /* first output path */
+	console_hold(true);                        /* the boot report: one write */
 	trap_init();                               /* faults are reported from here on */
 	tsc_init(exitlab_info ? exitlab_info->tsc_khz : 0); /* clock for the benchmarks */
 	bench_boot(exitlab_info && exitlab_info->version >= 2 ? exitlab_info->scratch_msr : 0, si);
@@ -284,6 +285,7 @@ void guest_main(const struct hvm_start_info *si)
 	 * scan for the RSDP, it passes rsdp_paddr when it has tables at all. */
 	pci_boot(si, !exitlab_info);
 	int rc = cmdline_run(cmdline, true); /* check every action first */
+	console_hold(false);                 /* out with the report, then line by line */
 	if (rc == EXITLAB_EXIT_OK)
 		rc = cmdline_run(cmdline, false);
 	guest_exit((uint32_t)rc);
