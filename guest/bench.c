@@ -544,10 +544,8 @@ int bench_samples_action(const char *val, size_t len, bool dry_run)
 {
 	uint64_t n;
 
-	if (!parse_u64(val, len, &n) || n < 3 || n > MAX_SAMPLES) {
-		printf("error: bench.samples: '%.*s' is not a number from 3 to %u\n", (int)len, val, MAX_SAMPLES);
+	if (!parse_u64_in("bench.samples", val, len, 3, MAX_SAMPLES, &n))
 		return EXITLAB_EXIT_USAGE;
-	}
 	if (!dry_run)
 		samples = (unsigned)n;
 	return EXITLAB_EXIT_OK;

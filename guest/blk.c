@@ -168,10 +168,8 @@ int blk_flush_action(const char *val, size_t len, bool dry_run)
 int blk_queues_action(const char *val, size_t len, bool dry_run)
 {
 	uint64_t n;
-	if (!parse_u64(val, len, &n) || n < 1 || n > GVIRTIO_QUEUES_MAX) {
-		printf("error: blk.queues: '%.*s' is not a number from 1 to %u\n", (int)len, val, GVIRTIO_QUEUES_MAX);
+	if (!parse_u64_in("blk.queues", val, len, 1, GVIRTIO_QUEUES_MAX, &n))
 		return EXITLAB_EXIT_USAGE;
-	}
 	if (!dry_run) {
 		blk_dev.v.queues_wanted = (unsigned)n;
 		blk_dev.started = false;
@@ -271,10 +269,8 @@ static int batch_check(unsigned n)
 int blk_burst_action(const char *val, size_t len, bool dry_run)
 {
 	uint64_t k;
-	if (!parse_u64(val, len, &k) || k < 1 || k > BLK_BATCH) {
-		printf("error: blk.burst: '%.*s' is not a number from 1 to %d\n", (int)len, val, BLK_BATCH);
+	if (!parse_u64_in("blk.burst", val, len, 1, BLK_BATCH, &k))
 		return EXITLAB_EXIT_USAGE;
-	}
 	if (dry_run)
 		return EXITLAB_EXIT_OK;
 	struct virtio_dev *d = virtio_dev_get(&blk_dev);

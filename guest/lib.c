@@ -125,6 +125,14 @@ bool parse_u64(const char *s, size_t len, uint64_t *out)
 	return true;
 }
 
+bool parse_u64_in(const char *what, const char *s, size_t len, uint64_t min, uint64_t max, uint64_t *out)
+{
+	if (parse_u64(s, len, out) && *out >= min && *out <= max)
+		return true;
+	printf("error: %s: '%.*s' is not a number from %lu to %lu\n", what, (int)len, s, min, max);
+	return false;
+}
+
 const char *word_at(struct words w, size_t i)
 {
 	return *(const char *const *)((const char *)w.first + i * w.stride);

@@ -24,6 +24,9 @@ const char *strchr(const char *s, int c);
 /* Parses a whole [s, s+len) as an unsigned number: decimal, or hex with 0x.
  * Returns false on an empty string, a stray character or overflow. */
 bool parse_u64(const char *s, size_t len, uint64_t *out);
+/* parse_u64 within [min, max]; else says "error: WHAT: 'VAL' is not a
+ * number from MIN to MAX" and returns false. */
+bool parse_u64_in(const char *what, const char *s, size_t len, uint64_t min, uint64_t max, uint64_t *out);
 
 /*
  * A keyword list, what every action matches its value (or main.c an action's
