@@ -6,11 +6,18 @@
 # served it, the re-entry; --cut keeps one action; --json is trace-event
 # JSON with the fields Perfetto needs; --breakdown times each hop; under
 # QEMU the markers come from the kernel's kvm_pio at the marker port.
+# A notify with an ioeventfd is the kernel's MMIO event at the notify
+# address (computed here from --dump-pci's capabilities) with no
+# userspace exit, then the I/O thread's events and the irqfd; without
+# one, a userspace exit served on the vCPU thread. A config read through
+# 0xCF8/0xCFC is two PIO exits for one register, through ECAM one MMIO
+# exit; a passthrough BAR store makes no event, an MSI-X table store one
+# trapped exit, decoded (tests/lib/anatomy_check.py).
 # Without perf, root or the tracepoints the kernel-side checks skip, and
 # the VMM-side ones still run.
 source "$(dirname "$0")/lib/tap.sh"
 kvm_usable || skip_all "no usable /dev/kvm: anatomy follows KVM exits"
-plan 9
+plan 20
 
 A=$ROOT/scripts/anatomy
 ACT="port.write=0x3ff,1,0x5a"
@@ -61,4 +68,74 @@ if [ $perf_ok = 1 ]; then
 	fi
 else
 	for i in 1 2 3; do skip "kernel events: $why"; done
+fi
+
+# The notify's journey. The address: from the capabilities the VMM left
+# in config space (--dump-pci) and queue 0's queue_notify_off (0).
+C=$ROOT/tests/lib/anatomy_check.py
+kflag=$perf_ok
+[ $perf_ok = 1 ] || kflag=0
+truncate -s 64K "$TMP/disk.img"
+NACT="irq=msix virtio=list blk.read=0"
+out=$(timeout 120 "$A" --limit 0 --cut blk.read=0 -- "$VMM" --dump-pci "$TMP/pci.txt" --disk "$TMP/disk.img" --append "$NACT" "$GUEST" 2>&1); rc=$?
+tl=$out
+addr=$(python3 "$C" notify-address "$TMP/pci.txt" 00:01.0 0 2>&1 | sed -n 's/.* = //p')
+check "--dump-pci: the notify address from BAR0, the notify capability's offset and multiplier ($addr)" \
+	eval 'rc_is 0 && [ -n "$addr" ] && grep -q "notify=$addr " <<<"$(timeout 60 "$VMM" --disk "$TMP/disk.img" --append virtio=list "$GUEST" 2>&1)"'
+out=$(KERNEL=$kflag python3 "$C" ioeventfd "${addr:-0}" <<<"$tl")
+check "with an ioeventfd: $([ $kflag = 1 ] && echo "kvm_mmio at $addr, no userspace exit for it, then ")the I/O thread's notify, chain, request, used ring, irqfd$([ $kflag = 1 ] && echo ", then kvm_msi_set_irq")" \
+	eval '! grep -q ^FAIL <<<"$out"'
+out=$(timeout 120 "$A" --limit 0 --cut blk.read=0 -- "$VMM" --no-ioeventfd --disk "$TMP/disk.img" --append "$NACT" "$GUEST" 2>&1); rc=$?
+tl=$out
+out=$(KERNEL=$kflag python3 "$C" no-ioeventfd "${addr:-0}" <<<"$tl")
+check "without: $([ $kflag = 1 ] && echo "kvm_mmio at $addr and kvm_userspace_exit, then ")a userspace exit at $addr served on the vCPU thread, no I/O thread" \
+	eval 'rc_is 0 && ! grep -q ^FAIL <<<"$out"'
+
+# A config dword read, through either mechanism.
+out=$(timeout 120 "$A" --limit 0 --cut pci=list -- "$VMM" --append "pci=cf8 pci=list" "$GUEST" 2>&1); rc=$?
+tl=$out; out=$(KERNEL=$kflag python3 "$C" cf8 <<<"$tl")
+check "0xCF8/0xCFC: two PIO exits (the address, then the data) decoded to one register" eval '! grep -q ^FAIL <<<"$out"'
+out=$(timeout 120 "$A" --limit 0 --cut pci=list -- "$VMM" --append "pci=ecam pci=list" "$GUEST" 2>&1); rc=$?
+tl=$out; out=$(KERNEL=$kflag python3 "$C" ecam <<<"$tl")
+check "ECAM: one MMIO exit for the register" eval '! grep -q ^FAIL <<<"$out"'
+
+# Passthrough: a BAR store, then an MSI-X table store (BAR0 + 0x2000 on this fixture).
+( cd "$TMP" && python3 "$ROOT/tests/lib/fixture_device.py" fx.config fx.resource >/dev/null &&
+  "$ROOT/scripts/mkfixture" fx.config fx.resource fx/devices >/dev/null )
+PACT="pci=list bar.write=00:01.0,0,0x100,hello bar.write=00:01.0,0,0x2000,ABCD"
+out=$(timeout 120 "$A" --limit 0 --cut "bar.write=00:01.0,0,0x100,hello" -- "$VMM" --passthrough 0000:00:05.0 \
+	--sysfs-root "$TMP/fx/devices" --append "$PACT" "$GUEST" 2>&1); rc=$?
+tl=$out; out=$(KERNEL=$kflag python3 "$C" no-event 0xc0000000 0xc0002000 <<<"$tl")
+check "passthrough BAR store: no event at all in the mapped part of the BAR, no MMIO exit but config reads; the bytes are in resource0" \
+	eval 'rc_is 0 && ! grep -q ^FAIL <<<"$out" && [ "$(dd if="$TMP/fx/devices/0000:00:05.0/resource0" bs=1 skip=256 count=5 2>/dev/null)" = hello ]'
+out=$(timeout 120 "$A" --limit 0 --cut "bar.write=00:01.0,0,0x2000,ABCD" -- "$VMM" --passthrough 0000:00:05.0 \
+	--sysfs-root "$TMP/fx/devices" --append "$PACT" "$GUEST" 2>&1); rc=$?
+tl=$out; out=$(KERNEL=$kflag python3 "$C" msix-store 0xc0002000 <<<"$tl")
+check "MSI-X table store: one trapped exit, the entry decoded (address 0x44434241, not an APIC address)" \
+	eval '! grep -q ^FAIL <<<"$out" && grep -q "address 0x44434241 (not an APIC address)" <<<"$out"'
+
+# The breakdown per exit kind.
+if [ $perf_ok = 1 ]; then
+	out=$(timeout 300 "$A" --breakdown -- "$VMM" --disk "$TMP/disk.img" --append "virtio=list bench.samples=3 bench=pio_write bench=cfg_ecam bench=cfg_cf8 bench=notify bench=blk_read_msix" "$GUEST" 2>&1); rc=$?
+	bd=$out
+	sect() { awk -v k="$1" '$0==k{p=1;next} /^[^ ]/{p=0} p' <<<"$bd"; }
+	out=$(sect pio_write)
+	check "--breakdown per kind: pio_write's round trip, its exit to the VMM and the four hops, 2048 each" \
+		eval 'has "^  round trip \(the guest bench line, per operation\) +1536 +[0-9]+ +[0-9]+$" &&
+		      has "^  exit to the VMM: pio write X size 1 <- X \(COM1 16550 UART\) +204[89]$" &&
+		      [ "$(grep -cE "^    (kernel|to vmm|vmm|back): .* +204[89] +[0-9]+ +[0-9]+$" <<<"$out")" = 4 ]'
+	out=$(sect cfg_cf8)
+	check "... cfg_cf8: two exits per read (0xcf8 write, then the register), the read with no kernel hop on the way in" \
+		eval 'has "^  exit to the VMM: pio write X size 4 <- X \(PCI config address \(0xcf8\)\) +204[89]$" &&
+		      has "^  exit to the VMM: 00:00.0 VENDOR_ID\|DEVICE_ID read \(cf8\) -> X +204[89]$" &&
+		      [ "$(grep -c "^    kernel: " <<<"$out")" = 1 ]'
+	out=$(sect cfg_ecam)
+	check "... cfg_ecam: one exit per read" eval 'has "^  exit to the VMM: 00:00.0 VENDOR_ID\|DEVICE_ID read \(ecam\) -> X +204[89]$" && [ "$(grep -c "^  exit to the VMM" <<<"$out")" = 1 ]'
+	out=$(sect "notify (ioeventfd)")$'\n'$(sect "blk_read_msix (ioeventfd)")
+	check "... notify: 2048 finished in the kernel and no exit to the VMM; blk_read_msix: the I/O thread's wake-up, request, irqfd, kvm_msi_set_irq" \
+		eval 'has "^  notify KVM finished itself \(ioeventfd\): kvm_mmio, no userspace exit +204[89]$" &&
+		      [ "$(sect "notify (ioeventfd)" | grep -c "exit to the VMM")" = 0 ] &&
+		      has "^    I/O thread: notify -> used ring updated +[1-9][0-9]* " && has "^    kernel: irqfd -> kvm_msi_set_irq +[1-9][0-9]* "'
+else
+	for i in 1 2 3 4; do skip "kernel events: $why"; done
 fi

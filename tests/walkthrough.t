@@ -38,6 +38,7 @@ plan "$n"
 
 needs() { # the command's requirement, or empty
 	case $1 in
+	*strace*) command -v strace >/dev/null && kvm_usable || echo "strace and /dev/kvm" ;;
 	*scripts/anatomy*) command -v perf >/dev/null && kvm_usable || echo "perf and /dev/kvm" ;;
 	*build/vmm* | *build/floor* | *build/bare-vm*) kvm_usable || echo "/dev/kvm" ;;
 	*run-qemu*) command -v qemu-system-x86_64 >/dev/null || echo "QEMU" ;;
