@@ -63,8 +63,10 @@ if kvm_usable; then
 		check "irq_inject: no correlation from the VMM, and the guest says method=round_trip" eval '[ "$m" = round_trip ]'
 	fi
 	if [ "$m" = correlated ]; then
-		check "correlated: every write time lay between the guest's OUT and its handler" \
-			eval '[ "$(field irq_inject clock_violations)" = 0 ]'
+		# A reading of the offset can be off (a host preemption inside it):
+		# such samples fall back to the round trip, and at most 1 in 20 may.
+		check "correlated: the write time lay between the guest's OUT and its handler (all but 1 in 20 at most)" \
+			eval '(( $(field irq_inject clock_violations) * 20 <= $(field irq_inject iters) ))'
 	else
 		check "round trip: the guest says why there is no correlation" has '^bench irq_inject: no clock correlation \('
 	fi
