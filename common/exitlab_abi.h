@@ -20,7 +20,7 @@
 
 #include <stdint.h>
 
-#define EXITLAB_ABI_VERSION 2 /* 2: scratch_msr */
+#define EXITLAB_ABI_VERSION 3 /* 2: scratch_msr; 3: rom_paddr, irq_port, pt_bdf */
 
 /*
  * Guest exit: the guest writes a 32-bit status to this port (QEMU's
@@ -96,6 +96,38 @@ struct exitlab_mark {
  */
 #define EXITLAB_MSR_SCRATCH 0x400000f0u
 
+/*
+ * The read-only page (only when advertised: exitlab_boot_info.rom_paddr):
+ * one page of guest memory above RAM, a KVM_MEM_READONLY memory slot, so
+ * loads run at memory speed and every store exits to the VMM as MMIO
+ * (KVM_EXIT_MMIO), which counts it (--stats) and drops it: the page keeps
+ * its contents. The VMM fills it with EXITLAB_ROM_PATTERN(i) in dword i.
+ * In the memory map as reserved. Writer: VMM (at boot). Reader: guest.
+ */
+#define EXITLAB_ROM_SIZE 4096
+#define EXITLAB_ROM_PATTERN(i) (0x524f4d00u ^ (uint32_t)(i)) /* "ROM" */
+
+/*
+ * Interrupt-injection bench (only when advertised: exitlab_boot_info.irq_port,
+ * which needs KVM's in-kernel irqchip). The guest writes the guest-physical
+ * address (below 4 GiB) of a struct exitlab_irq_req with a 32-bit OUT. The
+ * VMM routes its MSI GSI to `vector` (fixed destination: APIC ID 0), fills
+ * in the fields below, and writes 1 to that GSI's irqfd, from the vCPU
+ * thread during that same exit: the interrupt is pending when the vCPU
+ * re-enters. Writer: guest (vector), VMM (the rest). Reader: the other.
+ */
+#define EXITLAB_PORT_IRQ_BENCH 0x4f0
+#define EXITLAB_IRQ_CORRELATED 1u /* write_tsc is in the guest's TSC */
+
+struct exitlab_irq_req {
+	uint32_t vector;     /* 32-255; guest */
+	uint32_t flags;      /* EXITLAB_IRQ_*; VMM: 0 if it could not read the guest's TSC */
+	uint64_t write_tsc;  /* the host TSC just before the irqfd write, as the guest's TSC */
+	uint64_t window;     /* host TSC cycles the guest-TSC reading took (its uncertainty) */
+	uint64_t served;     /* requests the VMM has served, this one included */
+};
+_Static_assert(sizeof(struct exitlab_irq_req) == 32, "irq req");
+
 /* The boot module. Writer: VMM. Reader: guest. */
 #define EXITLAB_BOOT_MODULE_NAME "exitlab"
 #define EXITLAB_BOOT_MAGIC 0x6c746978u /* "xitl" */
@@ -108,6 +140,14 @@ struct exitlab_boot_info {
 	uint16_t reserved0;
 	uint32_t scratch_msr;  /* v2: EXITLAB_MSR_SCRATCH when the VMM serves it, else 0 */
 	char vmm_version[16];  /* NUL-terminated, e.g. "0.1" */
+	/* v3 (the module's size says 64 bytes): */
+	uint64_t rom_paddr;    /* a read-only page (KVM_MEM_READONLY slot, EXITLAB_ROM_*), 0 if none */
+	uint32_t rom_size;     /* its bytes (4096), 0 if none */
+	uint16_t irq_port;     /* EXITLAB_PORT_IRQ_BENCH when served, else 0 */
+	uint16_t pt_count;     /* passthrough functions (--passthrough) */
+	uint16_t pt_bdf;       /* the first one's bus:device.function (VMM numbering), if pt_count */
+	uint16_t reserved1;
+	uint32_t reserved2;
 };
 
 _Static_assert(sizeof(struct exitlab_console_buf) == 8 + EXITLAB_CONSOLE_BUF_MAX, "console buf");
@@ -116,7 +156,10 @@ _Static_assert(__builtin_offsetof(struct exitlab_boot_info, tsc_khz) == 8, "tsc_
 _Static_assert(__builtin_offsetof(struct exitlab_boot_info, console_port) == 16, "console_port");
 _Static_assert(__builtin_offsetof(struct exitlab_boot_info, scratch_msr) == 20, "scratch_msr");
 _Static_assert(__builtin_offsetof(struct exitlab_boot_info, vmm_version) == 24, "vmm_version");
-_Static_assert(sizeof(struct exitlab_boot_info) == 40, "exitlab_boot_info size");
+_Static_assert(__builtin_offsetof(struct exitlab_boot_info, rom_paddr) == 40, "rom_paddr");
+_Static_assert(__builtin_offsetof(struct exitlab_boot_info, pt_bdf) == 56, "pt_bdf");
+_Static_assert(sizeof(struct exitlab_boot_info) == 64, "exitlab_boot_info size");
+#define EXITLAB_BOOT_INFO_V2_SIZE 40 /* what a version-2 VMM passes */
 
 /* Buffered console port (an otherwise unused ISA port). */
 #define EXITLAB_PORT_CONSOLE 0x4e8

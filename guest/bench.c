@@ -39,6 +39,8 @@
 #include "trap.h"
 #include "tsc.h"
 #include "blk.h"
+#include "irqinject.h"
+#include "ptbench.h"
 
 #define BATCH 512 /* operations per sample, unless a test says fewer */
 #define MAX_SAMPLES 4095
@@ -60,6 +62,12 @@ struct bench_test {
 	/* The exits the test avoids or makes, counted by the driver (notify
 	 * writes, interrupts taken): reported per operation. NULL: none. */
 	void (*counts)(uint64_t *notifies, uint64_t *interrupts);
+	/* Bytes an operation moves: the line gets bytes_per_ns= (at the
+	 * median) too. 0: none. */
+	unsigned bytes;
+	/* Prints more " key=value" fields of the line (how it was measured,
+	 * what was touched). NULL: none. */
+	void (*extra)(void);
 };
 
 static unsigned samples = 31;
@@ -294,6 +302,45 @@ static const char *prepare_fault_touch(void)
 	return fresh_why;
 }
 
+/* The read-only page (exitlab_abi.h, EXITLAB_ROM_*: a KVM_MEM_READONLY
+ * slot above RAM): rom_read loads a dword at memory speed, rom_write
+ * stores one, and each store is an MMIO exit to the VMM, which drops it.
+ * One dword per operation, 64 bytes apart, through the page. After the
+ * stores, the page is read back against its pattern: dropped=yes if it
+ * kept it (the line says so). */
+static uintptr_t rom_at;
+static bool rom_changed;
+
+static const char *prepare_rom(void)
+{
+	if (!rom_at)
+		return "no read-only page (the exitlab VMM's exitlab_boot_info.rom_paddr: a KVM_MEM_READONLY slot)";
+	if (mmio_read32(rom_at) != EXITLAB_ROM_PATTERN(0))
+		return "the read-only page does not hold its pattern";
+	rom_changed = false;
+	return NULL;
+}
+
+static void run_rom_read(unsigned n)
+{
+	uint32_t sum = 0;
+	for (unsigned i = 0; i < n; i++)
+		sum += mmio_read32(rom_at + (i * 64) % EXITLAB_ROM_SIZE);
+	barrier();
+	(void)sum;
+}
+
+static void run_rom_write(unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		mmio_write32(rom_at + (i * 64) % EXITLAB_ROM_SIZE, ~0u);
+	for (unsigned i = 0; i < n && i < EXITLAB_ROM_SIZE / 64; i++)
+		if (mmio_read32(rom_at + i * 64) != EXITLAB_ROM_PATTERN(i * 16))
+			rom_changed = true;
+}
+
+static void rom_write_extra(void) { printf(" dropped=%s", rom_changed ? "no" : "yes"); }
+
 /* Mechanism #1: address to 0xCF8, then a dword from 0xCFC (two exits). */
 static void run_cfg_cf8(unsigned n)
 {
@@ -327,43 +374,61 @@ static const char *prep_io1(void) { return testdev_bench_prepare(true, 1); }
 static const char *prep_io2(void) { return testdev_bench_prepare(true, 2); }
 
 static const struct bench_test tests[] = {
-	{ "tsc", "no exit: the cost of the timing loop itself", run_tsc, NULL, 0, false, NULL, NULL },
-	{ "cpuid", "CPUID leaf 0, always intercepted", run_cpuid, NULL, 0, false, NULL, NULL },
-	{ "ring0", "ring0_call: INT3 to the guest's CPL 0 and IRETQ back (no VMM involved)", run_ring0, NULL, 0, false, NULL, NULL },
+	{ "tsc", "no exit: the cost of the timing loop itself", run_tsc, NULL, 0, false, NULL, NULL, 0, NULL },
+	{ "cpuid", "CPUID leaf 0, always intercepted", run_cpuid, NULL, 0, false, NULL, NULL, 0, NULL },
+	{ "ring0", "ring0_call: INT3 to the guest's CPL 0 and IRETQ back (no VMM involved)", run_ring0, NULL, 0, false, NULL, NULL, 0, NULL },
 	{ "msr_kernel", "RDMSR of IA32_APIC_BASE, answered in the kernel (ring0_call's cost subtracted)", run_msr_kernel,
-	  NULL, 0, true, NULL, NULL },
+	  NULL, 0, true, NULL, NULL, 0, NULL },
 	{ "msr_user", "RDMSR of the VMM's scratch MSR, answered in its userspace (ring0_call subtracted)", run_msr_user,
-	  prepare_msr_user, 0, true, NULL, NULL },
+	  prepare_msr_user, 0, true, NULL, NULL, 0, NULL },
 	{ "msr_user_write", "WRMSR of the VMM's scratch MSR, in its userspace (ring0_call subtracted)",
-	  run_msr_user_write, prepare_msr_user, 0, true, NULL, NULL },
-	{ "pio_write", "OUT to COM1 scratch, handled in VMM userspace", run_pio_write, NULL, 0, false, NULL, NULL },
-	{ "pio_read", "IN from COM1 scratch, handled in VMM userspace", run_pio_read, NULL, 0, false, NULL, NULL },
+	  run_msr_user_write, prepare_msr_user, 0, true, NULL, NULL, 0, NULL },
+	{ "pio_write", "OUT to COM1 scratch, handled in VMM userspace", run_pio_write, NULL, 0, false, NULL, NULL, 0, NULL },
+	{ "pio_read", "IN from COM1 scratch, handled in VMM userspace", run_pio_read, NULL, 0, false, NULL, NULL, 0, NULL },
 	{ "pio_kernel", "IN from the PIC's mask register (0x21), handled in KVM's in-kernel PIC", run_pio_kernel,
-	  prepare_pio_kernel, 0, false, NULL, NULL },
+	  prepare_pio_kernel, 0, false, NULL, NULL, 0, NULL },
 	{ "mmio_kernel", "load of the local APIC's version register, handled in KVM's in-kernel APIC",
-	  run_mmio_kernel, prepare_mmio_kernel, 0, false, NULL, NULL },
-	{ "cfg_cf8", "config dword read of 00:00.0 through 0xCF8/0xCFC", run_cfg_cf8, NULL, 0, false, NULL, NULL },
-	{ "cfg_ecam", "config dword read of 00:00.0 through ECAM (MMIO)", run_cfg_ecam, prepare_cfg_ecam, 0, false, NULL, NULL },
-	{ "tdev_mmio", "pci-testdev MMIO write, no eventfd (VMM userspace)", testdev_bench_run, prep_mmio0, 0, false, NULL, NULL },
-	{ "tdev_mmio_wild", "pci-testdev MMIO write, wildcard ioeventfd", testdev_bench_run, prep_mmio1, 0, false, NULL, NULL },
-	{ "tdev_mmio_match", "pci-testdev MMIO write, datamatch ioeventfd", testdev_bench_run, prep_mmio2, 0, false, NULL, NULL },
-	{ "tdev_io", "pci-testdev port write, no eventfd (VMM userspace)", testdev_bench_run, prep_io0, 0, false, NULL, NULL },
-	{ "tdev_io_wild", "pci-testdev port write, wildcard ioeventfd", testdev_bench_run, prep_io1, 0, false, NULL, NULL },
-	{ "tdev_io_match", "pci-testdev port write, datamatch ioeventfd", testdev_bench_run, prep_io2, 0, false, NULL, NULL },
+	  run_mmio_kernel, prepare_mmio_kernel, 0, false, NULL, NULL, 0, NULL },
+	{ "cfg_cf8", "config dword read of 00:00.0 through 0xCF8/0xCFC", run_cfg_cf8, NULL, 0, false, NULL, NULL, 0, NULL },
+	{ "cfg_ecam", "config dword read of 00:00.0 through ECAM (MMIO)", run_cfg_ecam, prepare_cfg_ecam, 0, false, NULL, NULL, 0, NULL },
+	{ "tdev_mmio", "pci-testdev MMIO write, no eventfd (VMM userspace)", testdev_bench_run, prep_mmio0, 0, false, NULL, NULL, 0, NULL },
+	{ "tdev_mmio_wild", "pci-testdev MMIO write, wildcard ioeventfd", testdev_bench_run, prep_mmio1, 0, false, NULL, NULL, 0, NULL },
+	{ "tdev_mmio_match", "pci-testdev MMIO write, datamatch ioeventfd", testdev_bench_run, prep_mmio2, 0, false, NULL, NULL, 0, NULL },
+	{ "tdev_io", "pci-testdev port write, no eventfd (VMM userspace)", testdev_bench_run, prep_io0, 0, false, NULL, NULL, 0, NULL },
+	{ "tdev_io_wild", "pci-testdev port write, wildcard ioeventfd", testdev_bench_run, prep_io1, 0, false, NULL, NULL, 0, NULL },
+	{ "tdev_io_match", "pci-testdev port write, datamatch ioeventfd", testdev_bench_run, prep_io2, 0, false, NULL, NULL, 0, NULL },
 	{ "fault_touch", "first write to a fresh guest page: KVM's (and the host's) page-fault path", run_fault_touch,
-	  prepare_fault_touch, FAULT_BATCH, false, NULL, NULL },
+	  prepare_fault_touch, FAULT_BATCH, false, NULL, NULL, 0, NULL },
 	{ "timer_wake", "TSC-deadline timer to its handler, out of HLT (in-kernel APIC)", run_none, prepare_timer_wake,
-	  16, false, timed_timer_wake, NULL },
+	  16, false, timed_timer_wake, NULL, 0, NULL },
 	{ "notify", "virtio-blk queue notify write (ioeventfd unless --no-ioeventfd)", blk_bench_notify,
-	  blk_bench_prepare_notify, 0, false, NULL, NULL },
+	  blk_bench_prepare_notify, 0, false, NULL, NULL, 0, NULL },
 	{ "blk_read_poll", "virtio-blk 4 KiB read, notify to used ring, polled", blk_bench_read,
-	  blk_bench_prepare_poll, 16, false, NULL, blk_bench_counts },
+	  blk_bench_prepare_poll, 16, false, NULL, blk_bench_counts, 0, NULL },
 	{ "blk_read_msix", "virtio-blk 4 KiB read, notify to MSI-X interrupt", blk_bench_read,
-	  blk_bench_prepare_msix, 16, false, NULL, blk_bench_counts },
+	  blk_bench_prepare_msix, 16, false, NULL, blk_bench_counts, 0, NULL },
 	{ "blk_batch_poll", "virtio-blk 512-byte reads, 8 per kick, polled (per request)", blk_bench_batch,
-	  blk_bench_prepare_poll, 16, false, NULL, blk_bench_counts },
+	  blk_bench_prepare_poll, 16, false, NULL, blk_bench_counts, 0, NULL },
 	{ "blk_batch_msix", "virtio-blk 512-byte reads, 8 per kick, MSI-X (per request)", blk_bench_batch,
-	  blk_bench_prepare_msix, 16, false, NULL, blk_bench_counts },
+	  blk_bench_prepare_msix, 16, false, NULL, blk_bench_counts, 0, NULL },
+	{ "rom_read", "load from the read-only page (KVM_MEM_READONLY slot): memory speed", run_rom_read, prepare_rom,
+	  0, false, NULL, NULL, 0, NULL },
+	{ "rom_write", "store to the read-only page: an MMIO exit to the VMM each, dropped", run_rom_write,
+	  prepare_rom, 0, false, NULL, NULL, 0, rom_write_extra },
+	{ "pt_bar_load", "dword load from a mapped page of a passthrough BAR: no exit", pt_bench_load,
+	  pt_bench_prepare_mapped, 0, false, NULL, NULL, 0, pt_bench_extra },
+	{ "pt_bar_store", "dword store to a mapped page of a passthrough BAR: no exit (writes the device)",
+	  pt_bench_store, pt_bench_prepare_mapped, 0, false, NULL, NULL, 0, pt_bench_extra },
+	{ "pt_bar_copy", "4 KiB copy from a mapped page of a passthrough BAR to RAM (bandwidth)", pt_bench_copy,
+	  pt_bench_prepare_mapped, 16, false, NULL, NULL, PT_COPY_BYTES, pt_bench_extra },
+	{ "ram_copy", "the same 4 KiB copy from RAM, for contrast", pt_bench_ram_copy, NULL, 16, false, NULL, NULL,
+	  PT_COPY_BYTES, NULL },
+	{ "pt_msix_load", "load of a passthrough MSI-X table entry: trapped page, emulated by the VMM",
+	  pt_bench_table_load, pt_bench_prepare_table, 0, false, NULL, NULL, 0, pt_bench_extra },
+	{ "pt_msix_fwd", "load from the trapped MSI-X page outside table and PBA: forwarded to the device",
+	  pt_bench_fwd_load, pt_bench_prepare_fwd, 0, false, NULL, NULL, 0, pt_bench_extra },
+	{ "irq_inject", "MSI through the VMM's irqfd to the guest's handler (method= says how it is timed)",
+	  irq_inject_run, irq_inject_prepare, 16, false, irq_inject_timed, NULL, 0, irq_inject_extra },
 };
 
 static void sort_u64(uint64_t *v, unsigned n)
@@ -444,8 +509,9 @@ static void print_per_op(const char *label, uint64_t count, uint64_t ops)
 	printf(" %s=%lu.%03lu", label, milli / 1000, milli % 1000);
 }
 
-static void bench_report(const char *name, unsigned batch, uint64_t minus_ring0, const uint64_t *counts)
+static void bench_report(const struct bench_test *t, unsigned batch, uint64_t minus_ring0, const uint64_t *counts)
 {
+	const char *name = t->name;
 	char label[16];
 
 	printf("bench %s iters=%u cycles=%lu", name, samples * batch, sorted_buf[samples / 2] / batch);
@@ -462,6 +528,11 @@ static void bench_report(const char *name, unsigned batch, uint64_t minus_ring0,
 		print_per_op("notifies_per_op", counts[0], (uint64_t)samples * batch);
 		print_per_op("interrupts_per_op", counts[1], (uint64_t)samples * batch);
 	}
+	uint64_t med_ns10 = tsc_cycles_to_ns10(sorted_buf[samples / 2]);
+	if (t->bytes && med_ns10) /* bytes per ns at the median: bytes * batch / (ns10 / 10) */
+		print_per_op("bytes_per_ns", (uint64_t)t->bytes * batch * 10, med_ns10);
+	if (t->extra)
+		t->extra();
 	printf(" batch=%u samples=%u\n", batch, samples);
 	for (unsigned from = 0; raw && from < samples; from += RAW_PER_LINE) {
 		printf("bench-raw %s batch=%u from=%u ", name, batch, from);
@@ -493,7 +564,7 @@ static void bench_one(const struct bench_test *t)
 	sample_counts = NULL;
 	self_timed = NULL;
 	sort_samples();
-	bench_report(t->name, batch, ring0, t->counts ? counted : NULL);
+	bench_report(t, batch, ring0, t->counts ? counted : NULL);
 }
 
 int bench_action(const char *list, size_t len, bool dry_run)
@@ -534,9 +605,14 @@ int bench_action(const char *list, size_t len, bool dry_run)
 	return EXITLAB_EXIT_OK;
 }
 
-void bench_boot(uint32_t msr, const struct hvm_start_info *si)
+void bench_boot(const struct exitlab_boot_info *bi, const struct hvm_start_info *si)
 {
-	scratch_msr = msr;
+	scratch_msr = bi && bi->version >= 2 ? bi->scratch_msr : 0;
+	if (bi && bi->version >= 3) { /* a version-3 VMM's module is 64 bytes */
+		rom_at = bi->rom_size >= EXITLAB_ROM_SIZE && bi->rom_paddr < (1ull << 32) ? (uintptr_t)bi->rom_paddr : 0;
+		irq_inject_boot(bi->irq_port);
+		pt_bench_boot(bi->pt_count, bi->pt_bdf);
+	}
 	fresh_find(si);
 }
 

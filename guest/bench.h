@@ -12,9 +12,11 @@
 
 /* Runs the comma-separated tests in list[0..len) ("all" for every test).
  * With dry_run, only checks the names. Returns an EXITLAB_EXIT_* status. */
-/* What the VMM offers the bench (exitlab_boot_info.scratch_msr, 0: none)
- * and where fresh RAM is (the memory map). */
-void bench_boot(uint32_t scratch_msr, const struct hvm_start_info *si);
+/* What the VMM offers the bench (the exitlab boot info, NULL under
+ * another VMM: the scratch MSR, the read-only page, the irq port, the
+ * passthrough function) and where fresh RAM is (the memory map). */
+struct exitlab_boot_info;
+void bench_boot(const struct exitlab_boot_info *bi, const struct hvm_start_info *si);
 int bench_action(const char *list, size_t len, bool dry_run);
 /* bench.samples=N: samples per test (default 31). */
 int bench_samples_action(const char *val, size_t len, bool dry_run);

@@ -208,9 +208,9 @@ static const struct exitlab_boot_info *find_exitlab_info(const struct hvm_start_
 	for (uint32_t i = 0; si->modlist_paddr && i < si->nr_modules && i < 16; i++) {
 		const char *name = (const char *)(uintptr_t)mods[i].cmdline_paddr;
 		const struct exitlab_boot_info *bi = (const void *)(uintptr_t)mods[i].paddr;
-		if (name && !strcmp(name, EXITLAB_BOOT_MODULE_NAME) && mods[i].size >= sizeof(*bi) &&
+		if (name && !strcmp(name, EXITLAB_BOOT_MODULE_NAME) && mods[i].size >= EXITLAB_BOOT_INFO_V2_SIZE &&
 		    bi->magic == EXITLAB_BOOT_MAGIC)
-			return bi;
+			return bi; /* fields past version 2's 40 bytes: see bench_boot() */
 	}
 	return NULL;
 }
@@ -270,7 +270,7 @@ void guest_main(const struct hvm_start_info *si)
 	console_hold(true);                        /* the boot report: one write */
 	trap_init();                               /* faults are reported from here on */
 	tsc_init(exitlab_info ? exitlab_info->tsc_khz : 0); /* clock for the benchmarks */
-	bench_boot(exitlab_info && exitlab_info->version >= 2 ? exitlab_info->scratch_msr : 0, si);
+	bench_boot(exitlab_info, si);
 
 	const char *cmdline = si->cmdline_paddr ? (const char *)(uintptr_t)si->cmdline_paddr : "";
 	printf("exitlab guest %s, PVH entry, hvm_start_info v%u at %p\n", GUEST_VERSION, si->version, si);

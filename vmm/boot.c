@@ -39,7 +39,9 @@ uint64_t boot_info_write(uint8_t *ram, uint64_t ram_size, const struct boot_para
 		{ LAYOUT_HOLE_START, LAYOUT_HOLE_END - LAYOUT_HOLE_START, HVM_MEMMAP_TYPE_RESERVED, 0 },
 		{ LAYOUT_HOLE_END, ram_size - LAYOUT_HOLE_END, HVM_MEMMAP_TYPE_RAM, 0 },
 		{ LAYOUT_ECAM, LAYOUT_ECAM_SIZE, HVM_MEMMAP_TYPE_RESERVED, 0 },
+		{ p->rom_paddr, EXITLAB_ROM_SIZE, HVM_MEMMAP_TYPE_RESERVED, 0 }, /* dropped below if none */
 	};
+	unsigned nmap = sizeof(map) / sizeof(map[0]) - !p->rom_paddr;
 	_Static_assert(sizeof(map) / sizeof(map[0]) <= LAYOUT_MEMMAP_MAX, "memory map fits");
 	memcpy(ram + LAYOUT_MEMMAP, map, sizeof(map));
 
@@ -49,6 +51,11 @@ uint64_t boot_info_write(uint8_t *ram, uint64_t ram_size, const struct boot_para
 		.tsc_khz = p->tsc_khz,
 		.console_port = p->console_port,
 		.scratch_msr = p->scratch_msr,
+		.rom_paddr = p->rom_paddr,
+		.rom_size = p->rom_paddr ? EXITLAB_ROM_SIZE : 0,
+		.irq_port = p->irq_port,
+		.pt_count = p->pt_count,
+		.pt_bdf = p->pt_bdf,
 	};
 	snprintf(info.vmm_version, sizeof(info.vmm_version), "%s", VMM_VERSION);
 	memcpy(ram + LAYOUT_EXITLAB_INFO, &info, sizeof(info));
@@ -69,7 +76,7 @@ uint64_t boot_info_write(uint8_t *ram, uint64_t ram_size, const struct boot_para
 		.cmdline_paddr = LAYOUT_CMDLINE,
 		.rsdp_paddr = p->rsdp_paddr,
 		.memmap_paddr = LAYOUT_MEMMAP,
-		.memmap_entries = sizeof(map) / sizeof(map[0]),
+		.memmap_entries = nmap,
 	};
 	memcpy(ram + LAYOUT_BOOT_INFO, &si, sizeof(si));
 	return LAYOUT_BOOT_INFO;

@@ -13,6 +13,9 @@ struct boot_params {
 	uint16_t console_port; /* 0: no buffered console */
 	uint32_t scratch_msr;  /* EXITLAB_MSR_SCRATCH if served, else 0 */
 	uint64_t rsdp_paddr;   /* 0: no ACPI */
+	uint64_t rom_paddr;    /* the read-only page (romslot.h), 0: none; reserved in the memory map */
+	uint16_t irq_port;     /* EXITLAB_PORT_IRQ_BENCH if served, else 0 */
+	uint16_t pt_count, pt_bdf; /* passthrough functions, the first one's BDF */
 };
 
 /* Does the command line fit where the guest finds it? 0, or -1 with err

@@ -31,6 +31,7 @@
 #include "io.h"
 #include "layout.h"
 #include "msr.h"
+#include "romslot.h"
 #include "trace.h"
 #include "vmm.h"
 
@@ -241,7 +242,8 @@ int kvm_run_loop(struct vm *vm)
 			       run->io.direction == KVM_EXIT_IO_OUT);
 			break;
 		case KVM_EXIT_MMIO:
-			io_mmio(vm, run->mmio.phys_addr, run->mmio.data, run->mmio.len, run->mmio.is_write);
+			if (!romslot_mmio(run->mmio.phys_addr, run->mmio.data, run->mmio.len, run->mmio.is_write))
+				io_mmio(vm, run->mmio.phys_addr, run->mmio.data, run->mmio.len, run->mmio.is_write);
 			break;
 		case KVM_EXIT_X86_RDMSR:
 		case KVM_EXIT_X86_WRMSR:

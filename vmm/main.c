@@ -43,6 +43,8 @@
 #include "pt_host.h"
 #include "pcibus.h"
 #include "rawdev.h"
+#include "irqbench.h"
+#include "romslot.h"
 #include "sandbox.h"
 #include "trace.h"
 #include "vmm.h"
@@ -660,11 +662,20 @@ int main(int argc, char **argv)
 	devices_create(&vm, &o);                                     /* virtio-blk, -rng, testdev */
 	if (msr_init(&vm, err, sizeof(err)))                          /* the scratch MSR, in userspace */
 		fprintf(stderr, "vmm: no userspace MSR for the bench: %s\n", err);
+	if (romslot_init(&vm, vm.ram_size, err, sizeof(err)))       /* the read-only page, right above RAM */
+		fprintf(stderr, "vmm: no read-only page for the bench: %s\n", err);
+	bool irq_bench = virtio && !irqbench_init(&vm, err, sizeof(err)); /* needs the irqchip */
+	if (virtio && !irq_bench)
+		fprintf(stderr, "vmm: no irq bench: %s\n", err);
 	struct boot_params bp = {
 		.cmdline = o.append,
 		.tsc_khz = vm.tsc_khz,
 		.console_port = EXITLAB_PORT_CONSOLE,
 		.scratch_msr = msr_served() ? EXITLAB_MSR_SCRATCH : 0,
+		.rom_paddr = romslot_gpa(),
+		.irq_port = irq_bench ? EXITLAB_PORT_IRQ_BENCH : 0,
+		.pt_count = (uint16_t)o.npassthrough,
+		.pt_bdf = o.npassthrough ? (uint16_t)o.passthrough_at[0] : 0,
 		.rsdp_paddr = acpi_tables_write(vm.ram, LAYOUT_ECAM, pcibus_buses() - 1), /* MCFG: the buses in use */
 	};
 	uint64_t start_info = boot_info_write(vm.ram, vm.ram_size, &bp, err, sizeof(err)); /* PVH info */
@@ -695,6 +706,8 @@ int main(int argc, char **argv)
 		io_stats_print();
 		kvm_stats_print(stderr, io_exits_total());
 		msr_stats_print(stderr);
+		romslot_stats_print(stderr);
+		irqbench_stats_print(stderr);
 		pcibus_stats_print();
 		devices_stats();
 		passthrough_stats();

@@ -65,6 +65,7 @@ static const struct {
 	SANDBOX_IOCTL(KVM_SET_USER_MEMORY_REGION), /* a passthrough BAR moved */
 	SANDBOX_IOCTL(KVM_IOEVENTFD),              /* a virtio or pci-testdev BAR moved */
 	SANDBOX_IOCTL(KVM_SET_GSI_ROUTING),        /* an MSI-X entry written */
+	SANDBOX_IOCTL(KVM_GET_MSRS),               /* the guest's TSC, for the irq bench (irqbench.c) */
 	SANDBOX_IOCTL(BLKGETSIZE64),               /* a block device's size, per request */
 };
 
