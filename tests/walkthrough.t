@@ -41,6 +41,7 @@ needs() { # the command's requirement, or empty
 	*strace*) command -v strace >/dev/null && kvm_usable || echo "strace and /dev/kvm" ;;
 	*scripts/anatomy*) command -v perf >/dev/null && kvm_usable || echo "perf and /dev/kvm" ;;
 	*build/vmm* | *build/floor* | *build/bare-vm*) kvm_usable || echo "/dev/kvm" ;;
+	*resource0*) kvm_usable || echo "/dev/kvm (it reads what the VMM run before it wrote)" ;;
 	*run-qemu*) command -v qemu-system-x86_64 >/dev/null || echo "QEMU" ;;
 	esac
 }
