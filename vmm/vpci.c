@@ -482,7 +482,6 @@ int vpci_init(struct vpci_dev *d, struct vm *vm, const struct vpci_ops *ops, voi
 	pthread_mutex_init(&d->lock, NULL);
 	for (unsigned i = 0; i < d->nqueues; i++) {
 		struct vpci_queue *q = &d->q[i];
-		q->index = i;
 		q->vq.max_size = VPCI_QUEUE_SIZE_MAX;
 		snprintf(q->vq.name, sizeof(q->vq.name), "%s queue %u", d->name, i);
 	}

@@ -91,7 +91,6 @@ struct vpci_backend {
 };
 
 struct vpci_queue {
-	unsigned index;
 	struct virtq vq;
 	uint16_t msix_vector;
 	uint64_t notifies, requests;
