@@ -472,7 +472,7 @@ int vpci_init(struct vpci_dev *d, struct vm *vm, const struct vpci_ops *ops, voi
 	d->ctx = ctx;
 	d->be = be;
 	d->name = ops->name;
-	d->nqueues = ops->queues ? ops->queues(ctx) : ops->nqueues;
+	d->nqueues = nq;
 	d->host_features = 1ull << VIRTIO_F_VERSION_1 | 1ull << VIRTIO_F_EVENT_IDX |
 			   (ops->features ? ops->features(ctx) : 0);
 	d->device_cfg_len = ops->config ? ops->config(ctx, d->device_cfg, sizeof(d->device_cfg)) : 0;
