@@ -13,19 +13,8 @@
 
 #include <stdbool.h>
 
+#include "hex_digit.h"
 #include "pci_access.h"
-
-/* The value of hex digit c, or -1. */
-static int hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 /* The run of hex digits at s[*at]: how many there are (0: none), with *at
  * moved past them and *v their value (kept only while it fits: a run that

@@ -96,6 +96,18 @@ static void blk_report(const char *what, uint64_t sector)
 	printf("blk: %s sector %lu ok (irq=%s, interrupts %u)\n", what, sector, virtio_irq_name(), blk_dev.v.irqs);
 }
 
+/* One sector through queue 0 for blk.read/blk.write (req_data filled for
+ * a write), after blk_check(); nothing at all on a dry run. */
+static int blk_sector_action(const char *action, uint64_t sector, bool writes, bool dry_run)
+{
+	if (dry_run)
+		return EXITLAB_EXIT_OK;
+	int rc = blk_check(action, sector, writes);
+	if (rc)
+		return rc;
+	return blk_request(writes ? VIRTIO_BLK_T_OUT : VIRTIO_BLK_T_IN, sector, VIRTIO_BLK_SECTOR_SIZE, !writes);
+}
+
 int blk_read_action(const char *val, size_t len, bool dry_run)
 {
 	uint64_t sector;
@@ -103,13 +115,8 @@ int blk_read_action(const char *val, size_t len, bool dry_run)
 		printf("error: blk.read: '%.*s' is not a sector number\n", (int)len, val);
 		return EXITLAB_EXIT_USAGE;
 	}
-	if (dry_run)
-		return EXITLAB_EXIT_OK;
-	int rc = blk_check("blk.read", sector, false);
-	if (rc)
-		return rc;
-	rc = blk_request(VIRTIO_BLK_T_IN, sector, VIRTIO_BLK_SECTOR_SIZE, true);
-	if (rc)
+	int rc = blk_sector_action("blk.read", sector, false, dry_run);
+	if (rc || dry_run)
 		return rc;
 	for (unsigned off = 0; off < VIRTIO_BLK_SECTOR_SIZE; off += 16) {
 		char hex[16 * 3 + 1], text[17];
@@ -135,15 +142,12 @@ int blk_write_action(const char *val, size_t len, bool dry_run)
 		printf("error: blk.write: '%.*s' is not SECTOR:TEXT (TEXT at most 512 bytes)\n", (int)len, val);
 		return EXITLAB_EXIT_USAGE;
 	}
-	if (dry_run)
-		return EXITLAB_EXIT_OK;
-	int rc = blk_check("blk.write", sector, true);
-	if (rc)
-		return rc;
-	memset(req_data, 0, VIRTIO_BLK_SECTOR_SIZE);
-	memcpy(req_data, val + colon + 1, len - colon - 1);
-	rc = blk_request(VIRTIO_BLK_T_OUT, sector, VIRTIO_BLK_SECTOR_SIZE, false);
-	if (!rc)
+	if (!dry_run) {
+		memset(req_data, 0, VIRTIO_BLK_SECTOR_SIZE);
+		memcpy(req_data, val + colon + 1, len - colon - 1);
+	}
+	int rc = blk_sector_action("blk.write", sector, true, dry_run);
+	if (!rc && !dry_run)
 		blk_report("wrote", sector);
 	return rc;
 }

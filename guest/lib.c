@@ -9,6 +9,8 @@
  */
 #include "lib.h"
 
+#include "hex_digit.h"
+
 /* One string instruction each (ERMS makes them fast on current CPUs, and
  * the few that run at CPL 0, emulated on a software KVM, cost one
  * emulation each rather than one per loop iteration). */
@@ -90,17 +92,6 @@ const char *strchr(const char *s, int c)
 	return c ? NULL : s;
 }
 
-static int digit_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return 99;
-}
-
 bool parse_u64(const char *s, size_t len, uint64_t *out)
 {
 	unsigned base = 10;
@@ -114,8 +105,8 @@ bool parse_u64(const char *s, size_t len, uint64_t *out)
 	if (len == 0)
 		return false;
 	for (size_t i = 0; i < len; i++) {
-		int d = digit_value(s[i]);
-		if (d >= (int)base)
+		int d = hex_digit(s[i]);
+		if (d < 0 || d >= (int)base)
 			return false;
 		if (v > (UINT64_MAX - (uint64_t)d) / base)
 			return false;

@@ -8,7 +8,7 @@ source "$(dirname "$0")/lib/tap.sh"
 source "$(dirname "$0")/lib/virtio_checks.sh"
 kvm_usable || skip_all "/dev/kvm is missing or not usable by $(id -un): the VMM needs KVM"
 command -v xxd >/dev/null || skip_all "xxd is not installed (apt-get install xxd)"
-plan $((4 * 9 + 14))
+plan $((4 * 9 + 15))
 
 VMM_EXTRA=()
 boot_disk() {
@@ -72,3 +72,11 @@ check "restarting the devices (irq= back and forth) keeps their rings: all still
 boot_vmm --timeout 1 --disk "$disk" --rng --append "bench=all bench=all bench=all" "$GUEST"
 check "--timeout still stops the vCPU while the I/O thread runs (the signal is not taken by it)" \
 	eval 'rc_is 124 && has "^vmm: timed out after 1 s"'
+# The VMM's tables hold what its options allow: 8 disks of 64 queues each
+# (an ioeventfd a queue, an MSI-X vector a queue and one for config) and a
+# virtio-rng next to them. The guest drives the first disk's 64 queues.
+disks=()
+for i in $(seq 8); do truncate -s 64K "$TMP/mq$i.img"; disks+=(--disk "$TMP/mq$i.img,queues=64"); done
+boot_vmm "${disks[@]}" --rng --append "blk.queues=64 irq=msix blk.mq=mq rng.read=4" "$GUEST"
+check "8 disks of 64 queues and an rng: every ioeventfd and MSI route set up, all 64 queues and the rng work" \
+	eval 'rc_is 0 && has "^blk: mq: 64 queues \(device has 64\)" && has "^rng [0-9a-f]{8}$" && lacks "^vmm: no "'

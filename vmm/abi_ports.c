@@ -94,11 +94,12 @@ static void mark_port_io(struct vm *vm, void *opaque, uint64_t off, uint8_t *dat
 	trace_emit(TRACE_MARK, "%s %.*s", kinds[m.kind < 4 ? m.kind : 0], (int)m.len, m.text);
 }
 
-int abi_ports_init(struct vm *vm)
+int abi_ports_init(struct vm *vm, char *err, size_t errlen)
 {
-	if (io_register(IO_PIO, EXITLAB_PORT_EXIT, 4, "exit port (isa-debug-exit)", exit_port_io, NULL))
+	if (io_register(IO_PIO, EXITLAB_PORT_EXIT, 4, "exit port (isa-debug-exit)", exit_port_io, NULL, err, errlen))
 		return -1;
-	if (io_register(IO_PIO, EXITLAB_PORT_MARK, 4, "exitlab markers", mark_port_io, NULL))
+	if (io_register(IO_PIO, EXITLAB_PORT_MARK, 4, "exitlab markers", mark_port_io, NULL, err, errlen))
 		return -1;
-	return io_register(IO_PIO, EXITLAB_PORT_CONSOLE, 4, "exitlab buffered console", console_port_io, NULL);
+	return io_register(IO_PIO, EXITLAB_PORT_CONSOLE, 4, "exitlab buffered console", console_port_io, NULL, err,
+			   errlen);
 }

@@ -11,9 +11,10 @@
 
 struct vm;
 
-int uart_init(struct vm *vm);
+/* 0, or -1 with the reason in err (errmsg.h). */
+int uart_init(struct vm *vm, char *err, size_t errlen);
 void uart_flush(void);
-int abi_ports_init(struct vm *vm);
+int abi_ports_init(struct vm *vm, char *err, size_t errlen);
 
 /* Guest console output goes to stdout, whole writes, in order. */
 void console_output(const char *buf, size_t len);

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "errmsg.h"
 #include "trace.h"
 #include "vmm.h"
 
@@ -49,12 +50,14 @@ static struct {
 static unsigned nr_unclaimed;
 
 int io_register_kind(enum aspace_kind kind, uint64_t base, uint64_t len, const char *name, io_handler_fn *fn,
-		     void *opaque)
+		     void *opaque, char *err, size_t errlen)
 {
 	enum io_space space = kind == ASPACE_PIO ? IO_PIO : IO_MMIO;
 
+	if (nr_ranges == IO_MAX_RANGES)
+		return errmsg(err, errlen, "%s: no room in the dispatch table (%d ranges)", name, IO_MAX_RANGES);
 	/* The registry refuses overlaps, empty and wrapping ranges. */
-	if (nr_ranges == IO_MAX_RANGES || aspace_add(kind, base, len, name, NULL, 0))
+	if (aspace_add(kind, base, len, name, err, errlen))
 		return -1;
 	struct io_range r = { kind, space, base, len, name, fn, opaque, 0, 0 };
 	for (unsigned i = 0; i < nr_retired; i++) {
@@ -70,9 +73,9 @@ int io_register_kind(enum aspace_kind kind, uint64_t base, uint64_t len, const c
 }
 
 int io_register(enum io_space space, uint64_t base, uint64_t len, const char *name, io_handler_fn *fn,
-		void *opaque)
+		void *opaque, char *err, size_t errlen)
 {
-	return io_register_kind(space == IO_PIO ? ASPACE_PIO : ASPACE_MMIO, base, len, name, fn, opaque);
+	return io_register_kind(space == IO_PIO ? ASPACE_PIO : ASPACE_MMIO, base, len, name, fn, opaque, err, errlen);
 }
 
 int io_unregister(enum io_space space, uint64_t base)

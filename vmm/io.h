@@ -12,6 +12,7 @@
 #define VMM_IO_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "aspace.h"
@@ -26,13 +27,13 @@ typedef void io_handler_fn(struct vm *vm, void *opaque, uint64_t offset, uint8_t
 enum io_space { IO_PIO, IO_MMIO };
 
 /* Registers a range in the address-space registry too (aspace.h, as
- * ASPACE_PIO or ASPACE_MMIO): -1 if it overlaps anything there (ask
- * aspace_check() why) or a table is full. */
+ * ASPACE_PIO or ASPACE_MMIO): 0, or -1 with the reason in err (the
+ * registry's overlap message, or a full table). */
 int io_register(enum io_space space, uint64_t base, uint64_t len, const char *name, io_handler_fn *fn,
-		void *opaque);
+		void *opaque, char *err, size_t errlen);
 /* The same for an MMIO range of another kind (ASPACE_ECAM). */
 int io_register_kind(enum aspace_kind kind, uint64_t base, uint64_t len, const char *name, io_handler_fn *fn,
-		     void *opaque);
+		     void *opaque, char *err, size_t errlen);
 /* Removes the range registered at base (a BAR the guest moved). */
 int io_unregister(enum io_space space, uint64_t base);
 void io_pio(struct vm *vm, uint16_t port, uint8_t *data, unsigned size, unsigned count, bool is_write);

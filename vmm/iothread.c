@@ -15,13 +15,15 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "errmsg.h"
 #include "trace.h"
 
-#define IOTHREAD_MAX 64
+#define IOTHREAD_MAX 1024 /* 8 disks of 64 queues, an rng, the pci-testdev: and room */
 
 static struct {
 	int fd;
@@ -75,21 +77,23 @@ static void *iothread_main(void *arg)
 	}
 }
 
-int iothread_start(void)
+int iothread_start(char *err, size_t errlen)
 {
 	if (!nr_handlers)
 		return 0;
 	epoll_fd = epoll_create1(EPOLL_CLOEXEC);
 	stop_fd = eventfd(0, EFD_CLOEXEC);
 	if (epoll_fd < 0 || stop_fd < 0)
-		return -1;
+		return errmsg(err, errlen, "I/O thread: %s: %s", epoll_fd < 0 ? "epoll_create1" : "eventfd",
+			      strerror(errno));
 	struct epoll_event e = { .events = EPOLLIN, .data.u32 = IOTHREAD_MAX };
 	if (epoll_ctl(epoll_fd, EPOLL_CTL_ADD, stop_fd, &e) < 0)
-		return -1;
+		return errmsg(err, errlen, "I/O thread: epoll_ctl: %s", strerror(errno));
 	for (unsigned i = 0; i < nr_handlers; i++) {
 		e.data.u32 = i;
 		if (epoll_ctl(epoll_fd, EPOLL_CTL_ADD, handlers[i].fd, &e) < 0)
-			return -1;
+			return errmsg(err, errlen, "I/O thread: epoll_ctl of eventfd %d: %s", handlers[i].fd,
+				      strerror(errno));
 	}
 	/* The thread takes no signals: SIGALRM (--timeout) must interrupt the
 	 * vCPU's KVM_RUN, not this thread's epoll_wait. SIGSYS excepted, so
@@ -100,10 +104,8 @@ int iothread_start(void)
 	pthread_sigmask(SIG_BLOCK, &all, &old);
 	int r = pthread_create(&thread, NULL, iothread_main, NULL);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (r) {
-		errno = r;
-		return -1;
-	}
+	if (r)
+		return errmsg(err, errlen, "I/O thread: pthread_create: %s", strerror(r));
 	pthread_mutex_lock(&start_lock); /* until it is in its loop */
 	while (!started)
 		pthread_cond_wait(&start_cond, &start_lock);

@@ -8,12 +8,14 @@
 #ifndef VMM_IOTHREAD_H
 #define VMM_IOTHREAD_H
 
+#include <stddef.h>
+
 typedef void iothread_fn(void *opaque);
 
 /* Registers fd (an eventfd) with its callback; before iothread_start. */
 int iothread_add(int fd, iothread_fn *fn, void *opaque);
-/* Starts the thread if anything was registered. 0, or -1 with errno. */
-int iothread_start(void);
+/* Starts the thread if anything was registered. 0, or -1 with err. */
+int iothread_start(char *err, size_t errlen);
 /* Stops the thread and waits for it (at VM end). */
 void iothread_stop(void);
 

@@ -20,11 +20,12 @@
 #include <unistd.h>
 
 #include "aspace.h"
+#include "errmsg.h"
 #include "layout.h"
 #include "vmm.h"
 
 #define IRQ_FIRST_MSI_GSI 24
-#define IRQ_MAX_ROUTES 256
+#define IRQ_MAX_ROUTES 1024 /* 8 disks of 65 vectors, an rng, the irq bench: and room */
 
 static struct {
 	struct kvm_irq_routing hdr;
@@ -32,16 +33,12 @@ static struct {
 } routes;
 static pthread_mutex_t routes_lock = PTHREAD_MUTEX_INITIALIZER;
 
-int irq_chip_create(struct vm *vm)
+int irq_chip_create(struct vm *vm, char *err, size_t errlen)
 {
 	if (ioctl(vm->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0)
-		return -1;
+		return errmsg(err, errlen, "KVM_CREATE_IRQCHIP: %s (virtio devices need it for MSI-X)", strerror(errno));
 	/* KVM's IOAPIC now decodes its page: no BAR may go there. */
-	if (aspace_add(ASPACE_IOAPIC, LAYOUT_IOAPIC, LAYOUT_IOAPIC_SIZE, "IOAPIC", NULL, 0)) {
-		errno = EEXIST;
-		return -1;
-	}
-	return 0;
+	return aspace_add(ASPACE_IOAPIC, LAYOUT_IOAPIC, LAYOUT_IOAPIC_SIZE, "IOAPIC", err, errlen);
 }
 
 static int irq_routes_commit(struct vm *vm)

@@ -11,12 +11,14 @@
 #ifndef VMM_IRQ_H
 #define VMM_IRQ_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct vm;
 
-/* KVM_CREATE_IRQCHIP. Call before the vCPU exists. 0 or -1 (errno). */
-int irq_chip_create(struct vm *vm);
+/* KVM_CREATE_IRQCHIP, and the IOAPIC's page in the address-space
+ * registry. Call before the vCPU exists. 0, or -1 with err. */
+int irq_chip_create(struct vm *vm, char *err, size_t errlen);
 /* A new GSI routed to an MSI (address, data), with an irqfd bound to it.
  * Returns the irqfd, or -1. *gsi receives the GSI. */
 int irq_msi_alloc(struct vm *vm, uint64_t addr, uint32_t data, unsigned *gsi);

@@ -129,8 +129,8 @@ int irqbench_init(struct vm *vm, char *err, size_t errlen)
 	irqfd = irq_msi_alloc(vm, LAYOUT_LAPIC, routed_vector, &gsi);
 	if (irqfd < 0)
 		return errmsg(err, errlen, "irq bench: no MSI route and irqfd: %s", strerror(errno));
-	if (io_register(IO_PIO, EXITLAB_PORT_IRQ_BENCH, 4, "exitlab irq bench", irq_port_io, NULL))
-		return errmsg(err, errlen, "irq bench: port 0x%x is taken", EXITLAB_PORT_IRQ_BENCH);
+	if (io_register(IO_PIO, EXITLAB_PORT_IRQ_BENCH, 4, "exitlab irq bench", irq_port_io, NULL, err, errlen))
+		return -1;
 	return 0;
 }
 

@@ -596,19 +596,19 @@ static void devices_create(struct vm *vm, const struct options *o)
 				    !o->no_ioeventfd, err, sizeof(err)))
 			die("%s", err);
 		vpci_tune(&k->dev, !o->no_event_idx, o->iothread_poll_us);
-		if (vpci_attach(&k->dev, is_rng ? o->rng_at : o->disk_at[i]))
-			die("cannot put %s on the PCI bus", k->dev.name);
+		if (vpci_attach(&k->dev, is_rng ? o->rng_at : o->disk_at[i], err, sizeof(err)))
+			die("%s", err);
 		nvdevs++;
 	}
-	if (o->pci_testdev && pci_testdev_create(&testdev, vm, o->testdev_at, !o->no_ioeventfd))
-		die("pci-testdev: %s", strerror(errno));
+	if (o->pci_testdev && pci_testdev_create(&testdev, vm, o->testdev_at, !o->no_ioeventfd, err, sizeof(err)))
+		die("%s", err);
 	for (unsigned i = 0; i < o->npassthrough; i++)
 		if (passthrough_add(vm, &pt_hosts[i], o->unsafe_dma, o->passthrough_at[i], err, sizeof(err)))
 			die("%s", err);
 	for (unsigned i = 0; i < o->nraw; i++) {
 		rawdevs[i].vm = vm;
-		if (pcibus_add(&rawdevs[i], o->raw_at[i]))
-			die("--pci-raw %s: cannot put it on the PCI bus", o->raw[i]);
+		if (pcibus_add(&rawdevs[i], o->raw_at[i], err, sizeof(err)))
+			die("--pci-raw %s: %s", o->raw[i], err);
 	}
 }
 
@@ -653,12 +653,12 @@ int main(int argc, char **argv)
 	if (kvm_vm_create(&vm, err, sizeof(err)))                    /* the VM, RAM as slot 0 */
 		die("%s", err);
 	bool virtio = o.ndisks || o.rng;
-	if (virtio && irq_chip_create(&vm))                           /* interrupts, for MSI-X */
-		die("KVM_CREATE_IRQCHIP: %s", strerror(errno));
+	if (virtio && irq_chip_create(&vm, err, sizeof(err)))         /* interrupts, for MSI-X */
+		die("%s", err);
 	if (kvm_vcpu_create(&vm, err, sizeof(err)))                  /* vCPU, CPUID, TSC rate */
 		die("%s", err);
-	if (pcibus_init(&vm))                                        /* host bridge, bridges, 0xcf8, ECAM */
-		die("cannot set up the PCI bus");
+	if (pcibus_init(&vm, err, sizeof(err)))                      /* host bridge, bridges, 0xcf8, ECAM */
+		die("PCI bus: %s", err);
 	devices_create(&vm, &o);                                     /* virtio-blk, -rng, testdev */
 	if (msr_init(&vm, err, sizeof(err)))                          /* the scratch MSR, in userspace */
 		fprintf(stderr, "vmm: no userspace MSR for the bench: %s\n", err);
@@ -681,14 +681,14 @@ int main(int argc, char **argv)
 	uint64_t start_info = boot_info_write(vm.ram, vm.ram_size, &bp, err, sizeof(err)); /* PVH info */
 	if (!start_info)
 		die("%s", err);
-	if (uart_init(&vm) || abi_ports_init(&vm))                   /* devices */
-		die("cannot register the platform devices");
+	if (uart_init(&vm, err, sizeof(err)) || abi_ports_init(&vm, err, sizeof(err))) /* devices */
+		die("%s", err);
 	if (kvm_vcpu_set_pvh_entry(&vm, img.entry, start_info, err, sizeof(err))) /* entry state */
 		die("%s", err);
 	if (o.stats)                                                /* the kernel's first count */
 		kvm_stats_begin(&vm);
-	if (iothread_start())                                        /* serves the ioeventfds */
-		die("cannot start the I/O thread: %s", strerror(errno));
+	if (iothread_start(err, sizeof(err)))                        /* serves the ioeventfds */
+		die("%s", err);
 	if (!o.no_sandbox && sandbox_enter(err, sizeof(err)))        /* both threads, from here on */
 		die("%s", err);
 	if (o.test_hook && !strcmp(o.test_hook, "forbidden-syscall")) { /* the sandbox must kill us */

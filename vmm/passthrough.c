@@ -191,16 +191,16 @@ static void pt_msix_fire(struct msix *m, unsigned v) {}
 
 /* --- placing BARs ------------------------------------------------------------- */
 
-/* Moves a trapped piece to base + its offset (base 0: nowhere). -1 if it
- * could not be registered there. */
-static int pt_trap_place(struct pt_trap *t, uint64_t base, enum io_space space)
+/* Moves a trapped piece to base + its offset (base 0: nowhere). -1 with
+ * the reason in err if it could not be registered there. */
+static int pt_trap_place(struct pt_trap *t, uint64_t base, enum io_space space, char *err, size_t errlen)
 {
 	if (t->registered)
 		io_unregister(space, t->registered);
 	t->registered = 0;
 	if (!base || !t->len)
 		return 0;
-	if (io_register(space, base + t->off, t->len, t->name, pt_trap_io, t))
+	if (io_register(space, base + t->off, t->len, t->name, pt_trap_io, t, err, errlen))
 		return -1;
 	t->registered = base + t->off;
 	return 0;
@@ -254,21 +254,30 @@ static void pt_bar_moved(struct pci_fn *p, unsigned n, uint64_t addr)
 	pt_slots_drop(pt, n);
 	pt->placed[n] = 0;
 	enum io_space space = hb->type == PCI_PARSE_BAR_IO ? IO_PIO : IO_MMIO;
+	char why[160];
 	if (!pt->map[n]) { /* trapped whole: forwarded to the device */
-		pt_trap_place(&pt->whole[n], 0, space);
-		if (addr && pci_bar_fits(p, n, addr) && pt_trap_place(&pt->whole[n], addr, space))
-			pci_bar_refuse(p, n, addr, "no room in the dispatch table");
+		pt_trap_place(&pt->whole[n], 0, space, NULL, 0);
+		if (addr && pci_bar_fits(p, n, addr) && pt_trap_place(&pt->whole[n], addr, space, why, sizeof(why)))
+			pci_bar_refuse(p, n, addr, why);
 		pt->placed[n] = pt->whole[n].registered;
 		return;
 	}
 	for (unsigned i = 0; i < 2; i++)
-		pt_trap_place(&pt->traps[n][i], 0, space);
+		pt_trap_place(&pt->traps[n][i], 0, space, NULL, 0);
 	/* Never over RAM, another BAR or memory slot, the ECAM window or the
 	 * LAPIC: a memory slot would win over what is there. */
 	if (!addr || !pci_bar_fits(p, n, addr))
 		return;
-	for (unsigned i = 0; i < 2; i++)
-		pt_trap_place(&pt->traps[n][i], addr, space);
+	for (unsigned i = 0; i < 2; i++) {
+		if (pt_trap_place(&pt->traps[n][i], addr, space, why, sizeof(why))) {
+			/* Only a full dispatch table gets here (the BAR fits): the
+			 * page would read as unclaimed, so none of the BAR decodes. */
+			for (unsigned k = 0; k < 2; k++)
+				pt_trap_place(&pt->traps[n][k], 0, space, NULL, 0);
+			pci_bar_refuse(p, n, addr, why);
+			return;
+		}
+	}
 	pt->placed[n] = addr;
 	/* Map everything but the trapped pages: up to three pieces. */
 	uint64_t cuts[6] = { 0 };
@@ -303,7 +312,7 @@ static void pt_bar_moved(struct pci_fn *p, unsigned n, uint64_t addr)
 					    (unsigned long long)addr, strerror(errno));
 			pt_slots_drop(pt, n);
 			for (unsigned k = 0; k < 2; k++)
-				pt_trap_place(&pt->traps[n][k], 0, space);
+				pt_trap_place(&pt->traps[n][k], 0, space, NULL, 0);
 			pt->placed[n] = 0;
 			pt->pci.bars[n].refused = addr;
 			return;
@@ -600,9 +609,9 @@ int passthrough_add(struct vm *vm, const struct pt_host *host, bool unsafe_dma, 
 	if (unsafe_dma)
 		fprintf(stderr, "vmm: --unsafe-dma: %s may master the bus: with no IOMMU on this path its DMA can read and write any host memory\n",
 			pt->host.bdf);
-	if (pcibus_add(&pt->pci, bdf))
-		return errmsg(err, errlen, "--passthrough %s: %02x:%02x.%u is not free", pt->host.bdf, PCI_BDF_BUS(bdf),
-			      PCI_BDF_DEV(bdf), PCI_BDF_FN(bdf));
+	char why[160];
+	if (pcibus_add(&pt->pci, bdf, why, sizeof(why)))
+		return errmsg(err, errlen, "--passthrough %s: %s", pt->host.bdf, why);
 	pt->pci.vm = vm;
 	npts++;
 	return 0;

@@ -177,7 +177,8 @@ static void pci_testdev_bar_moved(struct pci_fn *p, unsigned bar, uint64_t addr)
 			test_names[t->current], (unsigned long long)addr, strerror(errno));
 }
 
-int pci_testdev_create(struct pci_testdev *t, struct vm *vm, unsigned bdf, bool use_ioeventfd)
+int pci_testdev_create(struct pci_testdev *t, struct vm *vm, unsigned bdf, bool use_ioeventfd, char *err,
+		       size_t errlen)
 {
 	struct pci_fn *p = &t->pci;
 
@@ -188,7 +189,8 @@ int pci_testdev_create(struct pci_testdev *t, struct vm *vm, unsigned bdf, bool 
 		if (use_ioeventfd && test_kind(i) != TEST_NO_EVENTFD) {
 			t->t[i].fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 			if (t->t[i].fd < 0)
-				return -1;
+				return errmsg(err, errlen, "pci-testdev: eventfd for %s: %s", test_names[i],
+					      strerror(errno));
 		}
 	}
 	pci_fn_init(p, "pci-testdev", PCI_TESTDEV_VENDOR_ID, PCI_TESTDEV_DEVICE_ID, PCI_TESTDEV_CLASS, 0);
@@ -199,11 +201,7 @@ int pci_testdev_create(struct pci_testdev *t, struct vm *vm, unsigned bdf, bool 
 	pci_fn_bar(p, PCI_TESTDEV_BAR_IO, PCI_PARSE_BAR_IO, false, PCI_TESTDEV_IO_SIZE, pci_testdev_pio, t);
 	p->bars[PCI_TESTDEV_BAR_MEM].moved = pci_testdev_bar_moved;
 	p->bars[PCI_TESTDEV_BAR_IO].moved = pci_testdev_bar_moved;
-	if (pcibus_add(p, bdf)) {
-		errno = EBUSY;
-		return -1;
-	}
-	return 0;
+	return pcibus_add(p, bdf, err, errlen);
 }
 
 void pci_testdev_stats_print(struct pci_testdev *t)

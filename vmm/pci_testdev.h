@@ -40,8 +40,9 @@ struct pci_testdev {
 
 /* Sets up the device and puts it at `bdf` (pcibus_add()). use_ioeventfd needs a
  * real VM (vm->vm_fd); without it the eventfd tests count in userspace.
- * 0, or -1 with errno. */
-int pci_testdev_create(struct pci_testdev *t, struct vm *vm, unsigned bdf, bool use_ioeventfd);
+ * 0, or -1 with err. */
+int pci_testdev_create(struct pci_testdev *t, struct vm *vm, unsigned bdf, bool use_ioeventfd, char *err,
+		       size_t errlen);
 /* One --stats line per test that saw writes. */
 void pci_testdev_stats_print(struct pci_testdev *t);
 

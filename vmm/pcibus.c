@@ -221,9 +221,11 @@ static void pci_bar_place(struct pci_fn *d, unsigned n, uint64_t a, bool retryin
 	b->refused = 0;
 	b->retrying = retrying;
 	/* Without fn the device places what the BAR maps itself (moved). */
-	if (a && b->fn && (!pci_bar_fits(d, n, a) || io_register(space, a, b->size, b->name, b->fn, b->opaque))) {
-		if (!b->refused)
-			pci_bar_refuse(d, n, a, "no room in the dispatch table");
+	char why[160] = "";
+	if (a && b->fn &&
+	    (!pci_bar_fits(d, n, a) || io_register(space, a, b->size, b->name, b->fn, b->opaque, why, sizeof(why)))) {
+		if (!b->refused) /* pci_bar_fits() said nothing: the table is full */
+			pci_bar_refuse(d, n, a, why);
 		a = 0;
 	}
 	b->mapped = a;
@@ -595,7 +597,7 @@ static void pci_bridge_init(struct pci_fn *b, unsigned n)
 	b->cfg_written = pci_bridge_written;
 }
 
-int pcibus_init(struct vm *vm)
+int pcibus_init(struct vm *vm, char *err, size_t errlen)
 {
 	/* 00:00.0, a host bridge (Red Hat's "QEMU PCIe host bridge" ID). */
 	pci_fn_init(&host_bridge, "host bridge", 0x1b36, 0x0008, 0x060000, 0);
@@ -605,7 +607,9 @@ int pcibus_init(struct vm *vm)
 	for (unsigned n = 1; n <= nbridges; n++) {
 		pci_bridge_init(&bridges[n - 1], n);
 		bridges[n - 1].vm = vm;
-		if (bridge_at[n - 1] < 0 || pcibus_add(&bridges[n - 1], (unsigned)bridge_at[n - 1]))
+		if (bridge_at[n - 1] < 0)
+			return errmsg(err, errlen, "--pci-bridge %u: no place on the bus for it", n);
+		if (pcibus_add(&bridges[n - 1], (unsigned)bridge_at[n - 1], err, errlen))
 			return -1;
 	}
 	/* The VMM's numbering, which the guest may keep: primary is the
@@ -616,19 +620,25 @@ int pcibus_init(struct vm *vm)
 			if (bridges[b - 1].cfg[PCI_SUBORDINATE_BUS] < n)
 				bridges[b - 1].cfg[PCI_SUBORDINATE_BUS] = (uint8_t)n;
 	}
-	if (io_register(IO_PIO, PCI_CF8_ADDRESS_PORT, 4, "PCI config address (0xcf8)", cf8_io, NULL) ||
-	    io_register(IO_PIO, PCI_CF8_DATA_PORT, 4, "PCI config data (0xcfc)", cfc_io, NULL) ||
-	    io_register_kind(ASPACE_ECAM, LAYOUT_ECAM, LAYOUT_ECAM_SIZE, "PCI ECAM", ecam_io, NULL))
+	if (io_register(IO_PIO, PCI_CF8_ADDRESS_PORT, 4, "PCI config address (0xcf8)", cf8_io, NULL, err, errlen) ||
+	    io_register(IO_PIO, PCI_CF8_DATA_PORT, 4, "PCI config data (0xcfc)", cfc_io, NULL, err, errlen) ||
+	    io_register_kind(ASPACE_ECAM, LAYOUT_ECAM, LAYOUT_ECAM_SIZE, "PCI ECAM", ecam_io, NULL, err, errlen))
 		return -1;
 	return 0;
 }
 
-int pcibus_add(struct pci_fn *d, unsigned bdf)
+int pcibus_add(struct pci_fn *d, unsigned bdf, char *err, size_t errlen)
 {
 	unsigned bus = PCI_BDF_BUS(bdf), devfn = bdf & 0xff, slot = PCI_BDF_DEV(bdf);
 
-	if (bdf > 0xffff || bus > nbridges || fns[bus][devfn])
-		return -1;
+	if (bdf > 0xffff)
+		return errmsg(err, errlen, "%s: 0x%x is not a bus/device/function", d->name, bdf);
+	if (bus > nbridges)
+		return errmsg(err, errlen, "%s at %02x:%02x.%u: there is no bus %02x (%u bridge%s, buses 00-%02x)",
+			      d->name, bus, slot, PCI_BDF_FN(bdf), bus, nbridges, nbridges == 1 ? "" : "s", nbridges);
+	if (fns[bus][devfn])
+		return errmsg(err, errlen, "%s at %02x:%02x.%u: the function is taken by %s", d->name, bus, slot,
+			      PCI_BDF_FN(bdf), fns[bus][devfn]->name);
 	d->bus = (uint8_t)bus;
 	d->slot = (uint8_t)slot;
 	d->func = (uint8_t)PCI_BDF_FN(bdf);

@@ -134,12 +134,13 @@ int pcibus_check(char *err, size_t errlen);
 unsigned pcibus_buses(void);
 
 /* Sets up the bus with its host bridge, the declared bridges (at their
- * reserved places) and the config mechanisms. */
-int pcibus_init(struct vm *vm);
+ * reserved places) and the config mechanisms. 0 or -1 with err. */
+int pcibus_init(struct vm *vm, char *err, size_t errlen);
 /* Puts d at `bdf` (as pcibus_reserve() returned, or any free function of
  * an existing bus). Function 0 of a slot with other functions gets the
- * multifunction bit (unless header_as_is). -1 if taken or no such bus. */
-int pcibus_add(struct pci_fn *d, unsigned bdf);
+ * multifunction bit (unless header_as_is). 0, or -1 with err saying
+ * whose the function is or that the bus does not exist. */
+int pcibus_add(struct pci_fn *d, unsigned bdf, char *err, size_t errlen);
 /* Config access as the guest sees it (also the unit tests' entry point). */
 uint32_t pcibus_cfg_read(unsigned bus, unsigned slot, unsigned fn, unsigned off, unsigned size);
 void pcibus_cfg_write(unsigned bus, unsigned slot, unsigned fn, unsigned off, unsigned size, uint32_t v);

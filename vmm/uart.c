@@ -103,7 +103,7 @@ static void uart_io(struct vm *vm, void *opaque, uint64_t off, uint8_t *data, un
 	data[0] = v;
 }
 
-int uart_init(struct vm *vm)
+int uart_init(struct vm *vm, char *err, size_t errlen)
 {
-	return io_register(IO_PIO, EXITLAB_PORT_COM1, UART_NR_REGS, "COM1 16550 UART", uart_io, NULL);
+	return io_register(IO_PIO, EXITLAB_PORT_COM1, UART_NR_REGS, "COM1 16550 UART", uart_io, NULL, err, errlen);
 }

@@ -578,7 +578,7 @@ static void vpci_cfg_reading(struct pci_fn *p, unsigned off, unsigned size)
 	vpci_cfg_window((struct vpci_dev *)p->opaque, off, false);
 }
 
-int vpci_attach(struct vpci_dev *d, unsigned bdf)
+int vpci_attach(struct vpci_dev *d, unsigned bdf, char *err, size_t errlen)
 {
 	struct pci_fn *p = &d->pci;
 
@@ -629,5 +629,5 @@ int vpci_attach(struct vpci_dev *d, unsigned bdf)
 	memcpy(msix + 6, &pba, 4);
 	d->msix_cap = pci_fn_cap(p, PCI_CAP_ID_MSIX, msix, 12);
 	msix_cap_open(p, d->msix_cap);
-	return pcibus_add(p, bdf);
+	return pcibus_add(p, bdf, err, errlen);
 }

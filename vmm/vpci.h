@@ -132,8 +132,9 @@ int vpci_init(struct vpci_dev *d, struct vm *vm, const struct vpci_ops *ops, voi
 /* Before the guest runs: offer VIRTIO_F_EVENT_IDX or not (offered by
  * default), and poll each queue for poll_us after a request (0: never). */
 void vpci_tune(struct vpci_dev *d, bool event_idx, unsigned poll_us);
-/* Puts the device on the PCI bus at `bdf` (pcibus_add()), with its capabilities. */
-int vpci_attach(struct vpci_dev *d, unsigned bdf);
+/* Puts the device on the PCI bus at `bdf` (pcibus_add()), with its
+ * capabilities. 0, or -1 with err. */
+int vpci_attach(struct vpci_dev *d, unsigned bdf, char *err, size_t errlen);
 /* Guest access to BAR0 at offset off. */
 void vpci_bar_access(struct vpci_dev *d, uint64_t off, uint8_t *data, unsigned size, bool is_write);
 /* BAR0 now decodes at addr (0: not decoded): moves the notify fast paths. */

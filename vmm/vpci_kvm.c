@@ -93,8 +93,10 @@ int vpci_kvm_create(struct vpci_kvm *k, struct vm *vm, const struct vpci_ops *op
 		if (!use_ioeventfd || i >= d->nqueues)
 			continue;
 		q->ioeventfd = eventfd(0, EFD_CLOEXEC);
-		if (q->ioeventfd < 0 || iothread_add(q->ioeventfd, kvm_ioeventfd_ready, q))
-			return errmsg(err, errlen, "%s: eventfd: %s", d->name, strerror(errno));
+		if (q->ioeventfd < 0)
+			return errmsg(err, errlen, "%s queue %u: eventfd: %s", d->name, i, strerror(errno));
+		if (iothread_add(q->ioeventfd, kvm_ioeventfd_ready, q))
+			return errmsg(err, errlen, "%s queue %u: the I/O thread serves no more eventfds", d->name, i);
 	}
 	for (unsigned v = 0; v < d->msix.nvec; v++) {
 		k->irqfd[v] = irq_msi_alloc(vm, 0, 0, &k->gsi[v]);

@@ -54,7 +54,7 @@ static void setup(void)
 {
 	/* Message Control: 4 entries; table at BAR0 + 0x1000, PBA at BAR0 + 0x1800. */
 	static uint8_t body[10] = { 3, 0, 0x00, 0x10, 0, 0, 0x00, 0x18, 0, 0 };
-	pcibus_init(&vm);
+	pcibus_init(&vm, NULL, 0);
 	pci_fn_init(&dev, "fuzz", 0x1234, 0x5678, 0xff0000, 1);
 	pci_fn_bar(&dev, 0, PCI_PARSE_BAR_MEM64, false, 0x2000, bar_io, NULL);
 	pci_fn_bar(&dev, 2, PCI_PARSE_BAR_MEM32, true, 0x1000, bar_io, NULL);
@@ -63,7 +63,7 @@ static void setup(void)
 	msix_cap_open(&dev, msix_cap);
 	dev.cfg_written = cfg_written;
 	msix_init(&msix, 4, fire, NULL, NULL);
-	pcibus_add(&dev, PCI_BDF(0, 1, 0));
+	pcibus_add(&dev, PCI_BDF(0, 1, 0), NULL, 0);
 	/* Start with BAR0 decoding at 0xc0000000, where case 3 reaches, and
 	 * MSI-X enabled: in 3 million runs from an unprogrammed device the
 	 * fuzzer never got the table and PBA code to run. */

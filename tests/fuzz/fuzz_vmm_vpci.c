@@ -62,9 +62,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	close(fd);
 	unlink(path); /* the open descriptor keeps it */
 	vm.ram = malloc(RAM);
-	if (!vm.ram || pcibus_init(&vm) || vpci_init(&devs[0], &vm, &virtio_blk_ops, &disk, &be, err, sizeof(err)) ||
-	    vpci_attach(&devs[0], PCI_BDF(0, 1, 0)) || vpci_init(&devs[1], &vm, &virtio_rng_ops, NULL, &be, err, sizeof(err)) ||
-	    vpci_attach(&devs[1], PCI_BDF(0, 2, 0)))
+	if (!vm.ram || pcibus_init(&vm, NULL, 0) || vpci_init(&devs[0], &vm, &virtio_blk_ops, &disk, &be, err, sizeof(err)) ||
+	    vpci_attach(&devs[0], PCI_BDF(0, 1, 0), err, sizeof(err)) || vpci_init(&devs[1], &vm, &virtio_rng_ops, NULL, &be, err, sizeof(err)) ||
+	    vpci_attach(&devs[1], PCI_BDF(0, 2, 0), err, sizeof(err)))
 		abort();
 	memcpy(pristine, devs, sizeof(devs));
 	return 0;

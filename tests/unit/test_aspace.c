@@ -226,22 +226,27 @@ static void test_io_registers_in_the_registry(void **state)
 	unsigned slot;
 
 	assert_int_equal(aspace_slot_add(ASPACE_RAM, 0, 0x8000000, "RAM", &slot, err, sizeof(err)), 0);
-	assert_int_equal(io_register(IO_MMIO, 0x7fff000, 0x1000, "in RAM", handler, NULL), -1);
-	assert_int_equal(io_register(IO_MMIO, 0xc0000000, 0x1000, "bar", handler, NULL), 0);
+	assert_int_equal(io_register(IO_MMIO, 0x7fff000, 0x1000, "in RAM", handler, NULL, err, sizeof(err)), -1);
+	assert_string_equal(err, "in RAM at [0x7fff000, 0x8000000) overlaps RAM at [0x0, 0x8000000)");
+	assert_int_equal(io_register(IO_MMIO, 0xc0000000, 0x1000, "bar", handler, NULL, err, sizeof(err)), 0);
 	assert_string_equal(aspace_find(ASPACE_MMIO, 0xc0000800, 1)->name, "bar");
 	assert_int_equal(aspace_find(ASPACE_MMIO, 0xc0000800, 1)->kind, ASPACE_MMIO);
-	assert_int_equal(io_register(IO_MMIO, 0xc0000800, 0x1000, "over bar", handler, NULL), -1);
+	assert_int_equal(io_register(IO_MMIO, 0xc0000800, 0x1000, "over bar", handler, NULL, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "overlaps bar at [0xc0000000, 0xc0001000)"));
 	/* A port range at the same number is another space. */
-	assert_int_equal(io_register(IO_PIO, 0xc000, 0x10, "ports", handler, NULL), 0);
+	assert_int_equal(io_register(IO_PIO, 0xc000, 0x10, "ports", handler, NULL, err, sizeof(err)), 0);
 	assert_int_equal(aspace_find(ASPACE_PIO, 0xc000, 1)->kind, ASPACE_PIO);
-	assert_int_equal(io_register_kind(ASPACE_ECAM, LAYOUT_ECAM, LAYOUT_ECAM_SIZE, "PCI ECAM", handler, NULL), 0);
+	assert_int_equal(io_register_kind(ASPACE_ECAM, LAYOUT_ECAM, LAYOUT_ECAM_SIZE, "PCI ECAM", handler, NULL, err,
+					  sizeof(err)), 0);
 	assert_int_equal(aspace_find(ASPACE_MMIO, LAYOUT_ECAM, 1)->kind, ASPACE_ECAM);
 	/* Not a kind io.c dispatches. */
-	assert_int_equal(io_register_kind(ASPACE_MEMSLOT, 0xe0000000, 0x1000, "slot", handler, NULL), -1);
+	assert_int_equal(io_register_kind(ASPACE_MEMSLOT, 0xe0000000, 0x1000, "slot", handler, NULL, err, sizeof(err)),
+			 -1);
 	assert_null(aspace_find(ASPACE_MMIO, 0xe0000000, 0x1000));
 	/* An empty or wrapping range is refused by the registry for io.c too. */
-	assert_int_equal(io_register(IO_MMIO, 0xe0000000, 0, "empty", handler, NULL), -1);
-	assert_int_equal(io_register(IO_MMIO, UINT64_MAX, 2, "wraps", handler, NULL), -1);
+	assert_int_equal(io_register(IO_MMIO, 0xe0000000, 0, "empty", handler, NULL, err, sizeof(err)), -1);
+	assert_int_equal(io_register(IO_MMIO, UINT64_MAX, 2, "wraps", handler, NULL, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "wraps"));
 
 	assert_int_equal(io_unregister(IO_MMIO, 0xc0000000), 0);
 	assert_null(aspace_find(ASPACE_MMIO, 0xc0000000, 0x1000));
@@ -250,6 +255,28 @@ static void test_io_registers_in_the_registry(void **state)
 	assert_null(aspace_find(ASPACE_PIO, 0xc000, 1));
 	assert_int_equal(io_unregister(IO_MMIO, LAYOUT_ECAM), 0);
 	assert_null(aspace_find(ASPACE_MMIO, LAYOUT_ECAM, 1));
+}
+
+/* A full dispatch table is refused with a message saying so (not only
+ * -1), and the range is not left in the registry. */
+static void test_io_table_full_says_so(void **state)
+{
+	static char name[1024][16]; /* io.c keeps the pointer */
+	unsigned n = 0;
+
+	for (; n < 1024; n++) {
+		snprintf(name[n], sizeof(name[n]), "range %u", n);
+		if (io_register(IO_MMIO, 0xd0000000 + n * 0x1000ull, 0x1000, name[n], handler, NULL, err, sizeof(err)))
+			break;
+	}
+	assert_true(n > 8 && n < 1024);
+	assert_non_null(strstr(err, "no room in the dispatch table"));
+	char want[32];
+	snprintf(want, sizeof(want), "range %u:", n);
+	assert_non_null(strstr(err, want));
+	assert_null(aspace_find(ASPACE_MMIO, 0xd0000000 + n * 0x1000ull, 0x1000));
+	while (n--)
+		assert_int_equal(io_unregister(IO_MMIO, 0xd0000000 + n * 0x1000ull), 0);
 }
 
 int main(void)
@@ -261,6 +288,7 @@ int main(void)
 		cmocka_unit_test_setup(test_empty_and_wrapping_ranges_refused, reset),
 		cmocka_unit_test_setup(test_range_ending_at_2_64, reset),
 		cmocka_unit_test_setup(test_io_registers_in_the_registry, reset),
+		cmocka_unit_test_setup(test_io_table_full_says_so, reset),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -124,7 +124,7 @@ static int setup_once(void **state)
 	char err[512], root[128], log[128];
 
 	snprintf(tmp, sizeof(tmp), "/tmp/exitlab-ptm-XXXXXX");
-	if (!mkdtemp(tmp) || pcibus_init(&vm))
+	if (!mkdtemp(tmp) || pcibus_init(&vm, NULL, 0))
 		return -1;
 	make_device();
 	/* What the VMM says while it builds the device, from stderr. */
@@ -316,7 +316,7 @@ static void test_refused_bar_decodes_once_the_other_moves(void **state)
 
 	pci_fn_init(&other, "other", 0x1234, 0x0001, 0xff0000, 0);
 	pci_fn_bar(&other, 0, PCI_PARSE_BAR_MEM32, false, 0x4000, other_io, NULL);
-	assert_int_equal(pcibus_add(&other, PCI_BDF(0, SLOT + 1, 0)), 0);
+	assert_int_equal(pcibus_add(&other, PCI_BDF(0, SLOT + 1, 0), NULL, 0), 0);
 	pcibus_cfg_write(0, SLOT + 1, 0, PCI_BASE_ADDRESS_0, 4, (uint32_t)there);
 	pcibus_cfg_write(0, SLOT + 1, 0, PCI_COMMAND, 2, PCI_COMMAND_MEMORY);
 	file_write(TABLE_OFF + 0x800, pattern, 4);

@@ -83,7 +83,7 @@ static void bar_write(unsigned bar, uint64_t off, unsigned size, uint32_t v)
 
 static int setup_once(void **state)
 {
-	if (pcibus_init(&vm) || pci_testdev_create(&dev, &vm, PCI_BDF(0, SLOT, 0), false))
+	if (pcibus_init(&vm, NULL, 0) || pci_testdev_create(&dev, &vm, PCI_BDF(0, SLOT, 0), false, NULL, 0))
 		return -1;
 	return 0;
 }
@@ -225,7 +225,7 @@ static void test_ioeventfds_follow_test_and_bar(void **state)
 	struct vm kvm_vm = { .kvm_fd = kvm, .vm_fd = ioctl(kvm, KVM_CREATE_VM, 0), .vcpu_fd = -1 };
 	assert_true(kvm_vm.vm_fd >= 0);
 	static struct pci_testdev t;
-	assert_int_equal(pci_testdev_create(&t, &kvm_vm, PCI_BDF(0, SLOT + 1, 0), true), 0);
+	assert_int_equal(pci_testdev_create(&t, &kvm_vm, PCI_BDF(0, SLOT + 1, 0), true, NULL, 0), 0);
 	struct pci_fn *p = &t.pci;
 	/* Placed directly (these config writes do not go through the I/O table). */
 	pcibus_cfg_write(0, SLOT + 1, 0, PCI_BASE_ADDRESS_0, 4, 0xd0000000);

@@ -60,7 +60,7 @@ static int setup_once(void **state)
 	if (pcibus_bridge_declare(err, sizeof(err)) != 1 || pcibus_bridge_declare(err, sizeof(err)) != 2 ||
 	    pcibus_reserve_bridge(2, BR2, "bridge 2", err, sizeof(err)) != BR2 ||
 	    pcibus_reserve_bridge(1, BR1, "bridge 1", err, sizeof(err)) != BR1 || pcibus_check(err, sizeof(err)) ||
-	    pcibus_init(&vm))
+	    pcibus_init(&vm, NULL, 0))
 		return -1;
 	pci_fn_init(&dev, "test", 0x1234, 0xabcd, 0x028000, 7);
 	pci_fn_bar(&dev, 0, PCI_PARSE_BAR_MEM64, true, 0x4000, bar_io, NULL);
@@ -70,7 +70,7 @@ static int setup_once(void **state)
 	uint8_t body[6] = { 1, 2, 3, 4, 5, 6 };
 	pci_fn_cap(&dev, PCI_CAP_ID_VNDR, body, 8);
 	pci_fn_cap(&dev, PCI_CAP_ID_MSIX, body, 12);
-	return pcibus_add(&dev, PCI_BDF(0, 3, 0));
+	return pcibus_add(&dev, PCI_BDF(0, 3, 0), NULL, 0);
 }
 
 #define RD(off, size) pcibus_cfg_read(0, 3, 0, (off), (size))
@@ -217,8 +217,8 @@ static void test_refused_bar_decodes_once_the_other_moves(void **state)
 	pci_fn_bar(&dev_a, 0, PCI_PARSE_BAR_MEM32, false, 0x1000, bar_io_a, NULL);
 	pci_fn_init(&dev_b, "b", 0x1234, 0x000b, 0xff0000, 0);
 	pci_fn_bar(&dev_b, 0, PCI_PARSE_BAR_MEM32, false, 0x1000, bar_io_b, NULL);
-	assert_int_equal(pcibus_add(&dev_a, PCI_BDF(0, 4, 0)), 0);
-	assert_int_equal(pcibus_add(&dev_b, PCI_BDF(0, 5, 0)), 0);
+	assert_int_equal(pcibus_add(&dev_a, PCI_BDF(0, 4, 0), NULL, 0), 0);
+	assert_int_equal(pcibus_add(&dev_b, PCI_BDF(0, 5, 0), NULL, 0), 0);
 	pcibus_cfg_write(0, 4, 0, PCI_BASE_ADDRESS_0, 4, 0xc8000000);
 	pcibus_cfg_write(0, 4, 0, PCI_COMMAND, 2, PCI_COMMAND_MEMORY);
 	assert_int_equal(dev_a.bars[0].mapped, 0xc8000000);
@@ -268,7 +268,7 @@ static void test_bar_over_ram_or_lapic_refused(void **state)
 	assert_int_equal(aspace_add(ASPACE_LAPIC, LAYOUT_LAPIC, LAYOUT_LAPIC_SIZE, "LAPIC", said, sizeof(said)), 0);
 	pci_fn_init(&dev_c, "c", 0x1234, 0x000c, 0xff0000, 0);
 	pci_fn_bar(&dev_c, 0, PCI_PARSE_BAR_MEM32, false, 0x1000, bar_io_a, NULL);
-	assert_int_equal(pcibus_add(&dev_c, PCI_BDF(0, 6, 0)), 0);
+	assert_int_equal(pcibus_add(&dev_c, PCI_BDF(0, 6, 0), NULL, 0), 0);
 	pcibus_cfg_write(0, 6, 0, PCI_BASE_ADDRESS_0, 4, 0x7fff000);
 	write_capturing(6, PCI_COMMAND, 2, PCI_COMMAND_MEMORY, said, sizeof(said));
 	assert_int_equal(dev_c.bars[0].mapped, 0);
@@ -346,10 +346,12 @@ static void test_multifunction(void **state)
 {
 	pci_fn_init(&mf0, "mf0", 0x1234, 0x0f00, 0xff0000, 0);
 	pci_fn_init(&mf3, "mf3", 0x1234, 0x0f03, 0xff0000, 0);
-	assert_int_equal(pcibus_add(&mf0, PCI_BDF(0, 8, 0)), 0);
+	assert_int_equal(pcibus_add(&mf0, PCI_BDF(0, 8, 0), NULL, 0), 0);
 	assert_int_equal(ecam_read(PCI_BDF(0, 8, 0), PCI_HEADER_TYPE, 1), PCI_HEADER_TYPE_NORMAL);
-	assert_int_equal(pcibus_add(&mf3, PCI_BDF(0, 8, 3)), 0);
-	assert_int_equal(pcibus_add(&mf0, PCI_BDF(0, 8, 3)), -1); /* taken */
+	assert_int_equal(pcibus_add(&mf3, PCI_BDF(0, 8, 3), NULL, 0), 0);
+	char err[128];
+	assert_int_equal(pcibus_add(&mf0, PCI_BDF(0, 8, 3), err, sizeof(err)), -1); /* taken, and by whom */
+	assert_string_equal(err, "mf0 at 00:08.3: the function is taken by mf3");
 	for (unsigned mech = 0; mech < 2; mech++) {
 		uint32_t (*rd)(unsigned, unsigned, unsigned) = mech ? cf8_read : ecam_read;
 		assert_int_equal(rd(PCI_BDF(0, 8, 0), PCI_HEADER_TYPE, 1), PCI_HEADER_TYPE_MFD);
@@ -363,8 +365,8 @@ static void test_multifunction(void **state)
 	pci_fn_init(&raw0, "raw0", 0x1234, 0x0e00, 0xff0000, 0);
 	pci_fn_init(&raw2, "raw2", 0x1234, 0x0e02, 0xff0000, 0);
 	raw0.header_as_is = true;
-	assert_int_equal(pcibus_add(&raw0, PCI_BDF(0, 9, 0)), 0);
-	assert_int_equal(pcibus_add(&raw2, PCI_BDF(0, 9, 2)), 0);
+	assert_int_equal(pcibus_add(&raw0, PCI_BDF(0, 9, 0), NULL, 0), 0);
+	assert_int_equal(pcibus_add(&raw2, PCI_BDF(0, 9, 2), NULL, 0), 0);
 	assert_int_equal(ecam_read(PCI_BDF(0, 9, 0), PCI_HEADER_TYPE, 1), PCI_HEADER_TYPE_NORMAL);
 }
 
@@ -378,9 +380,11 @@ static void test_bridge_forwarding(void **state)
 	pci_fn_init(&behind2, "behind2", 0x1234, 0x0b02, 0xff0000, 0);
 	pci_fn_bar(&behind1, 0, PCI_PARSE_BAR_MEM32, false, 0x1000, bar_io, NULL);
 	pci_fn_bar(&behind1, 1, PCI_PARSE_BAR_IO, false, 0x100, bar_io, NULL);
-	assert_int_equal(pcibus_add(&behind1, PCI_BDF(1, 0, 0)), 0);
-	assert_int_equal(pcibus_add(&behind2, PCI_BDF(2, 3, 0)), 0);
-	assert_int_equal(pcibus_add(&behind2, PCI_BDF(4, 0, 0)), -1); /* no bus 4 */
+	assert_int_equal(pcibus_add(&behind1, PCI_BDF(1, 0, 0), NULL, 0), 0);
+	assert_int_equal(pcibus_add(&behind2, PCI_BDF(2, 3, 0), NULL, 0), 0);
+	char err[128];
+	assert_int_equal(pcibus_add(&behind2, PCI_BDF(4, 0, 0), err, sizeof(err)), -1); /* no bus 4 */
+	assert_string_equal(err, "behind2 at 04:00.0: there is no bus 04 (2 bridges, buses 00-02)");
 
 	/* Type-1 header, the VMM's numbers: 00 -> 01 (01-02), 01 -> 02. */
 	assert_int_equal(ecam_read(BR1, PCI_VENDOR_ID, 4), 0x00011b36);

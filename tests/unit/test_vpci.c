@@ -123,7 +123,7 @@ static void fresh(const struct vpci_ops *ops, void *ctx, const struct vpci_backe
 	attach_fail_at = -1;
 	request_len = 4;
 	assert_int_equal(vpci_init(&dev, &vm, ops, ctx, be, err, sizeof(err)), 0);
-	assert_int_equal(vpci_attach(&dev, PCI_BDF(0, next_slot++, 0)), 0);
+	assert_int_equal(vpci_attach(&dev, PCI_BDF(0, next_slot++, 0), NULL, 0), 0);
 	cfg_wr(PCI_COMMAND, 2, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
 	cfg_wr(dev.msix_cap + PCI_MSIX_FLAGS, 2, PCI_MSIX_FLAGS_ENABLE);
 	for (unsigned v = 0; v < dev.msix.nvec; v++) {
@@ -589,7 +589,7 @@ static int group_setup(void **state)
 {
 	vm.ram = calloc(1, RAM_SIZE);
 	vm.ram_size = RAM_SIZE;
-	return vm.ram && pcibus_init(&vm) == 0 ? 0 : -1;
+	return vm.ram && pcibus_init(&vm, NULL, 0) == 0 ? 0 : -1;
 }
 
 int main(void)
