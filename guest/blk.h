@@ -17,6 +17,7 @@ int blk_write_action(const char *val, size_t len, bool dry_run);
 int blk_check_action(const char *val, size_t len, bool dry_run);
 int blk_flush_action(const char *val, size_t len, bool dry_run);
 int blk_queues_action(const char *val, size_t len, bool dry_run); /* blk.queues=N */
+int blk_bench_queue_action(const char *val, size_t len, bool dry_run); /* blk.bench_queue=N */
 int blk_mq_action(const char *val, size_t len, bool dry_run);     /* blk.mq=TEXT */
 int blk_id_action(const char *val, size_t len, bool dry_run);     /* blk.id */
 int blk_burst_action(const char *val, size_t len, bool dry_run);  /* blk.burst=K */

@@ -132,6 +132,7 @@ static const struct action actions[] = {
 	{ "blk.write", true, blk_write_action, "blk.write=SECTOR:TEXT: write TEXT, padded with zero bytes, to SECTOR" },
 	{ "blk.check", true, blk_check_action, "blk.check=0|1: 0 sends what the driver would refuse (read-only disk, past the end), to see the device refuse it" },
 	{ "blk.flush", false, blk_flush_action, "blk.flush: flush the disk's write cache" },
+	{ "blk.bench_queue", true, blk_bench_queue_action, "blk.bench_queue=N: the queue the notify and blk_read_* benches use (default 0)" },
 	{ "blk.queues", true, blk_queues_action, "blk.queues=N: drive up to N request queues of the disk (VIRTIO_BLK_F_MQ; default 1)" },
 	{ "blk.mq", true, blk_mq_action, "blk.mq=TEXT: write 'TEXT q' to sector q through each queue q, read each back through another" },
 	{ "blk.id", false, blk_id_action, "blk.id: print the disk's ID string (GET_ID)" },

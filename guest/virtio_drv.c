@@ -180,9 +180,9 @@ static void notify_q(struct gvirtio *d, const struct gvq *q)
 	d->notifies++;
 }
 
-void gvirtio_notify(const struct gvirtio *d)
+void gvirtio_notify(const struct gvirtio *d, unsigned qi)
 {
-	mmio_write16(d->vq[0].notify, d->vq[0].index);
+	mmio_write16(d->vq[qi].notify, d->vq[qi].index);
 }
 
 void gvirtio_publish(struct gvirtio *d, uint16_t head)
@@ -196,7 +196,7 @@ void gvirtio_publish(struct gvirtio *d, uint16_t head)
 	q->avail->idx++;
 	q->avail_idx = q->kicked = q->avail->idx;
 	mb();
-	gvirtio_notify(d);
+	gvirtio_notify(d, 0);
 }
 
 int gvirtio_add(struct gvirtio *d, unsigned qi, const struct gvbuf *bufs, unsigned n, uint16_t first)

@@ -96,8 +96,8 @@ int gvirtio_wait(struct gvirtio *d, unsigned qi, unsigned count);
  * notifies, whatever the device asked (the hostile driver's way), each step
  * ordered before the next (§2.7.13). */
 void gvirtio_publish(struct gvirtio *d, uint16_t head);
-/* The notify write alone, for the exit benchmarks. */
-void gvirtio_notify(const struct gvirtio *d);
+/* The notify write of queue qi (< nvq) alone, for the exit benchmarks. */
+void gvirtio_notify(const struct gvirtio *d, unsigned qi);
 
 /* Reads the device-specific config at `off` (1, 2, 4 or 8 bytes). */
 uint64_t gvirtio_config_read(const struct gvirtio *d, unsigned off, unsigned size);

@@ -6,7 +6,7 @@
 # against what the VMM saw (--stats), and what went through each queue
 # against the host file.
 source "$(dirname "$0")/lib/tap.sh"
-plan 23
+plan 25
 
 sector() { dd if="$1" bs=512 skip="$2" count=1 2>/dev/null | tr -d '\0'; }
 stat_field() { sed -nE "s/^stats: virtio-blk at 00:01\.0: .*[ (]$1 ([0-9]+).*/\\1/p; s/^stats: virtio-blk at 00:01\.0: $1 ([0-9]+).*/\\1/p" <<<"$out" | head -1; }
@@ -72,8 +72,17 @@ if kvm_usable; then
 	check "queues=64 with MSI-X: all 64 carry a write and a read; sector 63 holds queue 63's marker" \
 		eval 'has "^blk: mq: 64 queues \(device has 64\)" && [ "$(sector "$disk" 63)" = "m64 63" ]'
 	check "without serial=, GET_ID answers exitlab-disk" has "^blk: id 'exitlab-disk'$"
+	boot_vmm --stats --disk "$disk,queues=64" \
+		--append "blk.queues=64 blk.bench_queue=63 bench.samples=3 bench=notify,blk_read_poll" "$GUEST"
+	check "blk.bench_queue=63: the notify and polled-read benches go through queue 63 only (--stats per queue)" \
+		eval 'rc_is 0 && has "^bench notify iters=" && has "^bench blk_read_poll iters=" &&
+		      grep -qE "^stats: virtio-blk at 00:01\.0 queue 63: notifies [0-9]{4,}, requests [1-9]" <<<"$out" &&
+		      lacks "^stats: virtio-blk at 00:01\.0 queue 0: notifies [1-9]"'
+	boot_vmm --disk "$disk" --append "blk.bench_queue=3 bench=notify" "$GUEST"
+	check "... and a queue the driver did not set up is refused, saying so" \
+		has "^bench notify skipped: blk.bench_queue is not a queue the driver set up"
 else
-	for i in $(seq 17); do skip "the VMM needs /dev/kvm"; done
+	for i in $(seq 19); do skip "the VMM needs /dev/kvm"; done
 fi
 
 if command -v qemu-system-x86_64 >/dev/null; then

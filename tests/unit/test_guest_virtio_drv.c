@@ -342,7 +342,7 @@ static void test_good_device(void **state)
 
 	/* gvirtio_notify writes the queue index there, 16 bits wide. */
 	memset(dev.notify, 0xaa, sizeof(dev.notify));
-	gvirtio_notify(&d);
+	gvirtio_notify(&d, 0);
 	assert_int_equal(dev.notifies, 1);
 	assert_int_equal(dev.notify[12], 0);
 	assert_int_equal(dev.notify[13], 0);
