@@ -133,6 +133,8 @@ static const struct action actions[] = {
 	{ "blk.check", true, blk_check_action, "blk.check=0|1: 0 sends what the driver would refuse (read-only disk, past the end), to see the device refuse it" },
 	{ "blk.flush", false, blk_flush_action, "blk.flush: flush the disk's write cache" },
 	{ "blk.queues", true, blk_queues_action, "blk.queues=N: drive up to N request queues of the disk (VIRTIO_BLK_F_MQ; default 1)" },
+	{ "blk.queue", true, blk_queue_action, "blk.queue=N|last: the queue the disk benchmarks time (default 0)" },
+	{ "blk.disk", true, blk_disk_action, "blk.disk=N|last: drive the N-th virtio-blk disk in bus order, from 0, or the last (default: the first usable)" },
 	{ "blk.mq", true, blk_mq_action, "blk.mq=TEXT: write 'TEXT q' to sector q through each queue q, read each back through another" },
 	{ "blk.id", false, blk_id_action, "blk.id: print the disk's ID string (GET_ID)" },
 	{ "blk.burst", true, blk_burst_action, "blk.burst=K: K reads kicked one by one without waiting (1-8): how many notified" },
