@@ -72,7 +72,7 @@ static void attack_avail_jump(struct gvirtio *v)
 	attack_desc(v, 0, (uintptr_t)&attack_hdr, sizeof(attack_hdr), 0, 0);
 	v->vq[0].avail->idx = (uint16_t)(v->vq[0].avail->idx + v->vq[0].size + 5);
 	mb();
-	gvirtio_notify(v, 0);
+	gvirtio_notify(v);
 }
 
 static void attack_bad_size(struct gvirtio *v)
@@ -94,7 +94,7 @@ static void attack_notify_disabled(struct gvirtio *v)
 	/* DRIVER_OK without ever enabling the queue, then a notify. */
 	mmio_write8(GVIRTIO_CFG(v, device_status), (uint8_t)(mmio_read8(GVIRTIO_CFG(v, device_status)) |
 						       VIRTIO_CONFIG_S_DRIVER_OK));
-	gvirtio_notify(v, 0);
+	gvirtio_notify(v);
 }
 
 static const struct attack attacks[] = {

@@ -7,11 +7,18 @@
  * the device, 512 bytes a sector; none for a flush), and the status byte
  * the device writes. The buffers are static and identity-mapped: what the
  * descriptors hold is their address as the device must see it.
+ *
+ * Which disk and which queue: the first usable virtio-blk function on the
+ * bus, queue 0, unless blk.disk= names another disk (then that one is
+ * driven, the other reset) and blk.queue= another queue for the disk
+ * benchmarks, so that a sweep can time the last queue of a 64-queue disk
+ * (its own notify address and ioeventfd) or the last of eight disks.
  */
 #include "blk.h"
 
 #include "exitlab_abi.h"
 #include "lib.h"
+#include "pci_access.h"
 #include "virtio_transport.h"
 
 struct virtio_dev blk_dev = { .v = { .name = "virtio-blk", .type = VIRTIO_ID_BLOCK },
@@ -181,6 +188,54 @@ int blk_queues_action(const char *val, size_t len, bool dry_run)
 	return EXITLAB_EXIT_OK;
 }
 
+/* "last" or a number from 0 to max, for blk.disk= and blk.queue=. */
+#define BLK_LAST (~0u)
+static bool blk_parse_index(const char *what, const char *val, size_t len, unsigned max, unsigned *out)
+{
+	static const char *const words[] = { "last" };
+	uint64_t n;
+
+	if (word_find(val, len, WORDS(words)) == 0) {
+		*out = BLK_LAST;
+		return true;
+	}
+	if (parse_u64(val, len, &n) && n <= max) {
+		*out = (unsigned)n;
+		return true;
+	}
+	printf("error: %s: '%.*s' is not 'last' or a number from 0 to %u\n", what, (int)len, val, max);
+	return false;
+}
+
+/* blk.disk=N|last: drive the N-th virtio-blk function in bus-walk order
+ * (0 the first), or the last; the one driven before is reset. */
+#define BLK_DISKS_MAX 255
+int blk_disk_action(const char *val, size_t len, bool dry_run)
+{
+	unsigned which;
+	if (!blk_parse_index("blk.disk", val, len, BLK_DISKS_MAX, &which))
+		return EXITLAB_EXIT_USAGE;
+	if (dry_run)
+		return EXITLAB_EXIT_OK;
+	_Static_assert(BLK_LAST == VIRTIO_DEV_LAST, "blk.disk=last is the transport's last");
+	return virtio_dev_choose(&blk_dev, which) ? EXITLAB_EXIT_FAIL : EXITLAB_EXIT_OK;
+}
+
+/* blk.queue=N|last: the queue the disk benchmarks use (0 at boot); one
+ * the driver did not set up (blk.queues=) skips them, saying so. */
+static unsigned bench_queue_opt; /* as given: a queue or BLK_LAST */
+static unsigned bench_q;         /* resolved at each benchmark's prepare */
+
+int blk_queue_action(const char *val, size_t len, bool dry_run)
+{
+	unsigned q;
+	if (!blk_parse_index("blk.queue", val, len, GVIRTIO_QUEUES_MAX - 1, &q))
+		return EXITLAB_EXIT_USAGE;
+	if (!dry_run)
+		bench_queue_opt = q;
+	return EXITLAB_EXIT_OK;
+}
+
 /* blk.mq=TEXT: through each queue q the driver set up, writes "TEXT q" to
  * sector q; then reads each sector back through another queue (q + 1,
  * wrapping) and checks it, so every queue carried a write and a read. */
@@ -246,15 +301,15 @@ static struct virtio_blk_req_hdr batch_hdr[BLK_BATCH] NOINIT_DMA;
 static uint8_t batch_data[BLK_BATCH][VIRTIO_BLK_SECTOR_SIZE] NOINIT_DMA;
 static uint8_t batch_status[BLK_BATCH] NOINIT_DMA;
 
-/* Read request i of a batch (sector i) into descriptors 3i .. 3i + 2. */
-static int batch_add(struct gvirtio *v, unsigned i)
+/* Read request i of a batch (sector i) into descriptors 3i .. 3i + 2 of queue qi. */
+static int batch_add(struct gvirtio *v, unsigned qi, unsigned i)
 {
 	batch_hdr[i] = (struct virtio_blk_req_hdr){ .type = VIRTIO_BLK_T_IN, .sector = i };
 	batch_status[i] = 0xff;
 	struct gvbuf bufs[3] = { { &batch_hdr[i], sizeof(batch_hdr[i]), false },
 				 { batch_data[i], VIRTIO_BLK_SECTOR_SIZE, true },
 				 { &batch_status[i], 1, true } };
-	return gvirtio_add(v, 0, bufs, 3, (uint16_t)(3 * i));
+	return gvirtio_add(v, qi, bufs, 3, (uint16_t)(3 * i));
 }
 
 static int batch_check(unsigned n)
@@ -283,7 +338,7 @@ int blk_burst_action(const char *val, size_t len, bool dry_run)
 	struct gvirtio *v = &d->v;
 	uint32_t n0 = v->notifies, s0 = v->notifies_skipped, i0 = v->irqs;
 	for (unsigned i = 0; i < k; i++) {
-		if (batch_add(v, i))
+		if (batch_add(v, 0, i))
 			return EXITLAB_EXIT_FAIL;
 		gvirtio_kick(v, 0);
 	}
@@ -299,31 +354,29 @@ int blk_burst_action(const char *val, size_t len, bool dry_run)
 
 /* --- benchmarks (bench.c) ------------------------------------------------------ */
 
-/* blk.bench_queue=N: the queue the notify and blk_read_* benches use (0 at
- * boot), so a many-queue disk is timed on its last queue too, whose notify
- * address and ioeventfd are its own. */
-static unsigned bench_queue;
-
-int blk_bench_queue_action(const char *val, size_t len, bool dry_run)
-{
-	uint64_t n;
-	if (!parse_u64_in("blk.bench_queue", val, len, 0, GVIRTIO_QUEUES_MAX - 1, &n))
-		return EXITLAB_EXIT_USAGE;
-	if (!dry_run)
-		bench_queue = (unsigned)n;
-	return EXITLAB_EXIT_OK;
-}
+/* The disk started, and the queue of blk.queue= resolved against the
+ * queues it is driven with. */
+static char bench_why[112];
 
 static const char *blk_bench_start(void)
 {
 	virtio_dev_probe();
+	if (!blk_dev.found && blk_dev.chosen && blk_dev.which != BLK_LAST && blk_dev.which >= blk_dev.count) {
+		snprintf(bench_why, sizeof(bench_why), "blk.disk=%u, but there %s %u virtio-blk device%s", blk_dev.which,
+			 blk_dev.count == 1 ? "is" : "are", blk_dev.count, blk_dev.count == 1 ? "" : "s");
+		return bench_why;
+	}
 	if (!blk_dev.found)
 		return "no virtio-blk device";
 	struct virtio_dev *d = virtio_dev_get(&blk_dev);
 	if (!d)
 		return "virtio-blk did not start";
-	if (bench_queue >= d->v.nvq)
-		return "blk.bench_queue is not a queue the driver set up (see blk.queues=)";
+	bench_q = bench_queue_opt == BLK_LAST ? d->v.nvq - 1 : bench_queue_opt;
+	if (bench_q >= d->v.nvq) {
+		snprintf(bench_why, sizeof(bench_why), "blk.queue=%u, but the disk is driven with %u queue%s (blk.queues=)",
+			 bench_q, d->v.nvq, d->v.nvq == 1 ? "" : "s");
+		return bench_why;
+	}
 	return NULL;
 }
 
@@ -344,14 +397,14 @@ const char *blk_bench_prepare_msix(void)
 void blk_bench_notify(unsigned n)
 {
 	for (unsigned i = 0; i < n; i++)
-		gvirtio_notify(&blk_dev.v, bench_queue);
+		gvirtio_notify_q(&blk_dev.v, bench_q);
 }
 
 /* Whole 4 KiB reads (eight sectors from sector 0), one at a time. */
 void blk_bench_read(unsigned n)
 {
 	for (unsigned i = 0; i < n; i++)
-		if (blk_request_q(bench_queue, VIRTIO_BLK_T_IN, 0, sizeof(req_data), true))
+		if (blk_request_q(bench_q, VIRTIO_BLK_T_IN, 0, sizeof(req_data), true))
 			panic("bench: virtio-blk read failed");
 }
 
@@ -363,10 +416,10 @@ void blk_bench_batch(unsigned n)
 	struct gvirtio *v = &blk_dev.v;
 	for (unsigned done = 0; done < n; done += BLK_BATCH) {
 		for (unsigned i = 0; i < BLK_BATCH; i++)
-			if (batch_add(v, i))
+			if (batch_add(v, bench_q, i))
 				panic("bench: virtio-blk batch: no room in the queue");
-		gvirtio_kick(v, 0);
-		if (gvirtio_wait(v, 0, BLK_BATCH) || batch_check(BLK_BATCH))
+		gvirtio_kick(v, bench_q);
+		if (gvirtio_wait(v, bench_q, BLK_BATCH) || batch_check(BLK_BATCH))
 			panic("bench: virtio-blk batch read failed");
 	}
 }
@@ -375,4 +428,14 @@ void blk_bench_counts(uint64_t *notifies, uint64_t *interrupts)
 {
 	*notifies = blk_dev.v.notifies;
 	*interrupts = blk_dev.v.irqs;
+}
+
+/* What the line was measured on: the disk (its place, and its number of
+ * those on the bus), the queue, and that queue's notify address. */
+void blk_bench_extra(void)
+{
+	const struct virtio_dev *d = &blk_dev;
+	printf(" disk=%u disks=%u bdf=%02x:%02x.%x queue=%u queues=%u notify_addr=0x%lx", d->nth, d->count,
+	       PCI_BDF_BUS(d->bdf), PCI_BDF_DEV(d->bdf), PCI_BDF_FN(d->bdf), bench_q, d->v.nvq,
+	       (uint64_t)d->v.vq[bench_q].notify);
 }

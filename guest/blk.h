@@ -17,10 +17,11 @@ int blk_write_action(const char *val, size_t len, bool dry_run);
 int blk_check_action(const char *val, size_t len, bool dry_run);
 int blk_flush_action(const char *val, size_t len, bool dry_run);
 int blk_queues_action(const char *val, size_t len, bool dry_run); /* blk.queues=N */
-int blk_bench_queue_action(const char *val, size_t len, bool dry_run); /* blk.bench_queue=N */
 int blk_mq_action(const char *val, size_t len, bool dry_run);     /* blk.mq=TEXT */
 int blk_id_action(const char *val, size_t len, bool dry_run);     /* blk.id */
 int blk_burst_action(const char *val, size_t len, bool dry_run);  /* blk.burst=K */
+int blk_disk_action(const char *val, size_t len, bool dry_run);   /* blk.disk=N|last */
+int blk_queue_action(const char *val, size_t len, bool dry_run);  /* blk.queue=N|last */
 
 /* One request of `type` (VIRTIO_BLK_T_*) at `sector` through the driver's
  * own buffers, nbytes of data (0 for a flush) that the device writes
@@ -28,8 +29,9 @@ int blk_burst_action(const char *val, size_t len, bool dry_run);  /* blk.burst=K
  * a failure is said. */
 int blk_request(uint32_t type, uint64_t sector, uint32_t nbytes, bool data_in);
 
-/* Benchmarks: prepare returns NULL when ready, else why not; poll and
- * msix set irq= for what follows, notify keeps the current mode. */
+/* Benchmarks, on the queue of blk.queue= (0 at boot) of the disk driven:
+ * prepare returns NULL when ready, else why not; poll and msix set irq=
+ * for what follows, notify keeps the current mode. */
 const char *blk_bench_prepare_notify(void);
 const char *blk_bench_prepare_poll(void);
 const char *blk_bench_prepare_msix(void);
@@ -38,5 +40,7 @@ void blk_bench_read(unsigned n);   /* n reads of 4 KiB, one at a time */
 void blk_bench_batch(unsigned n);  /* n 512-byte reads, 8 to a kick */
 /* The driver's own counts: notify writes made, interrupts taken. */
 void blk_bench_counts(uint64_t *notifies, uint64_t *interrupts);
+/* The line's " disk=K disks=N bdf=BB:DD.F queue=Q queues=M notify_addr=A". */
+void blk_bench_extra(void);
 
 #endif

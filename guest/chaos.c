@@ -111,7 +111,7 @@ static unsigned chaos_queue(void)
 	mb();
 	q->avail->idx = (uint16_t)(q->avail->idx + (r & 0x400 ? (r >> 40) % 0x20000 : 1));
 	mb();
-	gvirtio_notify(v, 0);
+	gvirtio_notify(v);
 	if (r & 0x1000) /* reset in the middle of the request */
 		mmio_write8(GVIRTIO_CFG(v, device_status), 0);
 	/* Let the I/O thread look, then start over from a clean device. */

@@ -121,9 +121,9 @@ static int queue_setup(struct gvirtio *d, uint16_t qi, uint16_t vector)
 	return 0;
 }
 
-int gvirtio_start(struct gvirtio *d, uint64_t wanted, uint16_t vector)
+int gvirtio_reset(struct gvirtio *d)
 {
-	/* 1. Reset the device, and wait for the reset to finish (reads 0).
+	/* Write 0, and wait for the reset to finish (reads 0, §4.1.4.3.2).
 	 * Every read is an exit, so the wait is bounded in time, not reads;
 	 * 0xff is no status at all (reserved bits set): nobody answers. */
 	mmio_write8(CFG(device_status), 0);
@@ -135,6 +135,14 @@ int gvirtio_start(struct gvirtio *d, uint64_t wanted, uint16_t vector)
 		if (rdtsc_serialized() - t0 > limit)
 			return gvirtio_fail(d, "did not come out of reset (device_status never read 0)");
 	}
+	return 0;
+}
+
+int gvirtio_start(struct gvirtio *d, uint64_t wanted, uint16_t vector)
+{
+	/* 1. Reset the device, and wait for the reset to finish. */
+	if (gvirtio_reset(d))
+		return -1;
 	/* 2. ACKNOWLEDGE: we have noticed the device. */
 	status_set(d, VIRTIO_CONFIG_S_ACKNOWLEDGE);
 	/* 3. DRIVER: we know how to drive it. */
@@ -180,10 +188,12 @@ static void notify_q(struct gvirtio *d, const struct gvq *q)
 	d->notifies++;
 }
 
-void gvirtio_notify(const struct gvirtio *d, unsigned qi)
+void gvirtio_notify_q(const struct gvirtio *d, unsigned qi)
 {
 	mmio_write16(d->vq[qi].notify, d->vq[qi].index);
 }
+
+void gvirtio_notify(const struct gvirtio *d) { gvirtio_notify_q(d, 0); }
 
 void gvirtio_publish(struct gvirtio *d, uint16_t head)
 {
@@ -196,7 +206,7 @@ void gvirtio_publish(struct gvirtio *d, uint16_t head)
 	q->avail->idx++;
 	q->avail_idx = q->kicked = q->avail->idx;
 	mb();
-	gvirtio_notify(d, 0);
+	gvirtio_notify(d);
 }
 
 int gvirtio_add(struct gvirtio *d, unsigned qi, const struct gvbuf *bufs, unsigned n, uint16_t first)

@@ -67,6 +67,9 @@ struct gvirtio {
  * DRIVER_OK. Returns 0, or -1 after printing why.
  */
 int gvirtio_start(struct gvirtio *d, uint64_t wanted, uint16_t vector);
+/* Resets the device (device_status 0) and waits, bounded, until it reads
+ * 0: it forgets its queues and stops using our rings. 0, or -1 (said). */
+int gvirtio_reset(struct gvirtio *d);
 
 struct gvbuf {
 	void *addr;
@@ -96,8 +99,10 @@ int gvirtio_wait(struct gvirtio *d, unsigned qi, unsigned count);
  * notifies, whatever the device asked (the hostile driver's way), each step
  * ordered before the next (§2.7.13). */
 void gvirtio_publish(struct gvirtio *d, uint16_t head);
-/* The notify write of queue qi (< nvq) alone, for the exit benchmarks. */
-void gvirtio_notify(const struct gvirtio *d, unsigned qi);
+/* The notify write alone, for the exit benchmarks: queue 0's, or queue
+ * qi's (< nvq) at its own address (queue_notify_off * multiplier). */
+void gvirtio_notify(const struct gvirtio *d);
+void gvirtio_notify_q(const struct gvirtio *d, unsigned qi);
 
 /* Reads the device-specific config at `off` (1, 2, 4 or 8 bytes). */
 uint64_t gvirtio_config_read(const struct gvirtio *d, unsigned off, unsigned size);

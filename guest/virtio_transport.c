@@ -190,6 +190,31 @@ static uint16_t virtio_dev_type(const struct pci_func *f)
 	return pci_cfg_read16(f->bdf, PCI_SUBSYSTEM_ID);
 }
 
+/* Counts d's functions on the bus and attaches one: by default the first
+ * that is usable; once chosen (virtio_dev_choose) the which-th of its
+ * type, or the last, usable or not. */
+static void virtio_dev_find(struct virtio_dev *d)
+{
+	const struct pci_func *pick = NULL;
+
+	d->count = 0;
+	for (unsigned i = 0; pci_func_get(i); i++) {
+		const struct pci_func *f = pci_func_get(i);
+		if (virtio_dev_type(f) != d->v.type)
+			continue;
+		if (!d->chosen && !d->found) {
+			virtio_dev_attach(d, f);
+			d->nth = d->count;
+		} else if (d->chosen && (d->which == d->count || d->which == VIRTIO_DEV_LAST)) {
+			pick = f;
+			d->nth = d->count;
+		}
+		d->count++;
+	}
+	if (pick)
+		virtio_dev_attach(d, pick);
+}
+
 /* Finds the devices, once. */
 void virtio_dev_probe(void)
 {
@@ -198,13 +223,20 @@ void virtio_dev_probe(void)
 	probed = true;
 	if (pci_bus_ready() < 0)
 		return;
-	for (unsigned i = 0; pci_func_get(i); i++) {
-		const struct pci_func *f = pci_func_get(i);
-		uint16_t type = virtio_dev_type(f);
-		for (size_t k = 0; k < ARRAY_SIZE(devs); k++)
-			if (!devs[k]->found && type == devs[k]->v.type)
-				virtio_dev_attach(devs[k], f);
-	}
+	for (size_t k = 0; k < ARRAY_SIZE(devs); k++)
+		virtio_dev_find(devs[k]);
+}
+
+int virtio_dev_choose(struct virtio_dev *d, unsigned which)
+{
+	if (d->started && gvirtio_reset(&d->v)) /* the one driven so far lets go of the rings */
+		return -1;
+	d->found = d->started = d->broken = false;
+	d->chosen = true;
+	d->which = which;
+	if (probed && pci_bus_ready() >= 0)
+		virtio_dev_find(d);
+	return 0;
 }
 
 /* MSI-X entry 0 aimed at this CPU and d->vector, unmasked, MSI-X enabled
@@ -236,7 +268,13 @@ struct virtio_dev *virtio_dev_get(struct virtio_dev *d)
 {
 	virtio_dev_probe();
 	if (!d->found) {
-		printf("error: no %s device found on the PCI bus\n", d->v.name);
+		if (d->chosen && d->which != VIRTIO_DEV_LAST && d->which >= d->count)
+			printf("error: no %s device number %u on the PCI bus (%u found, numbered from 0)\n", d->v.name,
+			       d->which, d->count);
+		else if (d->broken)
+			printf("error: %s: found, but not usable (above)\n", d->v.name);
+		else
+			printf("error: no %s device found on the PCI bus\n", d->v.name);
 		return NULL;
 	}
 	if (d->started && d->started_msix == use_msix)

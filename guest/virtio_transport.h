@@ -29,6 +29,10 @@ struct virtio_dev {
 	bool reads_device_cfg; /* the driver needs the device-specific configuration */
 	bool found, started, started_msix;
 	bool broken;          /* one was on the bus, but its capabilities are unusable */
+	bool chosen;          /* which names the function to drive (else: the first usable one) */
+	unsigned which;       /* of the functions of this type, in bus-walk order; VIRTIO_DEV_LAST */
+	unsigned count;       /* functions of this type the probe saw */
+	unsigned nth;         /* the attached one's place among them (0 the first) */
 	uint16_t bdf;
 	uint16_t msix_cap;    /* config offset of the MSI-X capability, 0: none */
 	uintptr_t msix_table; /* its table, in a BAR */
@@ -39,6 +43,12 @@ extern struct virtio_dev blk_dev, rng_dev;
 
 /* Finds the virtio devices on the PCI bus (pci_bus_ready()), once. */
 void virtio_dev_probe(void);
+/* From now on d is the which-th function of its type in bus-walk order
+ * (0 the first; VIRTIO_DEV_LAST the last), not the first usable one. The
+ * one driven until now is reset first, so that it stops using the rings
+ * the next one gets. 0, or -1 if that reset failed (said). */
+#define VIRTIO_DEV_LAST (~0u)
+int virtio_dev_choose(struct virtio_dev *d, unsigned which);
 /* The device, found and started in the current irq= mode (restarted if it
  * was started in the other, or reset since: a driver that leaves a device
  * in a state it cannot trust clears d->started). NULL, said, if it is not

@@ -24,6 +24,8 @@ RESULT = re.compile(r"^bench (\S+) iters=(\d+) cycles=(\d+) ns=([\d.]+) .* batch
 RAW = re.compile(r"^bench-raw (\S+) batch=(\d+) from=(\d+) ([\d,]+)$")
 SKIPPED = re.compile(r"^bench (\S+) skipped: (.*)$")
 PER_OP = re.compile(r" (notifies_per_op|interrupts_per_op)=([\d.]+)")
+# What a virtio-blk test ran on (guest/blk.c, blk_bench_extra).
+WHERE = re.compile(r" disk=(\d+) disks=(\d+) bdf=(\S+) queue=(\d+) queues=(\d+) notify_addr=(0x[0-9a-f]+)")
 
 
 def percentile(sorted_values, pct):
@@ -41,7 +43,8 @@ def parse_guest(text):
     """One boot's output -> (tsc_khz or None, {test: result}, {test: reason}).
 
     result: batch, the guest's own median (cycles, ns), and the raw samples
-    as per-operation cycles and ns, in the order taken. A test with a
+    as per-operation cycles and ns, in the order taken; for a virtio-blk
+    test also "where": the disk and queue it timed. A test with a
     result line but no raw lines (bench.raw=0) has empty sample lists."""
     tsc_khz, results, skipped = None, {}, {}
     for line in text.splitlines():
@@ -56,6 +59,11 @@ def parse_guest(text):
                                    "guest_median_ns": float(m.group(4)), "cycles": [], "ns": []}
             for k, v in PER_OP.findall(line):  # exits the test made or avoided, per operation
                 results[m.group(1)][k] = float(v)
+            w = WHERE.search(line)
+            if w:  # the disk and queue a virtio-blk test timed
+                results[m.group(1)]["where"] = {"disk": int(w.group(1)), "disks": int(w.group(2)), "bdf": w.group(3),
+                                                "queue": int(w.group(4)), "queues": int(w.group(5)),
+                                                "notify_addr": w.group(6)}
             continue
         m = RAW.match(line)
         if m and m.group(1) in results:
@@ -96,3 +104,13 @@ def spread(values):
     """p90 / p10 of the values: how much a sitting wobbled."""
     p = percentiles(values)
     return p["p90"] / p["p10"] if p["p10"] else float("inf")
+
+
+def target_line(t):
+    """One target of scripts/bench --sweep (a dict of its JSON's sweep.targets) in
+    words, as its report and bench-doc say it."""
+    head = f"{t['test']} with {t['config']} within {t['limit']:.2f}x of {t['against']}"
+    if t["ratio"] is None:
+        return f"{head}: not measured"
+    iv = f" (95% interval {t['interval'][0]:.2f}-{t['interval'][1]:.2f})" if t.get("interval") else ""
+    return f"{head}: {t['ratio']:.2f}x{iv}: {'met' if t['met'] else 'MISSED'}"

@@ -5,12 +5,15 @@
 # samples; --compare of a file with itself finds nothing, of a file made 2x
 # slower finds 2x; --plot draws one panel per test; build/floor runs every
 # exit kind, each no worse than the VMM's same exit; a --vmm-template runs
-# a VMM the script has never heard of. With /dev/kvm the quick run uses
+# a VMM the script has never heard of; --sweep runs every configuration
+# of queues and disks on the queue and disk it names, and its report
+# computes each ratio from the samples (a made-up sweep, no KVM needed);
+# every guest test has a description. With /dev/kvm the quick run uses
 # the exitlab VMM and QEMU-KVM; without it QEMU-TCG alone (the exitlab VMM
 # is marked unavailable, not dropped).
 source "$(dirname "$0")/lib/tap.sh"
 command -v qemu-system-x86_64 >/dev/null || skip_all "qemu-system-x86_64 is not installed (apt-get install qemu-system-x86)"
-plan 25
+plan 34
 
 BENCH=$ROOT/scripts/bench
 CHK=$ROOT/tests/lib/bench_checks.py
@@ -47,6 +50,8 @@ fi
 nsamples=$(grep -c ",sample," "$TMP/a.csv")
 check "the CSV has the host's facts and one line per sample ($nsamples)" \
 	eval 'grep -q "^# kernel=" "$TMP/a.csv" && grep -q "^vmm,test,boot,kind,key,batch,tsc_khz,cycles,ns$" "$TMP/a.csv" && [ "$nsamples" -ge 44 ]'
+check "--quick alone runs no sweep (its JSON says sweep: null)" \
+	python3 -c "import json,sys; sys.exit(json.load(open(sys.argv[1]))['sweep'] is not None)" "$TMP/a.json"
 
 # --- --avoided: the rows of exits avoided -------------------------------------
 if kvm_usable; then
@@ -64,6 +69,39 @@ else
 	skip "--avoided: the exitlab VMM needs /dev/kvm"
 	skip "--avoided JSON: the exitlab VMM needs /dev/kvm"
 fi
+
+# --- --sweep: 1-64 queues, 1-8 disks ------------------------------------------
+SWEEP_NAMES="1 queue, 1 disk|2 queues|4 queues|8 queues|16 queues|32 queues|64 queues|2 disks|3 disks|4 disks|5 disks|6 disks|7 disks|8 disks"
+if kvm_usable; then
+	run "$BENCH" --quick --samples 3 --vmm exitlab --no-floor --no-noio --startup-runs 0 --append bench=cpuid --sweep \
+		--json "$TMP/sw.json" --csv "$TMP/sw.csv"
+	nrows=$(grep -cE "^  ($SWEEP_NAMES) +[0-9]+\.[0-9] +[0-9]+\.[0-9]{2} +[0-9]+\.[0-9] +[0-9]+\.[0-9]{2}  queue " <<<"$out")
+	check "--sweep: a row for each of the 14 configurations ($nrows), and the 64-queue target marked" \
+		eval 'rc_is 0 && [ "$nrows" = 14 ] && has "^target: notify with 64 queues within 1\.10x of 1 queue, 1 disk: [0-9.]+x .*: (met|MISSED)$"'
+	chk "... its JSON validates against docs/bench-schema.json" schema "$TMP/sw.json"
+	chk "... every configuration timed its last queue of its last disk (queue 63's notify 63 * 4 past queue 0's), each ratio its median over the baseline's, the target from the 64-queue notify" \
+		sweep "$TMP/sw.json"
+	check "... the CSV has the sweep's samples, each test of each configuration" \
+		eval '[ "$(grep -oE "^sweep,\"(notify|blk_read_poll) \(($SWEEP_NAMES)\)\"" "$TMP/sw.csv" | sort -u | wc -l)" = 28 ]'
+	out=$("$ROOT/scripts/bench-doc" "$TMP/sw.json" 2>&1); rc=$?
+	r64=$(python3 -c "import json,sys; c=json.load(open(sys.argv[1]))['sweep']['configs'][6]; print('%.2f' % c['ratio']['notify'])" "$TMP/sw.json")
+	check "... bench-doc: a section of queues and disks, a row per configuration (64 queues: notify x $r64), the target" \
+		eval 'rc_is 0 && has "^## Queues and disks$" && [ "$(grep -cE "^\| ($SWEEP_NAMES) \| " <<<"$out")" = 14 ] &&
+		      has "^\| 64 queues \| [0-9.]+ \| $r64 \| .* \| queue 63 of 64, disk 0 of 1 \|$" && has "^- Target: notify with 64 queues within 1\.10x"'
+else
+	for i in 1 2 3 4 5; do skip "--sweep: the exitlab VMM needs /dev/kvm"; done
+fi
+# The report from a made-up sweep: ratios from the samples, whatever the file says.
+"$CHK" craft-sweep "$TMP/a.json" "$TMP/craft.json" 1.25
+run "$BENCH" --from "$TMP/craft.json"
+check "--from a made-up sweep: ratios computed from its samples (64 queues' notify 1.25, 8 disks' read 2.00, the rest 1.00), target MISSED" \
+	eval 'rc_is 0 && has "^  64 queues +1250\.0  1\.25 +20000\.0  1\.00 " && has "^  8 disks +1000\.0  1\.00 +40000\.0  2\.00 " &&
+	      [ "$(grep -cE "^  (1 queue, 1 disk|[0-9]+ (queues|disks)) +1000\.0  1\.00 +20000\.0  1\.00 " <<<"$out")" = 12 ] &&
+	      has "^target: notify with 64 queues within 1\.10x of 1 queue, 1 disk: 1\.25x .*: MISSED$" && "$CHK" schema "$TMP/craft.json"'
+"$CHK" craft-sweep "$TMP/a.json" "$TMP/craft2.json" 1.05
+run "$BENCH" --from "$TMP/craft2.json"
+check "... and at 1.05x the target is met" has "^target: notify with 64 queues within 1\.10x of 1 queue, 1 disk: 1\.05x .*: met$"
+chk "every test of guest/bench.c has a description in scripts/bench-doc" described
 
 # --- --compare ---------------------------------------------------------------
 run "$BENCH" --compare "$TMP/a.json" "$TMP/a.json"

@@ -4,9 +4,11 @@
 # multi-queue and GET_ID's serial. What the guest decided (it counts the
 # kicks that notified and the ones the ring let it skip) is checked
 # against what the VMM saw (--stats), and what went through each queue
-# against the host file.
+# against the host file. The disk benchmarks on a chosen queue and disk
+# (blk.queue=, blk.disk=, what scripts/bench --sweep times): each notify
+# and request lands on that queue, or that disk, and on no other.
 source "$(dirname "$0")/lib/tap.sh"
-plan 25
+plan 33
 
 sector() { dd if="$1" bs=512 skip="$2" count=1 2>/dev/null | tr -d '\0'; }
 stat_field() { sed -nE "s/^stats: virtio-blk at 00:01\.0: .*[ (]$1 ([0-9]+).*/\\1/p; s/^stats: virtio-blk at 00:01\.0: $1 ([0-9]+).*/\\1/p" <<<"$out" | head -1; }
@@ -72,28 +74,67 @@ if kvm_usable; then
 	check "queues=64 with MSI-X: all 64 carry a write and a read; sector 63 holds queue 63's marker" \
 		eval 'has "^blk: mq: 64 queues \(device has 64\)" && [ "$(sector "$disk" 63)" = "m64 63" ]'
 	check "without serial=, GET_ID answers exitlab-disk" has "^blk: id 'exitlab-disk'$"
-	boot_vmm --stats --disk "$disk,queues=64" \
-		--append "blk.queues=64 blk.bench_queue=63 bench.samples=3 bench=notify,blk_read_poll" "$GUEST"
-	check "blk.bench_queue=63: the notify and polled-read benches go through queue 63 only (--stats per queue)" \
-		eval 'rc_is 0 && has "^bench notify iters=" && has "^bench blk_read_poll iters=" &&
-		      grep -qE "^stats: virtio-blk at 00:01\.0 queue 63: notifies [0-9]{4,}, requests [1-9]" <<<"$out" &&
-		      lacks "^stats: virtio-blk at 00:01\.0 queue 0: notifies [1-9]"'
-	boot_vmm --disk "$disk" --append "blk.bench_queue=3 bench=notify" "$GUEST"
-	check "... and a queue the driver did not set up is refused, saying so" \
-		has "^bench notify skipped: blk.bench_queue is not a queue the driver set up"
+
+	# The disk benchmarks on a chosen queue: 5 samples and a warm-up
+	# batch, 512 notifies or 16 reads each, all on that queue.
+	boot_vmm --stats --disk "$disk,queues=64" --append "blk.queues=64 blk.queue=last virtio=list bench.samples=5 bench=notify,blk_read_poll" "$GUEST"
+	q0=$(sed -nE 's/^virtio 00:01\.0 virtio-blk .* queue=0 size=[0-9]+ notify=(0x[0-9a-f]+) .*/\1/p' <<<"$out")
+	want=$(printf '0x%x' $(( ${q0:-0} + 63 * 4 )))
+	check "blk.queue=last of 64: notify and blk_read_poll time queue 63, at its own address ($want: queue 0's $q0 + 63 * 4)" \
+		eval '[ -n "$q0" ] && [ "$(grep -cE "^bench (notify|blk_read_poll) .* disk=0 disks=1 bdf=00:01\.0 queue=63 queues=64 notify_addr=$want " <<<"$out")" = 2 ]'
+	check "... --stats: queue 63 got all 3072 + 96 notifies and the 96 reads, the other 63 queues none" \
+		eval 'has "^stats: virtio-blk at 00:01\.0 queue 63: notifies 3168, requests 96$" &&
+		      [ "$(grep -cE "^stats: virtio-blk at 00:01\.0 queue ([0-9]|[1-5][0-9]|6[0-2]): notifies 0, requests 0$" <<<"$out")" = 63 ]'
+	boot_vmm --stats --disk "$disk,queues=64" --append "blk.queues=64 blk.queue=17 bench.samples=5 bench=notify" "$GUEST"
+	check "blk.queue=17: its 3072 notifies all on queue 17, none on any other" \
+		eval 'has "^bench notify .* queue=17 queues=64 " && has "^stats: virtio-blk at 00:01\.0 queue 17: notifies 3072, requests 0$" &&
+		      [ "$(grep -cE "^stats: virtio-blk at 00:01\.0 queue [0-9]+: notifies 0, requests 0$" <<<"$out")" = 63 ]'
+
+	# ... and on a chosen disk of three, each with its own mark in sector 0.
+	for n in 1 2 3; do truncate -s 64K "$TMP/d$n.img"; printf "disk-$n" | dd of="$TMP/d$n.img" conv=notrunc 2>/dev/null; done
+	DISKS=(--disk "$TMP/d1.img" --disk "$TMP/d2.img" --disk "$TMP/d3.img")
+	boot_vmm --stats "${DISKS[@]}" --append "blk.disk=last bench.samples=5 bench=notify,blk_read_poll" "$GUEST"
+	check "blk.disk=last of 3: notify and blk_read_poll time disk 2 at 00:03.0" \
+		eval '[ "$(grep -cE "^bench (notify|blk_read_poll) .* disk=2 disks=3 bdf=00:03\.0 queue=0 queues=1 " <<<"$out")" = 2 ]'
+	check "... --stats: 00:03.0 got the 3168 notifies and 96 reads, 00:01.0 and 00:02.0 nothing" \
+		eval 'has "^stats: virtio-blk at 00:03\.0: notifies 3168 \(ioeventfd\), requests 96, " &&
+		      [ "$(grep -cE "^stats: virtio-blk at 00:0[12]\.0: notifies 0 \(ioeventfd\), requests 0, " <<<"$out")" = 2 ]'
+	boot_vmm --stats "${DISKS[@]}" --append "blk.read=0 blk.disk=1 blk.read=0 blk.disk=0 blk.read=0 blk.disk=last blk.read=0" "$GUEST"
+	marks=$(sed -nE 's/^blk 0: 000: .*\|(disk-[0-9])\.*\|$/\1/p' <<<"$out" | tr '\n' ' ')
+	check "blk.disk= switches disks, the one before reset: sector 0 reads disk-1 disk-2 disk-1 disk-3 ($marks)" \
+		eval 'rc_is 0 && [ "$marks" = "disk-1 disk-2 disk-1 disk-3 " ] && has "^stats: virtio-blk at 00:01\.0: .* requests 2, " &&
+		      has "^stats: virtio-blk at 00:02\.0: .* requests 1, " && has "^stats: virtio-blk at 00:03\.0: .* requests 1, "'
+	boot_vmm --trace=virtio "${DISKS[@]}" --append "blk.read=0 blk.disk=1 blk.read=0" "$GUEST"
+	seq=$(sed -nE 's/^trace [0-9.]+ vcpu virtio virtio-blk (00:0[0-9]\.0) device_status <- (.*)$/\1=\2/p' <<<"$out" | tr '\n' ' ')
+	check "... reset: 00:01.0's status goes back to 0 after DRIVER_OK, before 00:02.0 is started" \
+		grep -qF "00:01.0=ACKNOWLEDGE|DRIVER|FEATURES_OK|DRIVER_OK 00:01.0=0 00:02.0=0 " <<<"$seq"
+	boot_vmm "${DISKS[@]}" --append "blk.queue=5 bench.samples=3 bench=notify blk.disk=3 bench=blk_read_poll" "$GUEST"
+	check "a queue or disk that is not there: the benchmark is skipped, saying why" \
+		eval 'rc_is 0 && has "^bench notify skipped: blk\.queue=5, but the disk is driven with 1 queue \(blk\.queues=\)$" &&
+		      has "^bench blk_read_poll skipped: blk\.disk=3, but there are 3 virtio-blk devices$"'
+	boot_vmm "${DISKS[@]}" --append "blk.queue=64" "$GUEST"
+	r1=$rc o1=$out
+	boot_vmm "${DISKS[@]}" --append "blk.disk=first" "$GUEST"
+	check "blk.queue=64 and blk.disk=first are refused (2), naming the action and the range" \
+		eval '[ "$r1" = 2 ] && grep -q "error: blk.queue: .64. is not .last. or a number from 0 to 63" <<<"$o1" && rc_is 2 &&
+		      has "error: blk\.disk: .first. is not .last. or a number from 0 to 255"'
 else
-	for i in $(seq 19); do skip "the VMM needs /dev/kvm"; done
+	for i in $(seq 26); do skip "the VMM needs /dev/kvm"; done
 fi
 
 if command -v qemu-system-x86_64 >/dev/null; then
 	qdisk="$TMP/q.img"
-	truncate -s 64K "$qdisk"
+	truncate -s 64K "$qdisk" "$TMP/q2.img"
 	boot_qemu tcg --append "blk.queues=8 blk.mq=qemu blk.id" -- \
 		-drive "file=$qdisk,if=none,id=d0,format=raw" -device virtio-blk-pci,drive=d0,num-queues=4,serial=qserial
 	check "QEMU-TCG num-queues=4: the guest drives all 4, markers written and read back" \
 		eval 'rc_is 0 && has "^blk: mq: 4 queues \(device has 4\)" && [ "$(sector "$qdisk" 3)" = "qemu 3" ]'
 	check "... and QEMU's GET_ID answers its serial=" has "^blk: id 'qserial'$"
+	boot_qemu tcg --append "blk.disk=last blk.queues=4 blk.queue=last bench.samples=3 bench=notify,blk_read_poll" -- \
+		-drive "file=$qdisk,if=none,id=d0,format=raw" -device virtio-blk-pci,drive=d0 \
+		-drive "file=$TMP/q2.img,if=none,id=d1,format=raw" -device virtio-blk-pci,drive=d1,num-queues=4
+	check "QEMU-TCG, two disks, the second of 4 queues: blk.disk=last blk.queue=last time queue 3 of disk 1" \
+		eval 'rc_is 0 && [ "$(grep -cE "^bench (notify|blk_read_poll) .* disk=1 disks=2 bdf=[0-9a-f:.]+ queue=3 queues=4 " <<<"$out")" = 2 ]'
 else
-	skip "qemu-system-x86_64 is not installed"
-	skip "qemu-system-x86_64 is not installed"
+	for i in 1 2 3; do skip "qemu-system-x86_64 is not installed"; done
 fi

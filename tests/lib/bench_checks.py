@@ -9,9 +9,21 @@ else says what is wrong and exits 1 (77: the check cannot run here).
   bench_checks.py floor FILE.json VMM FACTOR   floor <= FACTOR x VMM per kind
   bench_checks.py scale FILE.json OUT.json K    OUT = FILE with every sample x K
   bench_checks.py png FILE.png W H        a PNG of that size
+  bench_checks.py sweep FILE.json        --sweep's configurations all ran, each timed on
+                                         its last queue and disk, ratios and target right
+  bench_checks.py craft-sweep FILE.json OUT.json F64
+                                         OUT = FILE with a made-up sweep: known samples,
+                                         64 queues' notify F64 x the baseline's, 8 disks'
+                                         blk_read_poll 2x, every ratio and median wrong
+  bench_checks.py described              every test of guest/bench.c's table has a
+                                         description in scripts/bench-doc
 """
+import importlib.machinery
+import importlib.util
 import json
+import math
 import os
+import re
 import struct
 import subprocess
 import sys
@@ -114,8 +126,103 @@ def png(path, w, h):
         die(f"{path} is {got[0]}x{got[1]}, expected {w}x{h}")
 
 
+# What scripts/bench --sweep runs: (name, queues, disks), the baseline first.
+SWEEP = ([("1 queue, 1 disk", 1, 1)] + [(f"{q} queues", q, 1) for q in (2, 4, 8, 16, 32, 64)] +
+         [(f"{n} disks", 1, n) for n in range(2, 9)])
+
+
+def sweep(path):
+    r = load(path)
+    sw = r.get("sweep")
+    if not sw or sw["status"] != "ok":
+        die(f"no sweep in {path}: {sw and sw.get('reason')}")
+    got = [(c["name"], c["queues"], c["disks"]) for c in sw["configs"]]
+    if got != SWEEP:
+        die(f"configurations {got}, expected {SWEEP}")
+    base = sw["configs"][0]
+    addr = {}
+    for c in sw["configs"]:
+        if c["status"] != "ok":
+            die(f"{c['name']}: {c['status']}: {c['reason']}")
+        for t in ("notify", "blk_read_poll"):
+            row = c["tests"].get(t)
+            if not row or not row["samples"]:
+                die(f"{c['name']} {t}: no samples ({row and row.get('skipped')})")
+            for b in row["boots"]:
+                w = b.get("where") or {}
+                want = {"queue": c["queues"] - 1, "queues": c["queues"], "disk": c["disks"] - 1, "disks": c["disks"]}
+                if any(w.get(k) != v for k, v in want.items()):
+                    die(f"{c['name']} {t}: timed {w}, not {want}")
+                addr[c["name"]] = int(w["notify_addr"], 16)
+            want = row["median_ns"] / base["tests"][t]["median_ns"]
+            if c["ratio"].get(t) is None or not math.isclose(c["ratio"][t], want, rel_tol=1e-9):
+                die(f"{c['name']} {t}: ratio {c['ratio'].get(t)}, but the medians make {want}")
+            lo, hi = c["interval"][t]
+            if not lo <= hi:
+                die(f"{c['name']} {t}: interval [{lo}, {hi}] upside down")
+    # queue 63's notify: queue_notify_off 63 x multiplier 4 past queue 0's
+    if addr["64 queues"] - addr["1 queue, 1 disk"] != 63 * 4:
+        die(f"64 queues: notify at {addr['64 queues']:#x}, not 63 * 4 past queue 0's {addr['1 queue, 1 disk']:#x}")
+    if len({addr[f"{n} disks"] for n in range(2, 9)} | {addr["1 queue, 1 disk"]}) != 8:
+        die(f"the disks' notify addresses are not 8 different ones: {addr}")
+    t = sw["targets"]
+    q64 = sw["configs"][6]["ratio"]["notify"]
+    if len(t) != 1 or t[0]["test"] != "notify" or t[0]["config"] != "64 queues" or t[0]["limit"] != 1.1 or \
+            t[0]["ratio"] != q64 or t[0]["met"] != (q64 <= 1.1) or t[0]["against"] != "1 queue, 1 disk":
+        die(f"targets {t}: want notify, 64 queues against 1 queue, 1 disk, limit 1.1, ratio {q64}, met {q64 <= 1.1}")
+
+
+def craft_sweep(path, out, f64):
+    """A sweep of known samples, whatever FILE holds: the baseline's notify
+    900/1000/1100 ns and blk_read_poll 20000 ns; each configuration the
+    same, but 64 queues' notify x f64 and 8 disks' blk_read_poll x 2. Its
+    medians, ratios and targets are left wrong on purpose: the report must
+    compute them from the samples."""
+    r = load(path)
+    f64 = float(f64)
+    configs = []
+    for name, q, n in SWEEP:
+        tests = {}
+        for t, base in (("notify", [900.0, 1000.0, 1100.0]), ("blk_read_poll", [20000.0] * 3)):
+            k = f64 if (t, name) == ("notify", "64 queues") else 2.0 if (t, name) == ("blk_read_poll", "8 disks") \
+                else 1.0
+            ns = [x * k for x in base]
+            where = {"disk": n - 1, "disks": n, "bdf": f"00:{n:02x}.0", "queue": q - 1, "queues": q,
+                     "notify_addr": hex(0xc0003000 + 4 * (q - 1))}
+            tests[t] = {"boots": [{"batch": 16, "tsc_khz": 1000000, "cycles": ns, "ns": ns, "guest_median_ns": ns[1],
+                                   "where": where}],
+                        "skipped": None, "median_ns": 1.0, "percentiles_ns": None, "percentiles_cycles": None,
+                        "samples": 3}
+        configs.append({"name": name, "queues": q, "disks": n, "status": "ok", "reason": None, "tsc_khz": 1000000,
+                        "command": "made up", "tests": tests, "ratio": {"notify": 9.99, "blk_read_poll": 9.99},
+                        "interval": {"notify": None, "blk_read_poll": None}})
+    r["sweep"] = {"vmm": "exitlab", "what": "made up by bench_checks.py", "tests": ["notify", "blk_read_poll"],
+                  "runs": 1, "samples": 3, "status": "ok", "reason": None, "configs": configs,
+                  "targets": [{"test": "notify", "config": "64 queues", "against": "1 queue, 1 disk", "limit": 1.1,
+                               "ratio": 9.99, "interval": None, "met": True}]}
+    with open(out, "w") as f:
+        json.dump(r, f)
+
+
+def described():
+    with open(os.path.join(ROOT, "guest", "bench.c")) as f:
+        src = f.read()
+    table = src[src.index("static const struct bench_test tests[] = {"):]
+    table = table[:table.index("\n};")]
+    names = re.findall(r'^\t\{ "([a-z0-9_]+)", "', table, re.M)
+    loader = importlib.machinery.SourceFileLoader("bench_doc", os.path.join(ROOT, "scripts", "bench-doc"))
+    spec = importlib.util.spec_from_loader("bench_doc", loader)
+    doc = importlib.util.module_from_spec(spec)
+    sys.path.insert(0, os.path.join(ROOT, "scripts"))
+    loader.exec_module(doc)
+    missing = [n for n in names if n not in doc.TESTS]
+    if len(names) < 30 or missing:
+        die(f"guest/bench.c's tests without a description in scripts/bench-doc: {missing} (of {len(names)} read)")
+
+
 if __name__ == "__main__":
     cmd, args = sys.argv[1], sys.argv[2:]
     {"schema": lambda: schema(*args), "rows": lambda: rows(args[0], args[1], args[2:]),
      "host": lambda: host(*args), "floor": lambda: floor(*args), "scale": lambda: scale(*args),
-     "png": lambda: png(*args)}[cmd]()
+     "png": lambda: png(*args), "sweep": lambda: sweep(*args), "craft-sweep": lambda: craft_sweep(*args),
+     "described": lambda: described()}[cmd]()

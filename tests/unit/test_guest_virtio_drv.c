@@ -53,6 +53,8 @@ static struct fake {
 	bool refuse_vector;       /* reads NO_VECTOR back from queue_msix_vector */
 	bool complete_on_notify;  /* a notify makes the device use the chain */
 	uint32_t complete_len;    /* ...saying it wrote this many bytes */
+	bool notify_off_per_queue; /* queue_notify_off reads notify_off_of[queue_select] */
+	uint16_t notify_off_of[4];
 
 	/* What the driver did. */
 	uint32_t driver_feature[2];
@@ -159,6 +161,10 @@ static void fake_wrote(uintptr_t a, unsigned size)
 		}
 		break;
 	}
+	case CFG_OFF(queue_select):
+		if (dev.notify_off_per_queue && dev.cfg.queue_select < 4)
+			dev.cfg.queue_notify_off = dev.notify_off_of[dev.cfg.queue_select];
+		break;
 	case CFG_OFF(queue_msix_vector):
 		if (dev.refuse_vector)
 			dev.cfg.queue_msix_vector = VIRTIO_MSI_NO_VECTOR;
@@ -342,12 +348,53 @@ static void test_good_device(void **state)
 
 	/* gvirtio_notify writes the queue index there, 16 bits wide. */
 	memset(dev.notify, 0xaa, sizeof(dev.notify));
-	gvirtio_notify(&d, 0);
+	gvirtio_notify(&d);
 	assert_int_equal(dev.notifies, 1);
 	assert_int_equal(dev.notify[12], 0);
 	assert_int_equal(dev.notify[13], 0);
 	assert_int_equal(dev.notify[11], 0xaa);
 	assert_int_equal(dev.notify[14], 0xaa);
+}
+
+/* Several queues, each with its own queue_notify_off: gvirtio_notify_q
+ * writes queue qi's index at queue qi's address, and nowhere else. */
+static void test_notify_each_queue(void **state)
+{
+	static const uint16_t off[4] = { 3, 7, 1, 12 };
+	dev.cfg.num_queues = 4;
+	dev.notify_off_per_queue = true;
+	memcpy(dev.notify_off_of, off, sizeof(off));
+	d.queues_wanted = 4;
+	assert_int_equal(gvirtio_start(&d, WANTED, VIRTIO_MSI_NO_VECTOR), 0);
+	assert_int_equal(d.nvq, 4);
+	for (unsigned q = 0; q < 4; q++) {
+		assert_int_equal(d.vq[q].notify, d.notify_base + off[q] * 4);
+		memset(dev.notify, 0xaa, sizeof(dev.notify));
+		unsigned before = dev.notifies;
+		gvirtio_notify_q(&d, q);
+		assert_int_equal(dev.notifies, before + 1);
+		assert_int_equal(dev.notify_value, q);
+		for (unsigned b = 0; b < sizeof(dev.notify); b++)
+			if (b / 2 != off[q] * 2)
+				assert_int_equal(dev.notify[b], 0xaa);
+	}
+	assert_int_equal(dev.bad_accesses, 0);
+}
+
+/* gvirtio_reset: device_status 0, waited for; the queues are forgotten. */
+static void test_reset_alone(void **state)
+{
+	assert_int_equal(gvirtio_start(&d, WANTED, VIRTIO_MSI_NO_VECTOR), 0);
+	assert_true(dev.enabled);
+	unsigned n = dev.nstatus;
+	assert_int_equal(gvirtio_reset(&d), 0);
+	assert_int_equal(dev.nstatus, n + 1);
+	assert_int_equal(dev.status_log[n], 0);
+	assert_int_equal(dev.cfg.device_status, 0);
+	assert_false(dev.enabled);
+	dev.after_reset = 0xff;
+	assert_int_equal(gvirtio_reset(&d), -1);
+	assert_non_null(strstr(guest_out, "device_status reads 0xff"));
 }
 
 /* A second device gets its own ring page. */
@@ -749,6 +796,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_good_device),
 		T(test_two_devices),
+		T(test_notify_each_queue),
+		T(test_reset_alone),
 		T(test_out_of_ring_pages),
 		T(test_restart_keeps_page),
 		T(test_msix_vector),
