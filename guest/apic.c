@@ -11,6 +11,7 @@
 #include <stdbool.h>
 
 #include "cpu.h"
+#include "lib.h"
 #include "trap.h"
 
 #define MSR_APIC_BASE 0x1b
@@ -50,22 +51,34 @@ static uint64_t apic_enable_ring0(uint64_t unused)
 	return msr & 0xfffff000u;
 }
 
-int apic_init(void)
+const char *apic_init(void)
 {
+	static char why[160];
+
 	if (base)
-		return 0;
+		return NULL;
 	if (!(cpuid(1, 0).edx & (1u << 9)))
-		return -1;
+		return "no local APIC (CPUID.1:EDX.APIC clear)";
 	/* Mask every line of the legacy 8259 PICs: firmware left them mapped
 	 * at vectors 8-15, where a timer tick would look like a #DF. */
 	outb(0x21, 0xff);
 	outb(0xa1, 0xff);
-	base = (uintptr_t)ring0_call(apic_enable_ring0, 0);
+	uintptr_t at = (uintptr_t)ring0_call(apic_enable_ring0, 0);
+	/* CPUID can say there is one where nothing decodes its page: then no
+	 * interrupt would ever come, and a HLT would wait for ever. */
+	uint32_t version = mmio_read32(at + APIC_VERSION);
+	if ((version & 0xff) < 0x10 || (version & 0xff) > 0x1f) {
+		snprintf(why, sizeof(why), "no local APIC answers at 0x%lx (its version register reads 0x%x; the "
+			 "exitlab VMM makes an in-kernel irqchip for virtio devices, --disk or --rng)", (uint64_t)at,
+			 version);
+		return why;
+	}
+	base = at;
 	/* A spurious interrupt (one withdrawn while being taken) needs a gate,
 	 * else it would be a #GP; it is not acknowledged with an EOI. */
 	trap_set_handler(APIC_SPURIOUS_VECTOR, apic_spurious_irq);
 	mmio_write32(base + APIC_SVR, APIC_SVR_ENABLE | APIC_SPURIOUS_VECTOR);
-	return 0;
+	return NULL;
 }
 
 uint64_t apic_msi_address(void)

@@ -8,14 +8,16 @@
 
 #include <stdint.h>
 
-/* Enables the local APIC (xAPIC mode, MMIO at its base). 0, or -1 if the
- * CPU has none. Idempotent. */
-int apic_init(void);
+/* Enables the local APIC (xAPIC mode, MMIO at its base). NULL, or why
+ * there is none: CPUID says so, or nothing answers at its base (a VMM
+ * without an in-kernel irqchip). Idempotent. */
+const char *apic_init(void);
 /* MSI address and data that deliver `vector` to this CPU: fixed delivery,
  * edge-triggered, physical destination (Intel SDM Vol. 3 §11.11). */
 uint64_t apic_msi_address(void);
 uint32_t apic_msi_data(uint8_t vector);
 void apic_eoi(void);
+#define APIC_VERSION 0x30 /* read-only; an xAPIC's reads 0x1X in its low byte (Intel SDM Vol. 3 §11.4.8) */
 /* Reads a local APIC register (offset in its 4 KiB page): one MMIO load,
  * which KVM's in-kernel APIC answers. apic_init() first. */
 uint32_t apic_read(unsigned reg);

@@ -123,7 +123,6 @@ static void run_pio_read(unsigned n)
  * default with KVM). The PIC's interrupt mask (port 0x21) reads back what
  * apic_init() wrote; the APIC's version register (0x30) is read-only. */
 #define PIC_MASTER_IMR 0x21
-#define APIC_VERSION 0x30
 
 static void run_pio_kernel(unsigned n)
 {
@@ -136,8 +135,7 @@ static void run_pio_kernel(unsigned n)
  * that is what the test reads. */
 static const char *prepare_pio_kernel(void)
 {
-	if (apic_init())
-		return "no local APIC (CPUID.1:EDX.APIC clear)";
+	(void)apic_init(); /* for the masking: the PIC is timed with or without an APIC */
 	outb(PIC_MASTER_IMR, 0xfb);
 	uint8_t got = inb(PIC_MASTER_IMR);
 	outb(PIC_MASTER_IMR, 0xff);
@@ -148,10 +146,7 @@ static const char *prepare_pio_kernel(void)
  * §11.4.8); an unclaimed address does not. */
 static const char *prepare_mmio_kernel(void)
 {
-	if (apic_init())
-		return "no local APIC (CPUID.1:EDX.APIC clear)";
-	uint32_t v = apic_read(APIC_VERSION) & 0xff;
-	return v >= 0x10 && v <= 0x1f ? NULL : "the local APIC does not answer (no in-kernel irqchip: the exitlab VMM makes one for virtio devices)";
+	return apic_init(); /* which reads the version register, the test's */
 }
 
 static void run_mmio_kernel(unsigned n)

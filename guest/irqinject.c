@@ -95,8 +95,9 @@ const char *irq_inject_prepare(void)
 	if (!irq_port)
 		return "no irq bench port (the exitlab VMM serves one with its in-kernel irqchip: give it a virtio "
 		       "device, --disk or --rng)";
-	if (apic_init())
-		return "no local APIC (CPUID.1:EDX.APIC clear)";
+	const char *why = apic_init();
+	if (why)
+		return why;
 	trap_set_handler(IRQ_VECTOR, irq_bench_handler);
 	correlated = true;
 	why_not = NULL;

@@ -168,11 +168,11 @@ int gvirtio_start(struct gvirtio *d, uint64_t wanted, uint16_t vector)
 	/* 7. Device-specific setup: the virtqueues, as many as asked for and
 	 * the device has (num_queues counts them all). */
 	unsigned want = d->queues_wanted ? d->queues_wanted : 1, have = mmio_read16(CFG(num_queues));
+	if (have == 0) /* whatever queue 0's fields say: there is no queue to set up */
+		return gvirtio_fail(d, "num_queues reads 0: the device has no virtqueues");
 	d->nvq = want < have ? want : have;
 	if (d->nvq > GVIRTIO_QUEUES_MAX)
 		d->nvq = GVIRTIO_QUEUES_MAX;
-	if (d->nvq == 0)
-		d->nvq = 1; /* and queue 0's setup says it is missing */
 	for (unsigned qi = 0; qi < d->nvq; qi++)
 		if (queue_setup(d, (uint16_t)qi, vector))
 			return -1;

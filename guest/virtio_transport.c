@@ -247,8 +247,9 @@ static int virtio_dev_msix_setup(struct virtio_dev *d)
 		printf("error: %s: irq=msix, but the device has no usable MSI-X capability\n", d->v.name);
 		return -1;
 	}
-	if (apic_init()) {
-		printf("error: irq=msix: this CPU has no local APIC\n");
+	const char *why = apic_init();
+	if (why) {
+		printf("error: irq=msix: %s\n", why);
 		return -1;
 	}
 	trap_set_handler(d->vector, virtio_irq_count);
@@ -258,8 +259,16 @@ static int virtio_dev_msix_setup(struct virtio_dev *d)
 	mmio_write32(d->msix_table + PCI_MSIX_ENTRY_DATA, apic_msi_data(d->vector));
 	mmio_write32(d->msix_table + PCI_MSIX_ENTRY_VECTOR_CTRL, 0);
 	uint16_t ctl = pci_cfg_read16(d->bdf, d->msix_cap + PCI_MSIX_FLAGS);
-	pci_cfg_write16(d->bdf, d->msix_cap + PCI_MSIX_FLAGS,
-			(uint16_t)((ctl | PCI_MSIX_FLAGS_ENABLE) & ~PCI_MSIX_FLAGS_MASKALL));
+	uint16_t want = (uint16_t)((ctl | PCI_MSIX_FLAGS_ENABLE) & ~PCI_MSIX_FLAGS_MASKALL);
+	pci_cfg_write16(d->bdf, d->msix_cap + PCI_MSIX_FLAGS, want);
+	/* Read it back: a function whose MSI-X stays off would never interrupt,
+	 * and every wait for a completion would run to its bound. */
+	uint16_t got = pci_cfg_read16(d->bdf, d->msix_cap + PCI_MSIX_FLAGS);
+	if ((got & (PCI_MSIX_FLAGS_ENABLE | PCI_MSIX_FLAGS_MASKALL)) != PCI_MSIX_FLAGS_ENABLE) {
+		printf("error: %s: MSI-X does not turn on (Message Control reads 0x%04x after writing 0x%04x)\n",
+		       d->v.name, got, want);
+		return -1;
+	}
 	return 0;
 }
 

@@ -10,9 +10,12 @@
 # Linux): nothing to say, but they must not be listed. A case with a
 # NAME.args file is a topology (functions 1-7, functions behind a VMM
 # --pci-bridge, hostile bridges next to it): the VMM gets those options
-# instead of the one --pci-raw at 00:01.0. Where the guest does not check
-# something (bridge windows over RAM or over each other), the case pins
-# that it survives and places the BARs it assigns outside them.
+# instead of the one --pci-raw at 00:01.0. A regs-* case backs the
+# function's BAR0 with a register file (--pci-raw FILE,bar0=REGS): the
+# guest's driver takes it through reset and feature negotiation to queue
+# setup, where one register lies (queue size, queue count, notify offset,
+# features, an MSI-X that does not turn on); nothing ever completes a
+# request, so the guest's bounded waits are tested too.
 source "$(dirname "$0")/lib/tap.sh"
 kvm_usable || skip_all "/dev/kvm is missing or not usable by $(id -un): the VMM needs KVM"
 
@@ -75,6 +78,21 @@ bridge-claims-vmm-bus|pci=list virtio=list|1|^pci 00:02\.0: bridge numbered: bus
 bridge-windows-over-ram|pci=list virtio=list|0|^pci 01:00\.0 bar0=mem64:0xc0000000/0x8000 assigned$
 bridge-windows-over-ram|pci=list virtio=list|0|^virtio 01:00\.0 virtio-rng negotiated
 bridge-windows-overlap|pci=list virtio=list|0|^pci 00:02\.0 1b36:0001 class=060400 hdr=1 secondary=02 subordinate=02$
+regs-no-completion|virtio=list blk.read=0|1|^virtio 00:01\.0 virtio-blk negotiated: VIRTIO_F_VERSION_1$
+regs-no-completion|virtio=list blk.read=0|1|^error: virtio-blk: no completion \(used index 0, unchanged\) on queue 0$
+regs-bar0-at-0|pci=list virtio=list|0|^pci 00:01\.0 bar0=mem64:0xc0000000/0x8000 pf assigned$
+regs-bar0-at-0|pci=list virtio=list|0|^virtio 00:01\.0 virtio-blk queue 0 notify: BAR0 0xc0000000 \+ cap\.offset 0x3000 \+ queue_notify_off 0 \* multiplier 4 = 0xc0003000$
+regs-queue-size-0|virtio=list|1|^error: virtio-blk: queue 0 does not exist \(queue_size 0\)$
+regs-queue-size-24|virtio=list|0|^virtio 00:01\.0 virtio-blk features=0x100000000 queue=0 size=16 
+regs-queue-size-ffff|virtio=list|0|^virtio 00:01\.0 virtio-blk features=0x100000000 queue=0 size=32 
+regs-num-queues-0|virtio=list|1|^error: virtio-blk: num_queues reads 0: the device has no virtqueues$
+regs-notify-off-huge|virtio=list|1|^error: virtio-blk: queue 0 has its notify address \(queue_notify_off \* notify_off_multiplier\) outside the notify structure$
+regs-notify-mult-huge|virtio=list|1|^error: virtio-blk: queue 0 has its notify address \(queue_notify_off \* notify_off_multiplier\) outside the notify structure$
+regs-no-version-1|virtio=list|1|^error: virtio-blk: VIRTIO_F_VERSION_1 not offered
+regs-msix-stuck|irq=msix virtio=list|1|^error: virtio-blk: MSI-X does not turn on \(Message Control reads 0x0001 after writing 0x8001\)$
+regs-msix-stuck|irq=msix virtio=list|1|^virtio 00:01\.0 virtio-rng negotiated
+regs-msix-no-apic|irq=msix virtio=list|1|^error: irq=msix: no local APIC answers at 0xfee00000
+regs-capacity-0|virtio=list blk.read=0|1|^error: blk\.read: sector 0 is past the end \(0 sectors\): nothing sent$
 all-zero|pci=list virtio=list|0|!^pci 00:01
 all-ones|pci=list virtio=list|0|!^pci 00:01
 EOF
@@ -83,7 +101,7 @@ for f in "$TMP"/*.bin; do
 	n=$(basename "$f" .bin)
 	grep -q "^$n|" <<<"$cases" || { echo "Bail out! case $n of hostile_pci.py is not tested here"; exit 1; }
 done
-plan $((2 * $(grep -c . <<<"$cases") + 6))
+plan $((2 * $(grep -c . <<<"$cases") + 7))
 
 # Ends by itself with the guest's own status (the one expected, never 3 =
 # a CPU exception, 124 = a hang, 126 = a dead guest) and its final line.
@@ -131,6 +149,14 @@ boot_vmm --timeout "$RUN_TIMEOUT" --dump-pci "$TMP/dump" --pci-raw "$TMP/virtio-
 	--append "pci=list virtio=list" "$GUEST"
 check "guest writes are dropped: after sizing and assignment the config space is the file's" \
 	same_bytes "$TMP/dump" "$TMP/virtio-bar-in-ram.bin"
+
+# bar0=REGS is a private copy: the guest wrote the device's status and
+# queue registers, and the file is as it was.
+cp "$TMP/regs-bar0-at-0.regs" "$TMP/regs-before"
+boot_vmm --timeout "$RUN_TIMEOUT" --pci-raw "$TMP/regs-bar0-at-0.bin,bar0=$TMP/regs-bar0-at-0.regs" \
+	--append "virtio=list" "$GUEST"
+check "bar0=REGS: the guest drove the device (DRIVER_OK), and REGS is unchanged" \
+	eval 'rc_is 0 && has "^virtio 00:01\.0 virtio-blk negotiated" && cmp -s "$TMP/regs-before" "$TMP/regs-bar0-at-0.regs"'
 
 # A real device's recorded config space (a virtio-blk, its BAR above 4 GiB).
 if [ -r "$CORPUS" ]; then

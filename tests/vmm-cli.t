@@ -3,7 +3,7 @@
 # image is checked before KVM is opened, so none of this needs /dev/kvm.
 # Broken images are made from the real guest by tests/lib/mutate_elf.py.
 source "$(dirname "$0")/lib/tap.sh"
-plan 48
+plan 53
 
 run() { out=$("$VMM" "$@" 2>&1); rc=$?; }
 
@@ -30,7 +30,8 @@ check "over-long command line refused" eval 'rc_is 125 && has "command line is 9
 
 # --pci-raw FILE: 256 or 4096 bytes, checked before KVM is opened.
 run --help
-check "--help describes --pci-raw" has '^      --pci-raw FILE    a PCI function whose config space is FILE'
+check "--help describes --pci-raw and bar0=" \
+	eval "has '^      --pci-raw FILE\\[,bar0=REGS\\]  a PCI function whose config space is' && has 'bar0=REGS: BAR0'"
 printf 'abc' >"$TMP/short.bin"
 run --pci-raw "$TMP/short.bin" "$GUEST"
 check "--pci-raw refuses a 3-byte file, naming it and its size" \
@@ -40,6 +41,31 @@ run --pci-raw "$TMP/long.bin" "$GUEST"
 check "--pci-raw refuses 4097 bytes" eval 'rc_is 125 && has "/long\.bin: 4097 bytes; a config space is 256 or 4096"'
 run --pci-raw "$TMP/none.bin" "$GUEST"
 check "--pci-raw refuses a missing file" eval 'rc_is 125 && has "^vmm: --pci-raw .*/none\.bin: cannot open: No such file"'
+
+# --pci-raw FILE,bar0=REGS: REGS a power of two of 16 bytes to 16 MiB,
+# FILE's BAR0 a memory BAR; all checked before KVM too.
+python3 - "$TMP" <<'PY'
+import struct, sys
+for name, bar0 in (("mem.bin", 0xc000000c), ("io.bin", 0xc001), ("rsvd.bin", 0xc0000006)):
+    c = bytearray(256)
+    struct.pack_into("<HHI", c, 0, 0x1af4, 0x1042, 0)
+    struct.pack_into("<I", c, 0x10, bar0)
+    open(f"{sys.argv[1]}/{name}", "wb").write(c)
+PY
+head -c 4096 /dev/zero >"$TMP/regs"
+head -c 100 /dev/zero >"$TMP/regs100"
+run --pci-raw "$TMP/mem.bin,bar0=" "$GUEST"
+check "bar0= with no file: says what it wants" eval 'rc_is 125 && has "bar0= wants a register file \(FILE,bar0=REGS\)"'
+run --pci-raw "$TMP/mem.bin,bar0=$TMP/regs100" "$GUEST"
+check "bar0= refuses a 100-byte register file, saying the sizes it takes" \
+	eval 'rc_is 125 && has "^vmm: bar0=.*/regs100: 100 bytes; the file.s size is BAR0.s, a power of two from 16 bytes to 16 MiB$"'
+run --pci-raw "$TMP/mem.bin,bar0=$TMP/none" "$GUEST"
+check "bar0= refuses a missing register file" eval 'rc_is 125 && has "^vmm: bar0=.*/none: cannot open: No such file"'
+run --pci-raw "$TMP/io.bin,bar0=$TMP/regs" "$GUEST"
+check "bar0= refuses a config whose BAR0 is an I/O BAR" \
+	eval 'rc_is 125 && has "^vmm: bar0=.*/regs: the config file.s BAR0 is an I/O BAR \(0x0000c001\); bar0= backs a memory BAR$"'
+run --pci-raw "$TMP/rsvd.bin,bar0=$TMP/regs" "$GUEST"
+check "bar0= refuses a BAR0 of a reserved memory type" eval 'rc_is 125 && has "BAR0 \(0xc0000006\) has a reserved memory type"'
 
 python3 "$ROOT/tests/lib/mutate_elf.py" "$GUEST" "$TMP" || echo "Bail out! mutate_elf.py failed"
 refuse() { # NAME PATTERN (bounded: an image wrongly accepted would boot)

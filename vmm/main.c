@@ -74,6 +74,7 @@ struct options {
 	const char *sysfs_root;
 	bool force, unsafe_dma, no_sandbox;
 	const char *raw[MAX_RAW];
+	const char *raw_bar0[MAX_RAW]; /* --pci-raw FILE,bar0=REGS: REGS, or NULL */
 	unsigned nraw;
 	unsigned nbridges;
 	/* Where each device sits (a BDF), as pcibus_reserve() placed it. */
@@ -121,10 +122,15 @@ static void usage(FILE *f)
 		"      --force           pass through a device still bound to a host driver\n"
 		"      --unsafe-dma      let the passed-through device master the bus: with\n"
 		"                        no IOMMU its DMA reaches all host memory\n"
-		"      --pci-raw FILE    a PCI function whose config space is FILE's 256 or\n"
-		"                        4096 bytes (repeatable), after the devices above:\n"
-		"                        read-only, no BARs behind it; replays a recorded or\n"
-		"                        crafted config space to test a guest's enumeration\n"
+		"      --pci-raw FILE[,bar0=REGS]  a PCI function whose config space is\n"
+		"                        FILE's 256 or 4096 bytes (repeatable), after the\n"
+		"                        devices above: read-only, no BARs behind it; replays\n"
+		"                        a recorded or crafted config space to test a guest's\n"
+		"                        enumeration. bar0=REGS: BAR0 (the type FILE gives it)\n"
+		"                        is a private, writable copy of REGS (its size a power\n"
+		"                        of two, 16 bytes to 16 MiB), sized and placed by the\n"
+		"                        guest, COMMAND's enable bits writable: a device a\n"
+		"                        driver can take to queue setup\n"
 		"      --pci-bridge      a PCI-to-PCI bridge (repeatable): the n-th has bus n\n"
 		"                        behind it, numbered so until the guest renumbers it\n"
 		"      --dump-pci FILE   when the VM ends, write every PCI function's config\n"
@@ -296,6 +302,25 @@ static unsigned parse_place(const char *opt, const char **arg, bool commas_escap
 	return bdf;
 }
 
+/* --pci-raw FILE,bar0=REGS (its place already cut off): REGS, with FILE
+ * left in *arg; NULL if there is no ",bar0=". */
+static const char *parse_raw_bar0(const char **arg)
+{
+	const char *s = *arg, *b = NULL;
+
+	for (const char *p = strstr(s, ",bar0="); p; p = strstr(p + 1, ",bar0="))
+		b = p;
+	if (!b)
+		return NULL;
+	if (!b[6])
+		usage_error("--pci-raw %s: bar0= wants a register file (FILE,bar0=REGS)", s);
+	char *file = strndup(s, (size_t)(b - s));
+	if (!file)
+		die("out of memory");
+	*arg = file;
+	return parse_path("--pci-raw bar0=", b + 6, PATH_MAX - 1);
+}
+
 /* The value of --rng, --pci-testdev or --pci-bridge: none, "@BB:DD.F"
  * (main() turns --rng@BB:DD.F into --rng=@BB:DD.F) or "addr=BB:DD.F". */
 static unsigned parse_flag_place(const char *opt, const char *v)
@@ -454,6 +479,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 				usage_error("--pci-raw: at most %d functions", MAX_RAW);
 			o->raw[o->nraw] = optarg;
 			o->raw_at[o->nraw] = parse_place("--pci-raw", &o->raw[o->nraw], false);
+			o->raw_bar0[o->nraw] = parse_raw_bar0(&o->raw[o->nraw]);
 			o->raw[o->nraw] = parse_path("--pci-raw", o->raw[o->nraw], PATH_MAX - 1);
 			o->nraw++;
 			break;
@@ -565,7 +591,8 @@ static void files_open(const struct options *o)
 		if (blk_disk_open(&disks[i], o->disks[i], err, sizeof(err)))
 			die("%s", err);
 	for (unsigned i = 0; i < o->nraw; i++)
-		if (rawdev_load(&rawdevs[i], o->raw[i], err, sizeof(err)))
+		if (rawdev_load(&rawdevs[i], o->raw[i], err, sizeof(err)) ||
+		    (o->raw_bar0[i] && rawdev_bar0(&rawdevs[i], o->raw_bar0[i], err, sizeof(err))))
 			die("%s", err);
 	for (unsigned i = 0; i < o->npassthrough; i++)
 		if (pt_host_open(&pt_hosts[i], o->passthrough[i], o->sysfs_root ? o->sysfs_root : PT_SYSFS_ROOT_DEFAULT,

@@ -8,12 +8,15 @@
  * set the multifunction bit of a --pci-raw function 0 (a hostile one may
  * lack it, or claim it alone). A 256-byte file is a conventional function: the rest
  * of its 4 KiB reads as zero through ECAM, an empty extended list.
+ * rawdev_bar0() opens BAR0 and COMMAND's enable bits and backs BAR0 with
+ * a private copy of a register file.
  */
 #include "rawdev.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -87,5 +90,82 @@ int rawdev_load(struct pci_fn *d, const char *path, char *err, size_t errlen)
 	memcpy(d->cfg, buf, n);
 	d->name = "pci-raw";
 	d->header_as_is = true; /* the file's multifunction bit, right or wrong */
+	return 0;
+}
+
+/* BAR0's registers: the REGS file's bytes, the guest's to change. */
+struct rawdev_regs {
+	uint8_t *bytes;
+	size_t len;
+};
+
+/* Guest accesses to BAR0, offsets BAR-relative: loads and stores of the
+ * copy, as memory would take them. One that runs past the end (the bus
+ * gives only accesses inside the BAR; this is the belt to its braces)
+ * reads all ones and writes nothing. */
+static void rawdev_bar_access(struct vm *vm, void *opaque, uint64_t off, uint8_t *data, unsigned size,
+			      bool is_write)
+{
+	struct rawdev_regs *r = opaque;
+
+	(void)vm;
+	if (off > r->len || size > r->len - off) {
+		if (!is_write)
+			memset(data, 0xff, size);
+		return;
+	}
+	if (is_write)
+		memcpy(r->bytes + off, data, size);
+	else
+		memcpy(data, r->bytes + off, size);
+}
+
+int rawdev_bar0(struct pci_fn *d, const char *path, char *err, size_t errlen)
+{
+	uint32_t bar = (uint32_t)d->cfg[PCI_BASE_ADDRESS_0] | (uint32_t)d->cfg[PCI_BASE_ADDRESS_0 + 1] << 8 |
+		       (uint32_t)d->cfg[PCI_BASE_ADDRESS_0 + 2] << 16 | (uint32_t)d->cfg[PCI_BASE_ADDRESS_0 + 3] << 24;
+	uint32_t kind = bar & PCI_BASE_ADDRESS_MEM_TYPE_MASK;
+
+	if (bar & PCI_BASE_ADDRESS_SPACE_IO)
+		return errmsg(err, errlen, "bar0=%s: the config file's BAR0 is an I/O BAR (0x%08x); bar0= backs a "
+			      "memory BAR", path, bar);
+	if (kind != PCI_BASE_ADDRESS_MEM_TYPE_32 && kind != PCI_BASE_ADDRESS_MEM_TYPE_64)
+		return errmsg(err, errlen, "bar0=%s: the config file's BAR0 (0x%08x) has a reserved memory type; "
+			      "give it 32-bit (bits 2:1 = 00) or 64-bit (10)", path, bar);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	struct stat st;
+	if (fd < 0)
+		return errmsg(err, errlen, "bar0=%s: cannot open: %s", path, strerror(errno));
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return errmsg(err, errlen, "bar0=%s: not a regular file", path);
+	}
+	size_t len = (size_t)st.st_size;
+	if (st.st_size < RAWDEV_REGS_MIN || st.st_size > RAWDEV_REGS_MAX || (len & (len - 1))) {
+		close(fd);
+		return errmsg(err, errlen, "bar0=%s: %lld bytes; the file's size is BAR0's, a power of two from %u "
+			      "bytes to %u MiB", path, (long long)st.st_size, RAWDEV_REGS_MIN, RAWDEV_REGS_MAX >> 20);
+	}
+	struct rawdev_regs *r = calloc(1, sizeof(*r));
+	uint8_t *bytes = malloc(len);
+	ssize_t got = r && bytes ? rawdev_read(fd, bytes, len) : -1;
+	int e = errno;
+	close(fd);
+	if (got < 0 || (size_t)got != len) {
+		free(r);
+		free(bytes);
+		return errmsg(err, errlen, "bar0=%s: cannot read: %s", path, got < 0 ? strerror(e) : "the file shrank");
+	}
+	*r = (struct rawdev_regs){ bytes, len };
+	/* The file's type and address (what firmware would have left), the
+	 * address aligned to the size as the BAR's read-only low bits make it. */
+	enum pci_parse_bar_type type = kind == PCI_BASE_ADDRESS_MEM_TYPE_64 ? PCI_PARSE_BAR_MEM64 : PCI_PARSE_BAR_MEM32;
+	bool prefetchable = bar & PCI_BASE_ADDRESS_MEM_PREFETCH;
+	pci_fn_bar(d, 0, type, prefetchable, len, rawdev_bar_access, r);
+	uint32_t lo = (uint32_t)(bar & ~(uint32_t)(len - 1) & PCI_BASE_ADDRESS_MEM_MASK) | (bar & ~PCI_BASE_ADDRESS_MEM_MASK);
+	for (unsigned i = 0; i < 4; i++)
+		d->cfg[PCI_BASE_ADDRESS_0 + i] = (uint8_t)(lo >> (8 * i));
+	/* Decoding and bus mastering are the guest's to turn on and off. */
+	d->wmask[PCI_COMMAND] |= PCI_COMMAND_IO | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER;
 	return 0;
 }

@@ -17,6 +17,13 @@ A case is one function at 00:01.0, or a Topology: NAME.bin at a place of
 its choosing, more functions (NAME.K.cfg) at theirs, and other VMM devices
 (a --pci-bridge, an --rng behind it) around them; then NAME.args holds the
 VMM options that build it, one a line, {} standing for OUTDIR.
+
+A Regs case is a virtio-blk whose BAR0 is backed by NAME.regs (--pci-raw
+NAME.bin,bar0=NAME.regs): registers the guest reads and writes like
+memory, so its driver gets through reset and feature negotiation to queue
+setup, where the file lies in one field. Being memory, a select register
+selects nothing: device_feature reads the same for both halves, every
+queue's fields are queue 0's. Nothing ever completes a request.
 """
 import random
 import struct
@@ -115,6 +122,31 @@ class Topology:
         for k, (at, cfg) in enumerate(self.others):
             a += ["--pci-raw", f"{{}}/{name}.{k}.cfg@{at}"]
         return a
+
+
+# Virtio 1.x §4.1.4.3, struct virtio_pci_common_cfg (common/virtio_pci.h).
+DEVICE_FEATURE, NUM_QUEUES, DEVICE_STATUS = 0x04, 0x12, 0x14
+QUEUE_SIZE, QUEUE_NOTIFY_OFF = 0x18, 0x1e
+VIRTIO_F_VERSION_1 = 32
+
+
+class Regs:
+    """A virtio-blk (virtio_blk(), its BAR0 writable and 32 KiB) with
+    NAME.regs behind BAR0: a device that answers the handshake. Fields
+    given as keyword arguments replace the good values."""
+
+    def __init__(self, cfg=None, feature=1 << (VIRTIO_F_VERSION_1 - 32), num_queues=1, queue_size=256,
+                 queue_notify_off=0, capacity=2048, extra=()):
+        self.main, self.extra = cfg or virtio_blk(), list(extra)
+        self.regs = bytearray(0x8000)
+        struct.pack_into("<I", self.regs, DEVICE_FEATURE, feature)
+        struct.pack_into("<H", self.regs, NUM_QUEUES, num_queues)
+        struct.pack_into("<H", self.regs, QUEUE_SIZE, queue_size)
+        struct.pack_into("<H", self.regs, QUEUE_NOTIFY_OFF, queue_notify_off)
+        struct.pack_into("<Q", self.regs, 0x2000, capacity)  # virtio_blk_config.capacity, in sectors
+
+    def args(self, name):
+        return self.extra + ["--pci-raw", f"{{}}/{name}.bin,bar0={{}}/{name}.regs"]
 
 
 def noise(seed, vendor=0x1234, device=0x6666, header_type=None):
@@ -407,6 +439,66 @@ def case_bridge_windows_overlap():
     return Topology(a, "00:01.0", [("00:02.0", b)])
 
 
+def case_regs_no_completion():
+    """a virtio-blk that takes the handshake and queue setup but never completes a request"""
+    return Regs()
+
+
+def case_regs_bar0_at_0():
+    """the register-file device with its BAR0 left at 0: the guest sizes and places it, then drives it there"""
+    return Regs(virtio_blk(bar=(0x0000000c, 0)))
+
+
+def case_regs_queue_size_0():
+    """queue_size reads 0: queue 0 does not exist"""
+    return Regs(queue_size=0)
+
+
+def case_regs_queue_size_24():
+    """queue_size 24, not a power of two: the guest picks the largest power of two below"""
+    return Regs(queue_size=24)
+
+
+def case_regs_queue_size_ffff():
+    """queue_size 0xffff, above virtio's 32768: the guest uses its own size"""
+    return Regs(queue_size=0xffff)
+
+
+def case_regs_num_queues_0():
+    """num_queues reads 0 (and queue_size 256): a device with no virtqueues"""
+    return Regs(num_queues=0)
+
+
+def case_regs_notify_off_huge():
+    """queue_notify_off 0x4000: the queue's notify address is past the notify structure"""
+    return Regs(queue_notify_off=0x4000)
+
+
+def case_regs_notify_mult_huge():
+    """notify_off_multiplier 0xffffffff with queue_notify_off 1: past the notify structure, 64-bit product"""
+    return Regs(virtio_blk(notify=(0, 0x3000, 4, 0xffffffff)), queue_notify_off=1)
+
+
+def case_regs_no_version_1():
+    """device_feature offers nothing: no VIRTIO_F_VERSION_1"""
+    return Regs(feature=0)
+
+
+def case_regs_msix_stuck():
+    """an MSI-X capability whose enable bit never sticks (Message Control read-only); an rng beside it"""
+    return Regs(extra=["--rng"])
+
+
+def case_regs_msix_no_apic():
+    """irq=msix on a VM with no interrupt controller (no virtio device of the VMM's): no local APIC answers"""
+    return Regs()
+
+
+def case_regs_capacity_0():
+    """a disk of 0 sectors"""
+    return Regs(capacity=0)
+
+
 def case_all_zero():
     """256 bytes of zeros"""
     return Cfg(256)
@@ -432,8 +524,11 @@ def main(argv):
         return 2
     for name, fn in CASES.items():
         case = fn()
-        if isinstance(case, Topology):
-            for k, (_, cfg) in enumerate(case.others):
+        if isinstance(case, Regs):
+            with open(f"{argv[1]}/{name}.regs", "wb") as f:
+                f.write(case.regs)
+        if isinstance(case, (Topology, Regs)):
+            for k, (_, cfg) in enumerate(getattr(case, "others", ())):
                 with open(f"{argv[1]}/{name}.{k}.cfg", "wb") as f:
                     f.write(cfg.b)
             with open(f"{argv[1]}/{name}.args", "w") as f:

@@ -243,6 +243,7 @@ static int setup(void **state)
 	dev.feature[1] = OFFERED_HI;
 	dev.cfg.device_status = 0x0f; /* left over from an earlier driver */
 	dev.cfg.queue_size = 256;
+	dev.cfg.num_queues = 1;
 	dev.cfg.queue_notify_off = 3;
 	dev.cfg.queue_msix_vector = VIRTIO_MSI_NO_VECTOR;
 	dev.complete_len = 512;
@@ -551,6 +552,15 @@ static void test_queue_size_zero(void **state)
 	assert_false(dev.enabled);
 }
 
+/* num_queues 0 is no queue at all, even where queue 0's fields look like
+ * one: refused before any queue is touched. */
+static void test_num_queues_zero(void **state)
+{
+	dev.cfg.num_queues = 0;
+	expect_refused(gvirtio_start(&d, WANTED, VIRTIO_MSI_NO_VECTOR), "num_queues reads 0: the device has no virtqueues");
+	assert_false(dev.enabled);
+}
+
 /* The driver picks the largest power of two within both the device's
  * maximum and GVQ_SIZE, whatever the maximum is (even one that is not a
  * power of two, which the spec says a split queue's never is). */
@@ -813,6 +823,7 @@ int main(void)
 		T(test_no_version_1),
 		T(test_version_1_only_in_low_word),
 		T(test_queue_size_zero),
+		T(test_num_queues_zero),
 		T(test_queue_sizes),
 		T(test_features_refused),
 		T(test_reset_reads_ff),
