@@ -73,8 +73,96 @@ static void pci_bar_check_placement(struct pci_func *f, unsigned i, const struct
 	b->addr = 0;
 }
 
+/* --- bridge windows, as their registers say -------------------------------- */
+
+enum pci_window_kind { PCI_WIN_IO, PCI_WIN_MEM, PCI_WIN_PREF, PCI_WIN_KINDS };
+static const char *const pci_window_name[PCI_WIN_KINDS] = { "I/O", "memory", "prefetchable" };
+
+/* Window k of the bridge at bdf, [*lo, *hi] (inclusive), read back from
+ * its registers (PCI-to-PCI Bridge Architecture 1.2 §3.2.5.6-10): false if
+ * it is closed (base above limit) or the bridge forwards no cycle of that
+ * kind (COMMAND's I/O or memory enable is off). */
+static bool pci_bridge_window_get(uint16_t bdf, enum pci_window_kind k, uint64_t *lo, uint64_t *hi)
+{
+	if (!(pci_cfg_read16(bdf, PCI_COMMAND) & (k == PCI_WIN_IO ? PCI_COMMAND_IO : PCI_COMMAND_MEMORY)))
+		return false;
+	if (k == PCI_WIN_IO) {
+		uint8_t base = pci_cfg_read8(bdf, PCI_IO_BASE), limit = pci_cfg_read8(bdf, PCI_IO_LIMIT);
+		*lo = (uint64_t)(base & PCI_IO_RANGE_MASK) << 8;
+		*hi = (uint64_t)(limit & PCI_IO_RANGE_MASK) << 8 | (PCI_BRIDGE_IO_ALIGN - 1);
+		if ((base & PCI_IO_RANGE_TYPE_MASK) == PCI_IO_RANGE_TYPE_32) {
+			*lo |= (uint64_t)pci_cfg_read16(bdf, PCI_IO_BASE_UPPER16) << 16;
+			*hi |= (uint64_t)pci_cfg_read16(bdf, PCI_IO_LIMIT_UPPER16) << 16;
+		}
+		return *lo <= *hi;
+	}
+	uint16_t reg = k == PCI_WIN_MEM ? PCI_MEMORY_BASE : PCI_PREF_MEMORY_BASE;
+	uint16_t base = pci_cfg_read16(bdf, reg), limit = pci_cfg_read16(bdf, (uint16_t)(reg + 2));
+	*lo = (uint64_t)(base & PCI_MEMORY_RANGE_MASK) << 16;
+	*hi = (uint64_t)(limit & PCI_MEMORY_RANGE_MASK) << 16 | (PCI_BRIDGE_MEM_ALIGN - 1);
+	if (k == PCI_WIN_PREF && (base & PCI_PREF_RANGE_TYPE_MASK) == PCI_PREF_RANGE_TYPE_64) {
+		*lo |= (uint64_t)pci_cfg_read32(bdf, PCI_PREF_BASE_UPPER32) << 32;
+		*hi |= (uint64_t)pci_cfg_read32(bdf, PCI_PREF_LIMIT_UPPER32) << 32;
+	}
+	return *lo <= *hi;
+}
+
+/*
+ * After assignment: every window a bridge forwards, read back, must not
+ * lie over RAM or the ECAM window (memory ones), nor over a window of the
+ * same space of a bridge outside its own subtree (nested windows are how
+ * bridges below bridges work; two side by side that overlap would both
+ * claim the same cycles). Said, naming both ranges: the guest cannot
+ * move windows a bridge does not keep, and what is behind it may not be
+ * reached. Each window is read once (every read an exit).
+ */
+static void pci_bridge_windows_check(const struct pci_alloc *a, unsigned nfuncs, const struct pci_alloc_map *map)
+{
+	struct { uint64_t lo, hi; bool open; } w[PCI_MAX_FUNCS][PCI_WIN_KINDS];
+	const struct hvm_memmap_table_entry *e = map->memmap;
+
+	for (unsigned i = 0; i < nfuncs && i < PCI_MAX_FUNCS; i++)
+		for (unsigned k = 0; k < PCI_WIN_KINDS; k++)
+			w[i][k].open = pci_func_is_bridge(&a->funcs[i]) &&
+				       pci_bridge_window_get(a->funcs[i].bdf, k, &w[i][k].lo, &w[i][k].hi);
+	for (unsigned i = 0; i < nfuncs && i < PCI_MAX_FUNCS; i++) {
+		uint16_t bdf = a->funcs[i].bdf;
+		for (unsigned k = 0; k < PCI_WIN_KINDS; k++) {
+			if (!w[i][k].open)
+				continue;
+			uint64_t lo = w[i][k].lo, hi = w[i][k].hi;
+			const struct hvm_memmap_table_entry *ram = NULL;
+			for (uint32_t m = 0; k != PCI_WIN_IO && !ram && m < map->memmap_entries; m++)
+				if (e[m].type == HVM_MEMMAP_TYPE_RAM && e[m].size && lo < e[m].addr + e[m].size && hi >= e[m].addr)
+					ram = &e[m];
+			if (ram)
+				printf("error: pci %02x:%02x.%x: bridge %s window 0x%lx-0x%lx overlaps RAM 0x%lx-0x%lx\n",
+				       PCI_BDF_BUS(bdf), PCI_BDF_DEV(bdf), PCI_BDF_FN(bdf), pci_window_name[k], lo, hi,
+				       ram->addr, ram->addr + ram->size - 1);
+			if (k != PCI_WIN_IO && map->have_ecam && lo < map->ecam_end && hi >= map->ecam_start)
+				printf("error: pci %02x:%02x.%x: bridge %s window 0x%lx-0x%lx overlaps the ECAM window "
+				       "0x%lx-0x%lx\n", PCI_BDF_BUS(bdf), PCI_BDF_DEV(bdf), PCI_BDF_FN(bdf),
+				       pci_window_name[k], lo, hi, map->ecam_start, map->ecam_end - 1);
+			for (unsigned j = a->funcs[i].subtree_end; j < nfuncs && j < PCI_MAX_FUNCS; j++)
+				for (unsigned k2 = 0; k2 < PCI_WIN_KINDS; k2++) {
+					if (!w[j][k2].open || (k == PCI_WIN_IO) != (k2 == PCI_WIN_IO) ||
+					    w[j][k2].lo > hi || w[j][k2].hi < lo)
+						continue;
+					uint16_t other = a->funcs[j].bdf;
+					printf("error: pci %02x:%02x.%x: bridge %s window 0x%lx-0x%lx overlaps the %s window "
+					       "0x%lx-0x%lx of the bridge at %02x:%02x.%x\n", PCI_BDF_BUS(other),
+					       PCI_BDF_DEV(other), PCI_BDF_FN(other), pci_window_name[k2], w[j][k2].lo,
+					       w[j][k2].hi, pci_window_name[k], lo, hi, PCI_BDF_BUS(bdf), PCI_BDF_DEV(bdf),
+					       PCI_BDF_FN(bdf));
+				}
+		}
+	}
+}
+
 /* The windows, minus ECAM and anything in the memory map, starting above
- * every BAR firmware placed in them (and not over RAM or ECAM). */
+ * every BAR firmware placed in them (and not over RAM or ECAM) and every
+ * window a bridge forwards already (firmware's, or a device's own idea):
+ * what is placed on the bus above must not land in a bridge's window. */
 static void pci_windows_init(struct pci_alloc *a, unsigned nfuncs, const struct pci_alloc_map *map)
 {
 	uint64_t lo = map->mem_start, hi = map->mem_end;
@@ -96,6 +184,13 @@ static void pci_windows_init(struct pci_alloc *a, unsigned nfuncs, const struct 
 			uint64_t start = b->type == PCI_PARSE_BAR_IO ? map->io_start : lo;
 			if (b->size && b->addr >= start && b->addr < w->end && b->addr + b->size > w->next)
 				w->next = b->addr + b->size;
+		}
+		for (unsigned k = 0; pci_func_is_bridge(&a->funcs[i]) && k < PCI_WIN_KINDS; k++) {
+			struct pci_window *w = k == PCI_WIN_IO ? &a->io : &a->mem;
+			uint64_t start = k == PCI_WIN_IO ? map->io_start : lo, wlo, whi;
+			if (pci_bridge_window_get(a->funcs[i].bdf, k, &wlo, &whi) && wlo >= start && wlo < w->end &&
+			    whi >= w->next)
+				w->next = whi + 1;
 		}
 	}
 }
@@ -229,6 +324,7 @@ void pci_alloc_assign(struct pci_func *funcs, unsigned nfuncs, const struct pci_
 
 	pci_windows_init(&a, nfuncs, map);
 	pci_assign_range(&a, 0, nfuncs);
+	pci_bridge_windows_check(&a, nfuncs, map);
 	if (a.assigned || a.failed)
 		printf("pci: assigned %u BARs (%u failed) from mem 0x%lx-0x%lx, io 0x%lx-0x%lx\n", a.assigned,
 		       a.failed, a.mem.next, a.mem.end, a.io.next, a.io.end);

@@ -75,9 +75,13 @@ bridge-loop-to-root|pci=list virtio=list|0|^error: pci 01:00\.0: bridge's buses 
 bridge-sub-below-behind|pci=list virtio=list|0|^error: pci 01:00\.0: bridge's buses 05-02: the subordinate bus is below the secondary; renumbering it$
 bridge-claims-vmm-bus|pci=list virtio=list|1|^error: pci 00:02\.0: bridge's buses 01-01: the secondary bus was walked already; renumbering it$
 bridge-claims-vmm-bus|pci=list virtio=list|1|^pci 00:02\.0: bridge numbered: buses 02-02 behind it$
+bridge-windows-over-ram|pci=list virtio=list|0|^error: pci 00:01\.0: bridge memory window 0x0-0x3ffffff overlaps RAM 0x0-0x9ffff$
+bridge-windows-over-ram|pci=list virtio=list|0|^error: pci 00:01\.0: bridge prefetchable window 0x0-0x3ffffff overlaps RAM 0x0-0x9ffff$
 bridge-windows-over-ram|pci=list virtio=list|0|^pci 01:00\.0 bar0=mem64:0xc0000000/0x8000 assigned$
 bridge-windows-over-ram|pci=list virtio=list|0|^virtio 01:00\.0 virtio-rng negotiated
 bridge-windows-overlap|pci=list virtio=list|0|^pci 00:02\.0 1b36:0001 class=060400 hdr=1 secondary=02 subordinate=02$
+bridge-windows-overlap|pci=list virtio=list|0|^error: pci 00:02\.0: bridge memory window 0xc0000000-0xc00fffff overlaps the memory window 0xc0000000-0xc00fffff of the bridge at 00:01\.0$
+bridge-windows-overlap|pci=list virtio=list|0|^pci 00:05\.0 bar0=mem64:0xc0100000/0x8000 assigned$
 regs-no-completion|virtio=list blk.read=0|1|^virtio 00:01\.0 virtio-blk negotiated: VIRTIO_F_VERSION_1$
 regs-no-completion|virtio=list blk.read=0|1|^error: virtio-blk: no completion \(used index 0, unchanged\) on queue 0$
 regs-bar0-at-0|pci=list virtio=list|0|^pci 00:01\.0 bar0=mem64:0xc0000000/0x8000 pf assigned$

@@ -431,12 +431,12 @@ def case_bridge_windows_over_ram():
 
 
 def case_bridge_windows_overlap():
-    """two bridges with the same memory window (0xc0000000-0xc00fffff)"""
+    """two bridges with the same memory window (0xc0000000-0xc00fffff), an rng on bus 0 to place beside them"""
     a, b = bridge(0, 1, 1), bridge(0, 2, 2)
     for c in (a, b):
         c.put(0x20, "HH", 0xc000, 0xc000)
         c.put(COMMAND, "H", 0x0002)
-    return Topology(a, "00:01.0", [("00:02.0", b)])
+    return Topology(a, "00:01.0", [("00:02.0", b)], extra=["--rng@00:05.0"])
 
 
 def case_regs_no_completion():

@@ -4,7 +4,9 @@
  * firmware's; 64-bit BARs given both halves; a bridge's subtree placed in
  * one stretch with its windows opened over it; and the refusals: no room,
  * a BAR that does not keep its address, BARs over RAM or ECAM (forgotten
- * and placed afresh), windows with RAM, ECAM and the memory map carved out.
+ * and placed afresh), windows with RAM, ECAM and the memory map carved out;
+ * and bridge windows read back: over RAM, ECAM or a window of a bridge
+ * beside them said, nested ones not, and nothing placed inside them.
  *
  * pci_alloc.c is compiled in, as test_guest_virtio_drv.c does with
  * virtio_drv.c, its printf captured (guest_printf.h). It reaches the machine
@@ -429,6 +431,66 @@ static void test_nothing_to_place(void **state)
 	assert_int_equal(res.mem_next, 0xc0001000);
 }
 
+/* A bridge's open, forwarded memory window: [base, limit] in MiB. */
+static void window_set(struct pci_func *br, uint16_t reg, uint32_t base_mib, uint32_t limit_mib, uint16_t cmd)
+{
+	model_write(br->bdf, reg, 2, (uint16_t)(base_mib << 4));
+	model_write(br->bdf, (uint16_t)(reg + 2), 2, (uint16_t)(limit_mib << 4));
+	model_write(br->bdf, PCI_COMMAND, 2, cmd);
+}
+
+/* Windows a bridge forwards are read back after assignment: one over RAM,
+ * one over ECAM, and two bridges side by side claiming the same range are
+ * said, naming both ranges; the same window with decoding off is not. */
+static void test_bridge_windows_checked(void **state)
+{
+	struct pci_func *a = fn_add(PCI_BDF(0, 1, 0), PCI_HEADER_TYPE_BRIDGE);
+	struct pci_func *b = fn_add(PCI_BDF(0, 2, 0), PCI_HEADER_TYPE_BRIDGE);
+	struct pci_func *off = fn_add(PCI_BDF(0, 3, 0), PCI_HEADER_TYPE_BRIDGE);
+	window_set(a, PCI_MEMORY_BASE, 0xc00, 0xc00, PCI_COMMAND_MEMORY);
+	window_set(a, PCI_PREF_MEMORY_BASE, 0, 63, PCI_COMMAND_MEMORY); /* RAM */
+	window_set(b, PCI_MEMORY_BASE, 0xb00, 0xc00, PCI_COMMAND_MEMORY); /* ECAM, and a's */
+	model_write(b->bdf, PCI_PREF_MEMORY_BASE, 2, 0xfff0);           /* closed */
+	window_set(off, PCI_MEMORY_BASE, 0, 0xc00, 0);                   /* all of it, not forwarded */
+	model_write(off->bdf, PCI_PREF_MEMORY_BASE, 2, 0xfff0);
+	run();
+	printed("error: pci 00:01.0: bridge prefetchable window 0x0-0x3ffffff overlaps RAM 0x0-0x9ffff\n");
+	printed("error: pci 00:02.0: bridge memory window 0xb0000000-0xc00fffff overlaps the ECAM window "
+		"0xb0000000-0xb00fffff\n");
+	printed("error: pci 00:02.0: bridge memory window 0xb0000000-0xc00fffff overlaps the memory window "
+		"0xc0000000-0xc00fffff of the bridge at 00:01.0\n");
+	assert_null(strstr(guest_out, "pci 00:03.0"));
+	assert_null(strstr(guest_out, "bridge memory window 0xc0000000-0xc00fffff overlaps")); /* said once, by b */
+}
+
+/* A window inside its parent bridge's is how bridges nest: not said. */
+static void test_nested_windows_fine(void **state)
+{
+	struct pci_func *up = fn_add(PCI_BDF(0, 1, 0), PCI_HEADER_TYPE_BRIDGE);
+	struct pci_func *down = fn_add(PCI_BDF(1, 0, 0), PCI_HEADER_TYPE_BRIDGE);
+	up->subtree_end = down->subtree_end = (uint8_t)nfuncs;
+	for (struct pci_func *br = up; br; br = br == up ? down : NULL) {
+		window_set(br, PCI_MEMORY_BASE, 0xc00, br == up ? 0xc0f : 0xc00, PCI_COMMAND_MEMORY);
+		model_write(br->bdf, PCI_PREF_MEMORY_BASE, 2, 0xfff0);
+	}
+	run();
+	assert_null(strstr(guest_out, "error"));
+}
+
+/* A BAR on the bus is placed above a window a bridge already forwards,
+ * not inside it (where the bridge would claim its cycles too). */
+static void test_placed_beside_open_window(void **state)
+{
+	struct pci_func *br = fn_add(PCI_BDF(0, 1, 0), PCI_HEADER_TYPE_BRIDGE);
+	struct pci_func *ep = fn_add(PCI_BDF(0, 2, 0), PCI_HEADER_TYPE_NORMAL);
+	window_set(br, PCI_MEMORY_BASE, 0xc00, 0xc01, PCI_COMMAND_MEMORY);
+	model_write(br->bdf, PCI_PREF_MEMORY_BASE, 2, 0xfff0);
+	bar_set(ep, 0, PCI_PARSE_BAR_MEM32, 0x1000, 0);
+	run();
+	assert_int_equal(ep->bars[0].addr, 0xc0200000);
+	assert_null(strstr(guest_out, "error"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -443,6 +505,9 @@ int main(void)
 		cmocka_unit_test_setup(test_no_room, setup),
 		cmocka_unit_test_setup(test_exact_fit, setup),
 		cmocka_unit_test_setup(test_nothing_to_place, setup),
+		cmocka_unit_test_setup(test_bridge_windows_checked, setup),
+		cmocka_unit_test_setup(test_nested_windows_fine, setup),
+		cmocka_unit_test_setup(test_placed_beside_open_window, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
