@@ -677,6 +677,8 @@ int main(int argc, char **argv)
 	};
 	if (elf_load(file, size, vm.ram, &lim, &img, err, sizeof(err))) /* the image */
 		die("%s: %s", o.image, err);
+	if (size)
+		munmap((void *)(uintptr_t)file, size); /* copied: its pages leave the resident set */
 	if (kvm_vm_create(&vm, err, sizeof(err)))                    /* the VM, RAM as slot 0 */
 		die("%s", err);
 	bool virtio = o.ndisks || o.rng;
