@@ -726,6 +726,7 @@ int main(int argc, char **argv)
 	}
 
 	int rc = kvm_run_loop(&vm);                                 /* run */
+	long peak_kib = o.stats ? peak_rss_kib() : 0;                /* the run's, before --stats' own work */
 	iothread_stop();
 	trace_flush();
 	uart_flush();
@@ -740,7 +741,7 @@ int main(int argc, char **argv)
 		pcibus_stats_print();
 		devices_stats();
 		passthrough_stats();
-		fprintf(stderr, "stats: vmm peak RSS %ld KiB\n", peak_rss_kib());
+		fprintf(stderr, "stats: vmm peak RSS %ld KiB (while the guest ran)\n", peak_kib);
 	}
 	kvm_vm_destroy(&vm);
 	return rc;
