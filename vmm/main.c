@@ -696,6 +696,8 @@ int main(int argc, char **argv)
 	bool irq_bench = virtio && !irqbench_init(&vm, err, sizeof(err)); /* needs the irqchip */
 	if (virtio && !irq_bench)
 		fprintf(stderr, "vmm: no irq bench: %s\n", err);
+	if (virtio && irq_routes_sync(&vm, err, sizeof(err)))           /* every MSI route, in one table */
+		die("%s", err);
 	struct boot_params bp = {
 		.cmdline = o.append,
 		.tsc_khz = vm.tsc_khz,
