@@ -2,7 +2,7 @@
  * msix.c - MSI-X table, PBA and masking (msix.h).
  *
  * A vector is deliverable when MSI-X is enabled, the function is not
- * masked and the entry's mask bit is clear. msix_notify() on a vector that
+ * masked, may master the bus, and the entry's mask bit is clear. msix_notify() on a vector that
  * is not deliverable sets its pending bit; any change that makes a pending
  * vector deliverable (entry unmask, function unmask, enable) fires it and
  * clears the bit. A notify while MSI-X is disabled is dropped: the device
@@ -32,7 +32,7 @@ void msix_init(struct msix *m, unsigned nvec, msix_fire_fn *fire, msix_route_fn 
 
 static bool msix_deliverable(const struct msix *m, unsigned v)
 {
-	return m->enabled && !m->masked && !(m->table[v].ctrl & PCI_MSIX_ENTRY_CTRL_MASKBIT);
+	return m->enabled && !m->masked && !m->no_master && !(m->table[v].ctrl & PCI_MSIX_ENTRY_CTRL_MASKBIT);
 }
 
 static bool pending(const struct msix *m, unsigned v) { return m->pba[v / 64] >> (v % 64) & 1; }
@@ -151,7 +151,16 @@ void msix_notify(struct msix *m, unsigned v)
 		m->pba[v / 64] |= 1ull << (v % 64);
 		m->held++;
 		if (trace_on(TRACE_IRQ))
-			trace_emit(TRACE_IRQ, "%s MSI-X vector %u: masked, pending bit set", m->name, v);
+			trace_emit(TRACE_IRQ, "%s MSI-X vector %u: %s, pending bit set", m->name, v,
+				   m->no_master ? "no bus mastering" : "masked");
 	}
+	pthread_mutex_unlock(&m->lock);
+}
+
+void msix_bus_master(struct msix *m, bool on)
+{
+	pthread_mutex_lock(&m->lock);
+	m->no_master = !on;
+	msix_flush_pending(m);
 	pthread_mutex_unlock(&m->lock);
 }

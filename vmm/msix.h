@@ -32,6 +32,7 @@ struct msix_entry {
 struct msix {
 	unsigned nvec;
 	bool enabled, masked; /* Message Control: MSI-X Enable, Function Mask */
+	bool no_master;       /* COMMAND.MASTER clear: no message may be sent (msix_bus_master()) */
 	struct msix_entry table[MSIX_MAX_VECTORS];
 	uint64_t pba[(MSIX_MAX_VECTORS + 63) / 64];
 	msix_fire_fn *fire;
@@ -58,5 +59,11 @@ void msix_cap_open(struct pci_fn *p, uint16_t cap);
 void msix_cfg_written(struct msix *m, const struct pci_fn *p, uint16_t cap, unsigned off, unsigned size);
 /* The device wants vector v delivered. */
 void msix_notify(struct msix *m, unsigned vector);
+/* The function's COMMAND.MASTER changed. An MSI-X message is a memory
+ * write, which a function without bus mastering may not make: while it is
+ * off nothing is sent (a notify, or a vector unmasked, leaves its pending
+ * bit set), and turning it on sends what is pending and deliverable. A
+ * device that never calls this is taken to master the bus. */
+void msix_bus_master(struct msix *m, bool on);
 
 #endif

@@ -487,6 +487,7 @@ int vpci_init(struct vpci_dev *d, struct vm *vm, const struct vpci_ops *ops, voi
 	}
 	/* One MSI-X vector per queue plus one for configuration changes. */
 	msix_init(&d->msix, d->nqueues + 1, vpci_msix_fire, vpci_msix_route, d);
+	msix_bus_master(&d->msix, d->bus_master); /* COMMAND is 0 at reset: no messages yet */
 	vpci_reset_locked(d);
 	return 0;
 }
@@ -559,6 +560,8 @@ static void vpci_cfg_written(struct pci_fn *p, unsigned off, unsigned size)
 		pthread_mutex_lock(&d->lock);
 		bool was = d->bus_master;
 		d->bus_master = p->cfg[PCI_COMMAND] & PCI_COMMAND_MASTER;
+		if (d->bus_master != was)
+			msix_bus_master(&d->msix, d->bus_master); /* sends what is pending, when on */
 		if (d->bus_master && !was) { /* what waited for it */
 			if (d->config_irq_held)
 				msix_notify(&d->msix, d->msix_config);

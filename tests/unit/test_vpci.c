@@ -347,6 +347,28 @@ static void bus_master_off_holds_requests(void **state)
 	assert_int_equal(nfired, 1);
 }
 
+/* An MSI is a memory write: a vector left pending while masked is not
+ * sent when it is unmasked with bus mastering off, only once the guest
+ * sets COMMAND.MASTER again. */
+static void pending_vector_waits_for_bus_master(void **state)
+{
+	fresh(&test_ops, NULL, &be_exits);
+	driver_ok(VERSION_1);
+	wr(VPCI_MSIX_TABLE + PCI_MSIX_ENTRY_VECTOR_CTRL, 4, PCI_MSIX_ENTRY_CTRL_MASKBIT); /* queue 0's vector */
+	post_request(1, 16);
+	notify(0);
+	assert_int_equal(used_idx(), 1);
+	assert_int_equal(nfired, 0); /* masked: pending */
+	cfg_wr(PCI_COMMAND, 2, PCI_COMMAND_MEMORY);
+	wr(VPCI_MSIX_TABLE + PCI_MSIX_ENTRY_VECTOR_CTRL, 4, 0);
+	assert_int_equal(nfired, 0); /* unmasked, but no bus mastering */
+	assert_true(rd(VPCI_MSIX_PBA, 4) & 1);
+	cfg_wr(PCI_COMMAND, 2, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
+	assert_int_equal(nfired, 1);
+	assert_int_equal(fired[0], 0);
+	assert_false(rd(VPCI_MSIX_PBA, 4) & 1);
+}
+
 static void broken_ring_needs_reset(void **state)
 {
 	fresh(&test_ops, NULL, &be_exits);
@@ -602,6 +624,7 @@ int main(void)
 		cmocka_unit_test(fast_path_follows_the_bar),
 		cmocka_unit_test(reset_mid_request),
 		cmocka_unit_test(bus_master_off_holds_requests),
+		cmocka_unit_test(pending_vector_waits_for_bus_master),
 		cmocka_unit_test(broken_ring_needs_reset),
 		cmocka_unit_test(pci_cfg_window),
 		cmocka_unit_test(blk_ops_features_and_capacity),
