@@ -73,6 +73,32 @@ static void pci_bar_check_placement(struct pci_func *f, unsigned i, const struct
 	b->addr = 0;
 }
 
+/* Two BARs firmware (or lying devices) left over each other would both
+ * answer the same cycles: the later one in walk order is forgotten, said
+ * naming both, and assigned afresh. Only BARs already checked (earlier
+ * functions, earlier BARs of this one) are compared. */
+static void pci_bar_check_overlap(struct pci_func *funcs, unsigned fi, unsigned bi)
+{
+	struct pci_bar *b = &funcs[fi].bars[bi];
+
+	if (!b->size || !b->addr || b->type == PCI_PARSE_BAR_MEM64_HI)
+		return;
+	for (unsigned i = 0; i <= fi; i++)
+		for (unsigned j = 0; j < (i == fi ? bi : funcs[i].nbars); j++) {
+			const struct pci_bar *o = &funcs[i].bars[j];
+			if (!o->size || !o->addr || o->type == PCI_PARSE_BAR_MEM64_HI ||
+			    (o->type == PCI_PARSE_BAR_IO) != (b->type == PCI_PARSE_BAR_IO) ||
+			    !pci_range_meets(b->addr, b->size, o->addr, o->addr + o->size))
+				continue;
+			uint16_t f = funcs[fi].bdf, g = funcs[i].bdf;
+			printf("error: pci %02x:%02x.%x: bar%u at 0x%lx/0x%lx overlaps pci %02x:%02x.%x bar%u at 0x%lx/0x%lx: "
+			       "not used there, reassigned\n", PCI_BDF_BUS(f), PCI_BDF_DEV(f), PCI_BDF_FN(f), bi, b->addr,
+			       b->size, PCI_BDF_BUS(g), PCI_BDF_DEV(g), PCI_BDF_FN(g), j, o->addr, o->size);
+			b->addr = 0;
+			return;
+		}
+}
+
 /* --- bridge windows, as their registers say -------------------------------- */
 
 enum pci_window_kind { PCI_WIN_IO, PCI_WIN_MEM, PCI_WIN_PREF, PCI_WIN_KINDS };
@@ -173,8 +199,10 @@ static void pci_windows_init(struct pci_alloc *a, unsigned nfuncs, const struct 
 	for (uint32_t i = 0; i < map->memmap_entries; i++)
 		pci_window_carve(&lo, &hi, e[i].addr, e[i].addr + e[i].size);
 	for (unsigned i = 0; i < nfuncs; i++)
-		for (unsigned j = 0; j < a->funcs[i].nbars; j++)
+		for (unsigned j = 0; j < a->funcs[i].nbars; j++) {
 			pci_bar_check_placement(&a->funcs[i], j, map);
+			pci_bar_check_overlap(a->funcs, i, j);
+		}
 	a->mem = (struct pci_window){ lo, hi };
 	a->io = (struct pci_window){ map->io_start, map->io_end };
 	for (unsigned i = 0; i < nfuncs; i++) {

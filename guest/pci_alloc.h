@@ -46,7 +46,7 @@ struct pci_alloc_result {
 /*
  * Over funcs[0..nfuncs), in walk order (a bridge's subtree follows it):
  * forgets the address of every memory BAR that overlaps RAM or the ECAM
- * window (said), starts each window above the BARs firmware placed in it,
+ * window, and of every BAR over one before it in walk order (said), starts each window above the BARs firmware placed in it,
  * then gives every BAR at 0 the next aligned address of its window, writes
  * it and reads it back; opens each bridge's windows over what was placed
  * behind it, and enables decoding of what was assigned (bus mastering on

@@ -86,6 +86,10 @@ regs-no-completion|virtio=list blk.read=0|1|^virtio 00:01\.0 virtio-blk negotiat
 regs-no-completion|virtio=list blk.read=0|1|^error: virtio-blk: no completion \(used index 0, unchanged\) on queue 0$
 regs-bar0-at-0|pci=list virtio=list|0|^pci 00:01\.0 bar0=mem64:0xc0000000/0x8000 pf assigned$
 regs-bar0-at-0|pci=list virtio=list|0|^virtio 00:01\.0 virtio-blk queue 0 notify: BAR0 0xc0000000 \+ cap\.offset 0x3000 \+ queue_notify_off 0 \* multiplier 4 = 0xc0003000$
+regs-same-bar-twice|pci=list blk.disk=1 virtio=list|0|^error: pci 00:02\.0: bar0 at 0xc0008000/0x8000 overlaps pci 00:01\.0 bar0 at 0xc0008000/0x8000: not used there, reassigned$
+regs-same-bar-twice|pci=list blk.disk=1 virtio=list|0|^virtio 00:02\.0 virtio-blk queue 0 notify: BAR0 0xc0010000 \+ cap\.offset 0x3000 
+bars-overlap-fixed|pci=list virtio=list|0|^error: pci 00:02\.0: bar0 at 0xc0001000/0x1000 overlaps pci 00:01\.0 bar0 at 0xc0001000/0x1000: not used there, reassigned$
+bars-overlap-fixed|pci=list virtio=list|0|^error: pci 00:02\.0: bar0 reads 0xc0001000 after we wrote 0xc0002000: left unassigned$
 regs-queue-size-0|virtio=list|1|^error: virtio-blk: queue 0 does not exist \(queue_size 0\)$
 regs-queue-size-24|virtio=list|0|^virtio 00:01\.0 virtio-blk features=0x100000000 queue=0 size=16 
 regs-queue-size-ffff|virtio=list|0|^virtio 00:01\.0 virtio-blk features=0x100000000 queue=0 size=32 

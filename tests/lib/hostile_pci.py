@@ -136,8 +136,8 @@ class Regs:
     given as keyword arguments replace the good values."""
 
     def __init__(self, cfg=None, feature=1 << (VIRTIO_F_VERSION_1 - 32), num_queues=1, queue_size=256,
-                 queue_notify_off=0, capacity=2048, extra=()):
-        self.main, self.extra = cfg or virtio_blk(), list(extra)
+                 queue_notify_off=0, capacity=2048, extra=(), copies=1):
+        self.main, self.extra, self.copies = cfg or virtio_blk(), list(extra), copies
         self.regs = bytearray(0x8000)
         struct.pack_into("<I", self.regs, DEVICE_FEATURE, feature)
         struct.pack_into("<H", self.regs, NUM_QUEUES, num_queues)
@@ -146,7 +146,7 @@ class Regs:
         struct.pack_into("<Q", self.regs, 0x2000, capacity)  # virtio_blk_config.capacity, in sectors
 
     def args(self, name):
-        return self.extra + ["--pci-raw", f"{{}}/{name}.bin,bar0={{}}/{name}.regs"]
+        return self.extra + ["--pci-raw", f"{{}}/{name}.bin,bar0={{}}/{name}.regs"] * self.copies
 
 
 def noise(seed, vendor=0x1234, device=0x6666, header_type=None):
@@ -447,6 +447,19 @@ def case_regs_no_completion():
 def case_regs_bar0_at_0():
     """the register-file device with its BAR0 left at 0: the guest sizes and places it, then drives it there"""
     return Regs(virtio_blk(bar=(0x0000000c, 0)))
+
+
+def case_regs_same_bar_twice():
+    """two register-file devices whose BAR0s both say 0xc0008000: the second is moved, and driven there"""
+    return Regs(copies=2)
+
+
+def case_bars_overlap_fixed():
+    """two read-only functions whose BAR0s both say 0xc0001000 (so 4 KiB): the second cannot be moved"""
+    a, b = endpoint(caps=False), endpoint(0x1234, 0x5679, caps=False)
+    for c in (a, b):
+        c.put(BAR0, "I", 0xc0001000)
+    return Topology(a, "00:01.0", [("00:02.0", b)])
 
 
 def case_regs_queue_size_0():

@@ -431,6 +431,31 @@ static void test_nothing_to_place(void **state)
 	assert_int_equal(res.mem_next, 0xc0001000);
 }
 
+/* Two BARs left over each other: the first in walk order keeps its place,
+ * the other is forgotten (said, naming both) and assigned afresh; memory
+ * and I/O spaces are apart, and a BAR touching another is no overlap. */
+static void test_overlapping_bars_reassigned(void **state)
+{
+	struct pci_func *a = fn_add(PCI_BDF(0, 1, 0), PCI_HEADER_TYPE_NORMAL);
+	struct pci_func *b = fn_add(PCI_BDF(0, 2, 0), PCI_HEADER_TYPE_NORMAL);
+	bar_set(a, 0, PCI_PARSE_BAR_MEM32, 0x2000, 0xc0000000);
+	bar_set(a, 1, PCI_PARSE_BAR_IO, 0x100, 0xc000);
+	bar_set(b, 0, PCI_PARSE_BAR_MEM64, 0x1000, 0xc0001000); /* inside a's bar0 */
+	bar_set(b, 2, PCI_PARSE_BAR_MEM32, 0x1000, 0xc0002000); /* touches a's end: fine */
+	bar_set(b, 3, PCI_PARSE_BAR_IO, 0x100, 0xc000);         /* a's ports */
+	run();
+	printed("error: pci 00:02.0: bar0 at 0xc0001000/0x1000 overlaps pci 00:01.0 bar0 at 0xc0000000/0x2000: "
+		"not used there, reassigned\n");
+	printed("error: pci 00:02.0: bar3 at 0xc000/0x100 overlaps pci 00:01.0 bar1 at 0xc000/0x100: not used there, "
+		"reassigned\n");
+	assert_int_equal(a->bars[0].addr, 0xc0000000);
+	assert_int_equal(a->bars[1].addr, 0xc000);
+	assert_int_equal(b->bars[2].addr, 0xc0002000);
+	assert_int_equal(b->bars[0].addr, 0xc0003000); /* above everything kept, aligned */
+	assert_int_equal(b->bars[3].addr, 0xc100);
+	assert_int_equal(res.assigned, 2);
+}
+
 /* A bridge's open, forwarded memory window: [base, limit] in MiB. */
 static void window_set(struct pci_func *br, uint16_t reg, uint32_t base_mib, uint32_t limit_mib, uint16_t cmd)
 {
@@ -505,6 +530,7 @@ int main(void)
 		cmocka_unit_test_setup(test_no_room, setup),
 		cmocka_unit_test_setup(test_exact_fit, setup),
 		cmocka_unit_test_setup(test_nothing_to_place, setup),
+		cmocka_unit_test_setup(test_overlapping_bars_reassigned, setup),
 		cmocka_unit_test_setup(test_bridge_windows_checked, setup),
 		cmocka_unit_test_setup(test_nested_windows_fine, setup),
 		cmocka_unit_test_setup(test_placed_beside_open_window, setup),
