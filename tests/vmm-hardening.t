@@ -10,7 +10,7 @@
 # refusals also run with /dev/kvm hidden (a private, empty /dev), so that
 # "checked before KVM is opened" is tested here too, not only claimed.
 source "$(dirname "$0")/lib/tap.sh"
-plan 49
+plan 50
 
 run() { out=$(timeout 20 "$VMM" "$@" 2>&1); rc=$?; }
 lines_are_at_most() { [ "$(wc -l <<<"$out")" -le "$1" ] || { diag "$(wc -l <<<"$out") lines"; return 1; }; }
@@ -73,6 +73,13 @@ run "$TMP/fifo"
 check "a FIFO as the IMAGE is refused at once" eval 'rc_is 125 && has "image .*/fifo. is not a regular file"'
 check "the three FIFO refusals took seconds, not a timeout ($((SECONDS - start)) s)" \
 	test $((SECONDS - start)) -lt 15
+# A config space whose BAR0 is 32-bit memory, its REGS a FIFO: open() must
+# not wait for a writer before the file's kind is looked at.
+{ printf '\xf4\x1a\x42\x10'; head -c 12 /dev/zero; printf '\x00\x00\x00\xc0'; head -c 236 /dev/zero; } >"$TMP/mem.bin"
+start=$SECONDS
+run --pci-raw "$TMP/mem.bin,bar0=$TMP/fifo" "$GUEST"
+check "a FIFO with no writer as --pci-raw FILE,bar0=REGS is refused at once ($((SECONDS - start)) s)" \
+	eval 'rc_is 125 && has "^vmm: bar0=.*/fifo: not a regular file$"'
 run --pci-raw /dev/zero "$GUEST"
 check "a character device as --pci-raw is refused" eval 'rc_is 125 && has "--pci-raw /dev/zero: not a regular file or a pipe"'
 run --dump-pci "$TMP" "$GUEST"

@@ -132,7 +132,8 @@ int rawdev_bar0(struct pci_fn *d, const char *path, char *err, size_t errlen)
 	if (kind != PCI_BASE_ADDRESS_MEM_TYPE_32 && kind != PCI_BASE_ADDRESS_MEM_TYPE_64)
 		return errmsg(err, errlen, "bar0=%s: the config file's BAR0 (0x%08x) has a reserved memory type; "
 			      "give it 32-bit (bits 2:1 = 00) or 64-bit (10)", path, bar);
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	/* O_NONBLOCK: opening a FIFO must not wait for a writer (it is refused). */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	struct stat st;
 	if (fd < 0)
 		return errmsg(err, errlen, "bar0=%s: cannot open: %s", path, strerror(errno));
