@@ -215,10 +215,11 @@ static void pci_windows_init(struct pci_alloc *a, unsigned nfuncs, const struct 
 		}
 		for (unsigned k = 0; pci_func_is_bridge(&a->funcs[i]) && k < PCI_WIN_KINDS; k++) {
 			struct pci_window *w = k == PCI_WIN_IO ? &a->io : &a->mem;
-			uint64_t start = k == PCI_WIN_IO ? map->io_start : lo, wlo, whi;
-			if (pci_bridge_window_get(a->funcs[i].bdf, k, &wlo, &whi) && wlo >= start && wlo < w->end &&
-			    whi >= w->next)
-				w->next = whi + 1;
+			uint64_t wlo, whi;
+			/* One that starts below the window but reaches into it counts
+			 * too; one up to 2^64 - 1 leaves no room, not a wrap to 0. */
+			if (pci_bridge_window_get(a->funcs[i].bdf, k, &wlo, &whi) && wlo < w->end && whi >= w->next)
+				w->next = whi >= w->end - 1 ? w->end : whi + 1;
 		}
 	}
 }

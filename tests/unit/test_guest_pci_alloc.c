@@ -516,6 +516,39 @@ static void test_placed_beside_open_window(void **state)
 	assert_null(strstr(guest_out, "error"));
 }
 
+/* A window that starts below the allocator's but reaches into it is a
+ * window the bridge forwards all the same: nothing is placed in its part
+ * of the allocator's window. */
+static void test_placed_beside_window_straddling_start(void **state)
+{
+	struct pci_func *br = fn_add(PCI_BDF(0, 1, 0), PCI_HEADER_TYPE_BRIDGE);
+	struct pci_func *ep = fn_add(PCI_BDF(0, 2, 0), PCI_HEADER_TYPE_NORMAL);
+	window_set(br, PCI_MEMORY_BASE, 0xbf0, 0xc01, PCI_COMMAND_MEMORY);
+	model_write(br->bdf, PCI_PREF_MEMORY_BASE, 2, 0xfff0);
+	bar_set(ep, 0, PCI_PARSE_BAR_MEM32, 0x1000, 0);
+	run();
+	assert_int_equal(ep->bars[0].addr, 0xc0200000);
+}
+
+/* A 64-bit prefetchable window up to the top of the address space (limit
+ * 0xffffffff_ffffffff) leaves no room above it; the allocator's next
+ * address must not wrap to 0, where it would place a BAR over RAM. */
+static void test_window_to_top_of_memory(void **state)
+{
+	struct pci_func *br = fn_add(PCI_BDF(0, 1, 0), PCI_HEADER_TYPE_BRIDGE);
+	struct pci_func *ep = fn_add(PCI_BDF(0, 2, 0), PCI_HEADER_TYPE_NORMAL);
+	model_write(br->bdf, PCI_MEMORY_BASE, 2, 0xfff0); /* closed */
+	window_set(br, PCI_PREF_MEMORY_BASE, 0xc00, 0xfff, PCI_COMMAND_MEMORY);
+	model_write(br->bdf, PCI_PREF_MEMORY_BASE, 2, 0xc000 | PCI_PREF_RANGE_TYPE_64);
+	model_write(br->bdf, PCI_PREF_MEMORY_LIMIT, 2, 0xfff0 | PCI_PREF_RANGE_TYPE_64);
+	model_write(br->bdf, PCI_PREF_LIMIT_UPPER32, 4, 0xffffffffu);
+	bar_set(ep, 0, PCI_PARSE_BAR_MEM32, 0x1000, 0);
+	run();
+	assert_int_equal(ep->bars[0].addr, 0);
+	assert_false(ep->bars[0].assigned);
+	printed("pci 00:02.0: bar0: no room for 0x1000 bytes of mem32\n");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -534,6 +567,8 @@ int main(void)
 		cmocka_unit_test_setup(test_bridge_windows_checked, setup),
 		cmocka_unit_test_setup(test_nested_windows_fine, setup),
 		cmocka_unit_test_setup(test_placed_beside_open_window, setup),
+		cmocka_unit_test_setup(test_placed_beside_window_straddling_start, setup),
+		cmocka_unit_test_setup(test_window_to_top_of_memory, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
