@@ -86,9 +86,10 @@ static void pci_bar_check_overlap(struct pci_func *funcs, unsigned fi, unsigned 
 	for (unsigned i = 0; i <= fi; i++)
 		for (unsigned j = 0; j < (i == fi ? bi : funcs[i].nbars); j++) {
 			const struct pci_bar *o = &funcs[i].bars[j];
+			uint64_t o_end = o->addr + o->size < o->addr ? UINT64_MAX : o->addr + o->size; /* one ending at 2^64 */
 			if (!o->size || !o->addr || o->type == PCI_PARSE_BAR_MEM64_HI ||
 			    (o->type == PCI_PARSE_BAR_IO) != (b->type == PCI_PARSE_BAR_IO) ||
-			    !pci_range_meets(b->addr, b->size, o->addr, o->addr + o->size))
+			    !pci_range_meets(b->addr, b->size, o->addr, o_end))
 				continue;
 			uint16_t f = funcs[fi].bdf, g = funcs[i].bdf;
 			printf("error: pci %02x:%02x.%x: bar%u at 0x%lx/0x%lx overlaps pci %02x:%02x.%x bar%u at 0x%lx/0x%lx: "

@@ -456,6 +456,21 @@ static void test_overlapping_bars_reassigned(void **state)
 	assert_int_equal(res.assigned, 2);
 }
 
+/* Two 64-bit BARs left at the very top, both ending at 2^64: their end
+ * wraps to 0, and they overlap all the same. */
+static void test_overlapping_bars_at_top(void **state)
+{
+	struct pci_func *a = fn_add(PCI_BDF(0, 1, 0), PCI_HEADER_TYPE_NORMAL);
+	struct pci_func *b = fn_add(PCI_BDF(0, 2, 0), PCI_HEADER_TYPE_NORMAL);
+	bar_set(a, 0, PCI_PARSE_BAR_MEM64, 0x8000, 0xffffffffffff8000ull);
+	bar_set(b, 0, PCI_PARSE_BAR_MEM64, 0x8000, 0xffffffffffff8000ull);
+	run();
+	printed("error: pci 00:02.0: bar0 at 0xffffffffffff8000/0x8000 overlaps pci 00:01.0 bar0 at "
+		"0xffffffffffff8000/0x8000: not used there, reassigned\n");
+	assert_int_equal(a->bars[0].addr, 0xffffffffffff8000ull);
+	assert_int_equal(b->bars[0].addr, 0xc0000000);
+}
+
 /* A bridge's open, forwarded memory window: [base, limit] in MiB. */
 static void window_set(struct pci_func *br, uint16_t reg, uint32_t base_mib, uint32_t limit_mib, uint16_t cmd)
 {
@@ -564,6 +579,7 @@ int main(void)
 		cmocka_unit_test_setup(test_exact_fit, setup),
 		cmocka_unit_test_setup(test_nothing_to_place, setup),
 		cmocka_unit_test_setup(test_overlapping_bars_reassigned, setup),
+		cmocka_unit_test_setup(test_overlapping_bars_at_top, setup),
 		cmocka_unit_test_setup(test_bridge_windows_checked, setup),
 		cmocka_unit_test_setup(test_nested_windows_fine, setup),
 		cmocka_unit_test_setup(test_placed_beside_open_window, setup),
