@@ -13,7 +13,7 @@
 # is marked unavailable, not dropped).
 source "$(dirname "$0")/lib/tap.sh"
 command -v qemu-system-x86_64 >/dev/null || skip_all "qemu-system-x86_64 is not installed (apt-get install qemu-system-x86)"
-plan 36
+plan 38
 
 BENCH=$ROOT/scripts/bench
 CHK=$ROOT/tests/lib/bench_checks.py
@@ -127,6 +127,14 @@ run "$BENCH" --compare "$TMP/a.json" "$TMP/b.json"
 check "--compare against a copy made 2x slower: every ratio 2.00, cpuid's marked as beyond resampling" \
 	eval 'rc_is 0 && has "^$MAIN +cpuid .* 2\.00\* \[" && has "^$MAIN +blk_read_poll .* 2\.00\*? +\[" &&
 	      ! grep -E "^$MAIN +[a-z]" <<<"$out" | grep -vE " 2\.00\*? +\["'
+# A test under 1 ns on both sides (tsc) has no ratio; one that leaves it is marked.
+"$CHK" set-ns "$TMP/a.json" "$TMP/z0.json" "$MAIN" cpuid 0.2
+"$CHK" set-ns "$TMP/a.json" "$TMP/z1.json" "$MAIN" cpuid 0.4
+"$CHK" set-ns "$TMP/a.json" "$TMP/z500.json" "$MAIN" cpuid 500
+run "$BENCH" --compare "$TMP/z0.json" "$TMP/z1.json"
+check "--compare: a test under 1 ns in both runs has no ratio" has "^$MAIN +cpuid +0\.2 +0\.4 +- +\(both under 1 ns: no ratio\)$"
+run "$BENCH" --compare "$TMP/z0.json" "$TMP/z500.json"
+check "... and one that went from 0.2 to 500 ns is marked" has "^$MAIN +cpuid +0\.2 +500\.0 +[0-9.]+\* "
 echo '{"schema": "something else"}' >"$TMP/other.json"
 run "$BENCH" --compare "$TMP/a.json" "$TMP/other.json"
 check "--compare refuses a file that is not a benchmark, naming it" eval 'rc_is 1 && has "other.json: not an exitlab benchmark"'

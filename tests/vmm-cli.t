@@ -3,7 +3,7 @@
 # image is checked before KVM is opened, so none of this needs /dev/kvm.
 # Broken images are made from the real guest by tests/lib/mutate_elf.py.
 source "$(dirname "$0")/lib/tap.sh"
-plan 53
+plan 56
 
 run() { out=$("$VMM" "$@" 2>&1); rc=$?; }
 
@@ -61,6 +61,13 @@ check "bar0= refuses a 100-byte register file, saying the sizes it takes" \
 	eval 'rc_is 125 && has "^vmm: bar0=.*/regs100: 100 bytes; the file.s size is BAR0.s, a power of two from 16 bytes to 16 MiB$"'
 run --pci-raw "$TMP/mem.bin,bar0=$TMP/none" "$GUEST"
 check "bar0= refuses a missing register file" eval 'rc_is 125 && has "^vmm: bar0=.*/none: cannot open: No such file"'
+run --pci-raw "$TMP/mem.bin,bar0=$TMP/regs,bar0=$TMP/regs" "$GUEST"
+check "bar0= given twice: refused, saying so" eval 'rc_is 125 && has "bar0= given twice; give one register file"'
+run --pci-raw "$TMP/mem.bin@00:05.0,bar0=$TMP/regs" "$GUEST"
+check "a place before bar0= (@): refused, showing where it goes" \
+	eval 'rc_is 125 && has "put the place after the register file: FILE,bar0=REGS@BB:DD\.F or FILE,bar0=REGS,addr=BB:DD\.F$"'
+run --pci-raw "$TMP/mem.bin,addr=00:05.0,bar0=$TMP/regs" "$GUEST"
+check "... and (,addr=) the same" eval 'rc_is 125 && has "put the place after the register file"'
 run --pci-raw "$TMP/io.bin,bar0=$TMP/regs" "$GUEST"
 check "bar0= refuses a config whose BAR0 is an I/O BAR" \
 	eval 'rc_is 125 && has "^vmm: bar0=.*/regs: the config file.s BAR0 is an I/O BAR \(0x0000c001\); bar0= backs a memory BAR$"'

@@ -302,6 +302,18 @@ static unsigned parse_place(const char *opt, const char **arg, bool commas_escap
 	return bdf;
 }
 
+/* --pci-raw's value, before anything is cut from it: a place goes last
+ * (FILE,bar0=REGS@BB:DD.F or ...,addr=BB:DD.F); one before bar0= would be
+ * taken into a file's name or the BDF. */
+static void raw_order_check(const char *v)
+{
+	const char *b = strstr(v, ",bar0="), *addr = strstr(v, ",addr="), *at = b ? memchr(v, '@', (size_t)(b - v)) : NULL;
+
+	if (b && ((addr && addr < b) || (at && memchr(at, ':', (size_t)(b - at)))))
+		usage_error("--pci-raw %s: put the place after the register file: FILE,bar0=REGS@BB:DD.F or "
+			    "FILE,bar0=REGS,addr=BB:DD.F", v);
+}
+
 /* --pci-raw FILE,bar0=REGS (its place already cut off): REGS, with FILE
  * left in *arg; NULL if there is no ",bar0=". */
 static const char *parse_raw_bar0(const char **arg)
@@ -314,6 +326,8 @@ static const char *parse_raw_bar0(const char **arg)
 		return NULL;
 	if (!b[6])
 		usage_error("--pci-raw %s: bar0= wants a register file (FILE,bar0=REGS)", s);
+	if (strstr(s, ",bar0=") != b)
+		usage_error("--pci-raw %s: bar0= given twice; give one register file (FILE,bar0=REGS)", s);
 	char *file = strndup(s, (size_t)(b - s));
 	if (!file)
 		die("out of memory");
@@ -477,6 +491,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 		case 'R':
 			if (o->nraw == MAX_RAW)
 				usage_error("--pci-raw: at most %d functions", MAX_RAW);
+			raw_order_check(optarg);
 			o->raw[o->nraw] = optarg;
 			o->raw_at[o->nraw] = parse_place("--pci-raw", &o->raw[o->nraw], false);
 			o->raw_bar0[o->nraw] = parse_raw_bar0(&o->raw[o->nraw]);
