@@ -160,6 +160,8 @@ def sweep(path):
             lo, hi = c["interval"][t]
             if not lo <= hi:
                 die(f"{c['name']} {t}: interval [{lo}, {hi}] upside down")
+            if not lo * 0.999 <= c["ratio"][t] <= hi * 1.001:  # both from the boots' medians
+                die(f"{c['name']} {t}: ratio {c['ratio'][t]:.3f} outside its own interval [{lo:.3f}, {hi:.3f}]")
     # queue 63's notify: queue_notify_off 63 x multiplier 4 past queue 0's
     if addr["64 queues"] - addr["1 queue, 1 disk"] != 63 * 4:
         die(f"64 queues: notify at {addr['64 queues']:#x}, not 63 * 4 past queue 0's {addr['1 queue, 1 disk']:#x}")
