@@ -54,25 +54,23 @@ for name, bar0 in (("mem.bin", 0xc000000c), ("io.bin", 0xc001), ("rsvd.bin", 0xc
 PY
 head -c 4096 /dev/zero >"$TMP/regs"
 head -c 100 /dev/zero >"$TMP/regs100"
-run --pci-raw "$TMP/mem.bin,bar0=" "$GUEST"
-check "bar0= with no file: says what it wants" eval 'rc_is 125 && has "bar0= wants a register file \(FILE,bar0=REGS\)"'
-run --pci-raw "$TMP/mem.bin,bar0=$TMP/regs100" "$GUEST"
-check "bar0= refuses a 100-byte register file, saying the sizes it takes" \
-	eval 'rc_is 125 && has "^vmm: bar0=.*/regs100: 100 bytes; the file.s size is BAR0.s, a power of two from 16 bytes to 16 MiB$"'
-run --pci-raw "$TMP/mem.bin,bar0=$TMP/none" "$GUEST"
-check "bar0= refuses a missing register file" eval 'rc_is 125 && has "^vmm: bar0=.*/none: cannot open: No such file"'
-run --pci-raw "$TMP/mem.bin,bar0=$TMP/regs,bar0=$TMP/regs" "$GUEST"
-check "bar0= given twice: refused, saying so" eval 'rc_is 125 && has "bar0= given twice; give one register file"'
-run --pci-raw "$TMP/mem.bin@00:05.0,bar0=$TMP/regs" "$GUEST"
-check "a place before bar0= (@): refused, showing where it goes" \
-	eval 'rc_is 125 && has "put the place after the register file: FILE,bar0=REGS@BB:DD\.F or FILE,bar0=REGS,addr=BB:DD\.F$"'
-run --pci-raw "$TMP/mem.bin,addr=00:05.0,bar0=$TMP/regs" "$GUEST"
-check "... and (,addr=) the same" eval 'rc_is 125 && has "put the place after the register file"'
-run --pci-raw "$TMP/io.bin,bar0=$TMP/regs" "$GUEST"
-check "bar0= refuses a config whose BAR0 is an I/O BAR" \
-	eval 'rc_is 125 && has "^vmm: bar0=.*/regs: the config file.s BAR0 is an I/O BAR \(0x0000c001\); bar0= backs a memory BAR$"'
-run --pci-raw "$TMP/rsvd.bin,bar0=$TMP/regs" "$GUEST"
-check "bar0= refuses a BAR0 of a reserved memory type" eval 'rc_is 125 && has "BAR0 \(0xc0000006\) has a reserved memory type"'
+bar0_refused() { # VALUE WHAT PATTERN: --pci-raw VALUE is refused before KVM (125), saying PATTERN
+	local pat=$3
+	run --pci-raw "$1" "$GUEST"
+	check "$2" eval 'rc_is 125 && has "$pat"'
+}
+bar0_refused "$TMP/mem.bin,bar0=" "bar0= with no file: says what it wants" 'bar0= wants a register file \(FILE,bar0=REGS\)'
+bar0_refused "$TMP/mem.bin,bar0=$TMP/regs100" "bar0= refuses a 100-byte register file, saying the sizes it takes" \
+	'^vmm: bar0=.*/regs100: 100 bytes; the file.s size is BAR0.s, a power of two from 16 bytes to 16 MiB$'
+bar0_refused "$TMP/mem.bin,bar0=$TMP/none" "bar0= refuses a missing register file" '^vmm: bar0=.*/none: cannot open: No such file'
+bar0_refused "$TMP/mem.bin,bar0=$TMP/regs,bar0=$TMP/regs" "bar0= given twice: refused, saying so" \
+	'bar0= given twice; give one register file'
+bar0_refused "$TMP/mem.bin@00:05.0,bar0=$TMP/regs" "a place before bar0= (@): refused, showing where it goes" \
+	'put the place after the register file: FILE,bar0=REGS@BB:DD\.F or FILE,bar0=REGS,addr=BB:DD\.F$'
+bar0_refused "$TMP/mem.bin,addr=00:05.0,bar0=$TMP/regs" "... and (,addr=) the same" 'put the place after the register file'
+bar0_refused "$TMP/io.bin,bar0=$TMP/regs" "bar0= refuses a config whose BAR0 is an I/O BAR" \
+	'^vmm: bar0=.*/regs: the config file.s BAR0 is an I/O BAR \(0x0000c001\); bar0= backs a memory BAR$'
+bar0_refused "$TMP/rsvd.bin,bar0=$TMP/regs" "bar0= refuses a BAR0 of a reserved memory type" 'BAR0 \(0xc0000006\) has a reserved memory type'
 
 python3 "$ROOT/tests/lib/mutate_elf.py" "$GUEST" "$TMP" || echo "Bail out! mutate_elf.py failed"
 refuse() { # NAME PATTERN (bounded: an image wrongly accepted would boot)
