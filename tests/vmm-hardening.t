@@ -111,7 +111,7 @@ fi
 
 # --- with KVM -------------------------------------------------------------------
 if ! kvm_usable; then
-	for i in $(seq $((49 - _n))); do skip "/dev/kvm is missing or not usable: these boot the guest"; done
+	for i in $(seq $((50 - _n))); do skip "/dev/kvm is missing or not usable: these boot the guest"; done
 	exit 0
 fi
 
