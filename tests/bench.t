@@ -13,7 +13,7 @@
 # is marked unavailable, not dropped).
 source "$(dirname "$0")/lib/tap.sh"
 command -v qemu-system-x86_64 >/dev/null || skip_all "qemu-system-x86_64 is not installed (apt-get install qemu-system-x86)"
-plan 38
+plan 40
 
 BENCH=$ROOT/scripts/bench
 CHK=$ROOT/tests/lib/bench_checks.py
@@ -128,6 +128,16 @@ run "$BENCH" --compare "$TMP/a.json" "$TMP/b.json"
 check "--compare against a copy made 2x slower: every ratio 2.00, cpuid's marked as beyond resampling" \
 	eval 'rc_is 0 && has "^$MAIN +cpuid .* 2\.00\* \[" && has "^$MAIN +blk_read_poll .* 2\.00\*? +\[" &&
 	      ! grep -E "^$MAIN +[a-z]" <<<"$out" | grep -vE " 2\.00\*? +\["'
+# With 3 boots a side, --compare takes the boots' medians and resamples boots.
+"$CHK" boots "$TMP/a.json" "$TMP/b3.json" "$MAIN" cpuid 1 1 1
+"$CHK" scale "$TMP/b3.json" "$TMP/b3x2.json" 2
+"$CHK" boots "$TMP/a.json" "$TMP/b3one.json" "$MAIN" cpuid 1.5 1 1
+run "$BENCH" --compare "$TMP/b3.json" "$TMP/b3x2.json"
+check "--compare with 3 boots a side: by boots (not pooled), a 2x copy reads 2.00 and is marked" \
+	eval 'rc_is 0 && has "^$MAIN +cpuid .* 2\.00\* \[2\.00, 2\.00\]$" && ! grep -E "^$MAIN " <<<"$out" | grep -q pooled'
+run "$BENCH" --compare "$TMP/b3.json" "$TMP/b3one.json"
+check "... one boot of three 1.5x slower: the median of the boots is unchanged, the interval holds 1.5, no mark" \
+	has "^$MAIN +cpuid .* 1\.00  \[1\.00, 1\.50\]$"
 # A test under 1 ns on both sides (tsc) has no ratio; one that leaves it is marked.
 "$CHK" set-ns "$TMP/a.json" "$TMP/z0.json" "$MAIN" cpuid 0.2
 "$CHK" set-ns "$TMP/a.json" "$TMP/z1.json" "$MAIN" cpuid 0.4

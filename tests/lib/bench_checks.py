@@ -234,6 +234,25 @@ def set_ns(path, out, vmm, test, ns):
         json.dump(r, f)
 
 
+def boots(path, out, vmm, test, *ks):
+    """FILE with each test of VMM in len(KS) boots, copies of its first,
+    TEST's samples in boot i times KS[i] (the others as they were)."""
+    r = load(path)
+    for t, row in r["vmms"][vmm]["tests"].items():
+        if not row.get("boots"):
+            continue
+        first = row["boots"][0]
+        row["boots"] = []
+        for k in ks:
+            b = json.loads(json.dumps(first))
+            if t == test:
+                b["ns"] = [x * float(k) for x in b["ns"]]
+                b["cycles"] = [x * float(k) for x in b["cycles"]]
+            row["boots"].append(b)
+    with open(out, "w") as f:
+        json.dump(r, f)
+
+
 def described():
     with open(os.path.join(ROOT, "guest", "bench.c")) as f:
         src = f.read()
@@ -256,4 +275,5 @@ if __name__ == "__main__":
      "host": lambda: host(*args), "floor": lambda: floor(*args), "scale": lambda: scale(*args),
      "png": lambda: png(*args), "sweep": lambda: sweep(*args), "craft-sweep": lambda: craft_sweep(*args),
      "craft-exits": lambda: craft_exits(*args), "set-ns": lambda: set_ns(*args),
+     "boots": lambda: boots(*args),
      "described": lambda: described()}[cmd]()
