@@ -82,7 +82,9 @@ def parse_guest(text):
 
 def bootstrap_ratio(a, b, rounds=1000, seed=1):
     """median(b) / median(a) and a 95% bootstrap interval: resample each
-    side's samples with replacement, `rounds` times."""
+    side's values with replacement, `rounds` times. The values are samples,
+    or boots' medians (boot_medians()), so that the spread between boots is
+    in the interval."""
     rng = random.Random(seed)
     ma, mb = statistics.median(a), statistics.median(b)
     ratio = mb / ma if ma else float("inf")
@@ -100,18 +102,10 @@ def bootstrap_ratio(a, b, rounds=1000, seed=1):
     return ratio, lo, hi
 
 
-def bootstrap_boot_ratio(a_boots, b_boots, rounds=1000, seed=1):
-    """median(b_boots) / median(a_boots), each a list of per-boot medians,
-    and a 95% interval from resampling the boots: the spread between
-    boots, which on a drifting host is most of it, is in the interval."""
-    rng = random.Random(seed)
-    ma, mb = statistics.median(a_boots), statistics.median(b_boots)
-    ratio = mb / ma if ma else float("inf")
-    ratios = sorted(statistics.median(rng.choices(b_boots, k=len(b_boots))) / ra
-                    for ra in (statistics.median(rng.choices(a_boots, k=len(a_boots))) for _ in range(rounds)) if ra)
-    if not ratios:
-        return ratio, float("nan"), float("nan")
-    return ratio, ratios[int(0.025 * (len(ratios) - 1))], ratios[int(round(0.975 * (len(ratios) - 1)))]
+def boot_medians(row):
+    """Each boot's median of a result row (boots without samples left out):
+    what a ratio over boots, and its resampling, take."""
+    return [statistics.median(b["ns"]) for b in row.get("boots", []) if b["ns"]]
 
 
 def spread(values):
