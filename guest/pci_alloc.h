@@ -46,11 +46,14 @@ struct pci_alloc_result {
 /*
  * Over funcs[0..nfuncs), in walk order (a bridge's subtree follows it):
  * forgets the address of every memory BAR that overlaps RAM or the ECAM
- * window, and of every BAR over one before it in walk order (said), starts each window above the BARs firmware placed in it,
- * then gives every BAR at 0 the next aligned address of its window, writes
- * it and reads it back; opens each bridge's windows over what was placed
- * behind it, and enables decoding of what was assigned (bus mastering on
- * bridges). Prints one line when anything was assigned or failed.
+ * window, and of every BAR over one before it in walk order (said), starts
+ * each window above the BARs firmware placed in it and the windows bridges
+ * already forward, then gives every BAR at 0 the next aligned address of
+ * its window, writes it and reads it back; opens each bridge's windows
+ * over what was placed behind it, and enables decoding of what was
+ * assigned (bus mastering on bridges). Prints one line when anything was
+ * assigned or failed; then says every bridge window read back over RAM,
+ * ECAM or a window of a bridge beside it.
  */
 void pci_alloc_assign(struct pci_func *funcs, unsigned nfuncs, const struct pci_alloc_map *map,
 		      struct pci_alloc_result *res);

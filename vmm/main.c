@@ -318,16 +318,14 @@ static void raw_order_check(const char *v)
  * left in *arg; NULL if there is no ",bar0=". */
 static const char *parse_raw_bar0(const char **arg)
 {
-	const char *s = *arg, *b = NULL;
+	const char *s = *arg, *b = strstr(s, ",bar0=");
 
-	for (const char *p = strstr(s, ",bar0="); p; p = strstr(p + 1, ",bar0="))
-		b = p;
 	if (!b)
 		return NULL;
+	if (strstr(b + 1, ",bar0="))
+		usage_error("--pci-raw %s: bar0= given twice; give one register file (FILE,bar0=REGS)", s);
 	if (!b[6])
 		usage_error("--pci-raw %s: bar0= wants a register file (FILE,bar0=REGS)", s);
-	if (strstr(s, ",bar0=") != b)
-		usage_error("--pci-raw %s: bar0= given twice; give one register file (FILE,bar0=REGS)", s);
 	char *file = strndup(s, (size_t)(b - s));
 	if (!file)
 		die("out of memory");

@@ -2,10 +2,10 @@
  * msix.c - MSI-X table, PBA and masking (msix.h).
  *
  * A vector is deliverable when MSI-X is enabled, the function is not
- * masked, may master the bus, and the entry's mask bit is clear. msix_notify() on a vector that
- * is not deliverable sets its pending bit; any change that makes a pending
- * vector deliverable (entry unmask, function unmask, enable) fires it and
- * clears the bit. A notify while MSI-X is disabled is dropped: the device
+ * masked and may master the bus, and the entry's mask bit is clear.
+ * msix_notify() on a vector that is not deliverable sets its pending bit;
+ * any change that makes a pending vector deliverable (entry unmask,
+ * function unmask, enable, bus mastering on) fires it and clears the bit. A notify while MSI-X is disabled is dropped: the device
  * would use INTx then, which our devices do not offer.
  */
 #include "msix.h"
