@@ -122,8 +122,8 @@ static void rawdev_bar_access(struct vm *vm, void *opaque, uint64_t off, uint8_t
 
 int rawdev_bar0(struct pci_fn *d, const char *path, char *err, size_t errlen)
 {
-	uint32_t bar = (uint32_t)d->cfg[PCI_BASE_ADDRESS_0] | (uint32_t)d->cfg[PCI_BASE_ADDRESS_0 + 1] << 8 |
-		       (uint32_t)d->cfg[PCI_BASE_ADDRESS_0 + 2] << 16 | (uint32_t)d->cfg[PCI_BASE_ADDRESS_0 + 3] << 24;
+	uint32_t bar;
+	memcpy(&bar, d->cfg + PCI_BASE_ADDRESS_0, 4); /* config space is little-endian, as the host */
 	uint32_t kind = bar & PCI_BASE_ADDRESS_MEM_TYPE_MASK;
 
 	if (bar & PCI_BASE_ADDRESS_SPACE_IO)
@@ -164,8 +164,7 @@ int rawdev_bar0(struct pci_fn *d, const char *path, char *err, size_t errlen)
 	bool prefetchable = bar & PCI_BASE_ADDRESS_MEM_PREFETCH;
 	pci_fn_bar(d, 0, type, prefetchable, len, rawdev_bar_access, r);
 	uint32_t lo = (uint32_t)(bar & ~(uint32_t)(len - 1) & PCI_BASE_ADDRESS_MEM_MASK) | (bar & ~PCI_BASE_ADDRESS_MEM_MASK);
-	for (unsigned i = 0; i < 4; i++)
-		d->cfg[PCI_BASE_ADDRESS_0 + i] = (uint8_t)(lo >> (8 * i));
+	memcpy(d->cfg + PCI_BASE_ADDRESS_0, &lo, 4);
 	/* Decoding and bus mastering are the guest's to turn on and off. */
 	d->wmask[PCI_COMMAND] |= PCI_COMMAND_IO | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER;
 	return 0;
