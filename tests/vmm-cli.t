@@ -3,9 +3,14 @@
 # image is checked before KVM is opened, so none of this needs /dev/kvm.
 # Broken images are made from the real guest by tests/lib/mutate_elf.py.
 source "$(dirname "$0")/lib/tap.sh"
-plan 56
+plan 57
 
 run() { out=$("$VMM" "$@" 2>&1); rc=$?; }
+
+# Linked static-pie (Makefile): no dynamic loader at start, no shared libc
+# mapped (the dynamic VMM's peak RSS was over 2 MiB, most of it libc.so).
+check "build/vmm needs no dynamic loader and keeps ASLR (static-pie)" \
+	eval '! readelf -lW "$VMM" | grep -q INTERP && readelf -hW "$VMM" | grep -q "Type: *DYN"'
 
 run --help
 check "--help exits 0 and shows usage" eval 'rc_is 0 && has "^usage: vmm \[options\] IMAGE" && has "--append CMDLINE"'
