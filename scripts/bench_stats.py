@@ -122,3 +122,82 @@ def target_line(t):
         return f"{head}: not measured"
     iv = f" (95% interval {t['interval'][0]:.2f}-{t['interval'][1]:.2f})" if t.get("interval") else ""
     return f"{head}: {t['ratio']:.2f}x{iv}: {'met' if t['met'] else 'MISSED'}"
+
+
+# The benchmark issue's targets, checked against one sitting's numbers:
+# (limit, what is compared). Ratios are medians of the boots' medians, as
+# the tables show them, with a bootstrap interval over boots where both
+# sides have three or more.
+WOKEN = " (woken reader)"  # build/floor's notify_woken: a thread waits on the eventfd
+
+
+def floor_against(row):
+    """The VMMs' row a floor row is compared with: notify (woken reader)
+    is notify's floor for a VMM that serves notifies from a sleeping
+    thread (tools/floor.c)."""
+    return row[:-len(WOKEN)] if row.endswith(WOKEN) else row
+
+
+FLOOR_LIMIT = 1.05        # every exit kind of the exitlab VMM against build/floor
+BLK_LIMIT = 0.75          # exitlab's polled 4 KiB read against QEMU q35's
+BLK_ROWS = ("blk_read_poll", "blk_read_poll (no ioeventfd)")
+STARTUP_LIMIT = 1.5       # process start to exit, against build/bare-vm
+RSS_LIMIT_KIB = 2048      # the VMM's peak RSS, bare and with a disk
+
+
+def _ratio_check(head, a_row, b_row, limit, rounds):
+    """b / a of two result rows against limit."""
+    a, b = (a_row or {}).get("median_ns"), (b_row or {}).get("median_ns")
+    if not a or b is None or a < 1:
+        return {"head": head, "value": None, "shown": None, "interval": None, "met": None}
+    ratio, iv = b / a, None
+    ba, bb = boot_medians(a_row), boot_medians(b_row)
+    if len(ba) >= 3 and len(bb) >= 3:
+        _, lo, hi = bootstrap_ratio(ba, bb, rounds)
+        iv = [lo, hi]
+    return {"head": head, "value": ratio, "shown": f"{ratio:.3f}x", "interval": iv, "met": ratio <= limit}
+
+
+def issue_targets(result, rounds=1000):
+    """Each target the sitting can say something about, met or not (or
+    not measured), computed from its saved numbers alone, so that --from and
+    bench-doc say what the run said."""
+    out = []
+    vmms = result.get("vmms") or {}
+    ex = vmms.get("exitlab") if (vmms.get("exitlab") or {}).get("status") == "ok" else None
+    fl = result.get("floor") if (result.get("floor") or {}).get("status") == "ok" else None
+    if ex and fl:
+        for t, frow in fl["tests"].items():
+            vt = floor_against(t)
+            if (frow.get("median_ns") or 0) >= 1 and vt in ex["tests"]:
+                out.append(_ratio_check(f"{t}: exitlab within {FLOOR_LIMIT:.2f}x of the floor",
+                                        frow, ex["tests"][vt], FLOOR_LIMIT, rounds))
+    qemu = vmms.get("qemu") if (vmms.get("qemu") or {}).get("status") == "ok" else None
+    if ex and qemu:
+        for t in BLK_ROWS:
+            if t in ex["tests"] and t in qemu["tests"]:
+                out.append(_ratio_check(f"{t}: exitlab at most {BLK_LIMIT:.2f}x QEMU q35",
+                                        qemu["tests"][t], ex["tests"][t], BLK_LIMIT, rounds))
+    st = result.get("startup") or {}
+    bare = (st.get("bare-vm") or {}).get("median_ms")
+    if bare and "exitlab" in st:
+        ms = st["exitlab"]["median_ms"]
+        r = ms / bare if ms else None
+        out.append({"head": f"start-up: exitlab at most {STARTUP_LIMIT:.1f}x build/bare-vm", "value": r,
+                    "shown": f"{r:.2f}x ({ms:.2f} against {bare:.2f} ms)" if r else None, "interval": None,
+                    "met": None if r is None else r <= STARTUP_LIMIT})
+    for k in ("exitlab", "exitlab --disk"):
+        if k in st:
+            kib = st[k].get("peak_rss_kib")
+            out.append({"head": f"peak RSS: {k} at most {RSS_LIMIT_KIB} KiB", "value": kib,
+                        "shown": f"{kib} KiB" if kib else None, "interval": None,
+                        "met": None if not kib else kib <= RSS_LIMIT_KIB})
+    return out
+
+
+def check_line(c):
+    """One of issue_targets() in words, as the report and bench-doc say it."""
+    if c["value"] is None:
+        return f"{c['head']}: not measured"
+    iv = f" (95% interval {c['interval'][0]:.2f}-{c['interval'][1]:.2f})" if c.get("interval") else ""
+    return f"{c['head']}: {c['shown']}{iv}: {'met' if c['met'] else 'MISSED'}"
