@@ -117,17 +117,12 @@ def spread(values):
 def target_line(t):
     """One target of scripts/bench --sweep (a dict of its JSON's sweep.targets) in
     words, as its report and bench-doc say it."""
-    head = f"{t['test']} with {t['config']} within {t['limit']:.2f}x of {t['against']}"
-    if t["ratio"] is None:
-        return f"{head}: not measured"
-    iv = f" (95% interval {t['interval'][0]:.2f}-{t['interval'][1]:.2f})" if t.get("interval") else ""
-    return f"{head}: {t['ratio']:.2f}x{iv}: {'met' if t['met'] else 'MISSED'}"
+    r = t["ratio"]
+    return check_line({"head": f"{t['test']} with {t['config']} within {t['limit']:.2f}x of {t['against']}",
+                       "value": r, "shown": None if r is None else f"{r:.2f}x", "interval": t.get("interval"),
+                       "met": t["met"]})
 
 
-# The benchmark issue's targets, checked against one sitting's numbers:
-# (limit, what is compared). Ratios are medians of the boots' medians, as
-# the tables show them, with a bootstrap interval over boots where both
-# sides have three or more.
 WOKEN = " (woken reader)"  # build/floor's notify_woken: a thread waits on the eventfd
 
 
@@ -138,6 +133,10 @@ def floor_against(row):
     return row[:-len(WOKEN)] if row.endswith(WOKEN) else row
 
 
+# The benchmark issue's targets, checked against one sitting's numbers:
+# each limit, and what it compares. Ratios are medians of the boots'
+# medians, as the tables show them, with a bootstrap interval over boots
+# where both sides have three or more.
 FLOOR_LIMIT = 1.05        # every exit kind of the exitlab VMM against build/floor
 BLK_LIMIT = 0.75          # exitlab's polled 4 KiB read against QEMU q35's
 BLK_ROWS = ("blk_read_poll", "blk_read_poll (no ioeventfd)")

@@ -301,12 +301,10 @@ static int reader_start(struct reader *r, int fd)
 	r->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (r->stop < 0 || r->epfd < 0)
 		return fail("eventfd/epoll_create1 for notify_woken's reader");
+	struct epoll_event stop = { .events = EPOLLIN, .data.fd = r->stop };
 	in.data.fd = fd;
-	int bad = epoll_ctl(r->epfd, EPOLL_CTL_ADD, fd, &in);
-	in.data.fd = r->stop;
-	bad = bad || epoll_ctl(r->epfd, EPOLL_CTL_ADD, r->stop, &in);
-	errno = bad ? errno : pthread_create(&r->thread, NULL, reader_main, r);
-	if (bad || errno) {
+	if (epoll_ctl(r->epfd, EPOLL_CTL_ADD, fd, &in) || epoll_ctl(r->epfd, EPOLL_CTL_ADD, r->stop, &stop) ||
+	    (errno = pthread_create(&r->thread, NULL, reader_main, r)) != 0) {
 		close(r->stop);
 		close(r->epfd);
 		return fail("notify_woken's reader");
