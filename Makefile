@@ -38,8 +38,8 @@ CFLAGS ?= -O2 -g
 # Hardening for everything that runs on the host (not the guest: it has no
 # libc to check buffers or a canary to keep).
 HOST_HARDEN := -fstack-protector-strong -D_FORTIFY_SOURCE=2
-HOST_CFLAGS := -std=gnu11 $(CFLAGS) $(HOST_HARDEN) $(WARN) -D_GNU_SOURCE -iquote common -iquote vmm
-HOST_LDLIBS := -lpthread -lseccomp
+HOST_CFLAGS := -std=gnu11 $(CFLAGS) $(HOST_HARDEN) $(WARN) -D_GNU_SOURCE -iquote common -iquote vmm -iquote $(B)/gen
+HOST_LDLIBS := -lpthread
 
 # Quiet: one "CC file" line per step; make V=1 prints the commands.
 ifeq ($(V),1)
@@ -86,6 +86,19 @@ $(B)/guest.elf: $(GUEST_OBJ) linker/guest.ld
 	$(Q)$(GUEST_LD) $(GUEST_LDFLAGS) -o $@ $(GUEST_OBJ)
 
 # --- host: VMM, tools, unit tests -------------------------------------------
+# The sandbox's seccomp filter, compiled by libseccomp at build time
+# (tools/build/gen_sandbox_bpf.c): the VMM installs it with two calls and
+# does not link libseccomp.
+SANDBOX_BPF := $(B)/gen/sandbox_bpf.h
+$(B)/build-tools/gen_sandbox_bpf: tools/build/gen_sandbox_bpf.c
+	@mkdir -p $(@D)
+	$(call say,CC,$<)
+	$(Q)$(HOSTCC) $(HOST_CFLAGS) -o $@ $< -lseccomp
+$(SANDBOX_BPF): $(B)/build-tools/gen_sandbox_bpf
+	@mkdir -p $(@D)
+	$(call say,GEN,$@)
+	$(Q)$< $@
+$(B)/host-obj/vmm/sandbox.o: $(SANDBOX_BPF)
 $(B)/host-obj/%.o: %.c
 	@mkdir -p $(@D)
 	$(call say,CC,$<)
@@ -116,20 +129,20 @@ $(B)/tests/%: $(B)/host-obj/tests/unit/%.o $(VMM_LIB_OBJ) $(COMMON_OBJ) $(TESTLI
 $(B)/tests/test_guest_virtio_drv: HOST_LDLIBS += -no-pie
 
 # The VMM under AddressSanitizer and UBSan, for the hostile-guest tests.
-$(B)/vmm-asan: $(VMM_SRC) $(COMMON_SRC) $(HOST_HEADERS)
+$(B)/vmm-asan: $(VMM_SRC) $(COMMON_SRC) $(HOST_HEADERS) $(SANDBOX_BPF)
 	$(call say,ASAN,$@)
 	$(Q)$(HOSTCC) -std=gnu11 -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
-		-fno-omit-frame-pointer $(WARN) -D_GNU_SOURCE -iquote common -iquote vmm -o $@ $(filter %.c,$^) $(HOST_LDLIBS)
+		-fno-omit-frame-pointer $(WARN) -D_GNU_SOURCE -iquote common -iquote vmm -iquote $(B)/gen -o $@ $(filter %.c,$^) $(HOST_LDLIBS)
 
 # --- fuzzing (clang, libFuzzer + ASan/UBSan) --------------------------------
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-	-D_GNU_SOURCE -iquote common -iquote vmm
+	-D_GNU_SOURCE -iquote common -iquote vmm -iquote $(B)/gen
 $(B)/fuzz/%: tests/fuzz/%.c $(COMMON_SRC) $(HOST_HEADERS)
 	@mkdir -p $(@D)
 	$(call say,FUZZ,$@)
 	$(Q)$(FUZZCC) $(FUZZ_FLAGS) -o $@ $(filter %.c,$^)
 # fuzz_vmm_*: targets inside the VMM (everything but its main).
-$(B)/fuzz/fuzz_vmm_%: tests/fuzz/fuzz_vmm_%.c $(COMMON_SRC) $(filter-out vmm/main.c,$(VMM_SRC)) $(HOST_HEADERS)
+$(B)/fuzz/fuzz_vmm_%: tests/fuzz/fuzz_vmm_%.c $(COMMON_SRC) $(filter-out vmm/main.c,$(VMM_SRC)) $(HOST_HEADERS) $(SANDBOX_BPF)
 	@mkdir -p $(@D)
 	$(call say,FUZZ,$@)
 	$(Q)$(FUZZCC) $(FUZZ_FLAGS) -o $@ $(filter %.c,$^) $(HOST_LDLIBS)

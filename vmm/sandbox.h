@@ -1,8 +1,9 @@
 /*
  * sandbox.h - after setup, the VMM gives up every system call its run
- * loop and I/O thread do not need (seccomp, through libseccomp). A call
- * outside the list kills the process with SIGSYS. --no-sandbox skips it,
- * for debugging with tools that need more (strace works either way).
+ * loop and I/O thread do not need (seccomp; libseccomp writes the filter
+ * at build time, tools/build/gen_sandbox_bpf.c). A call outside the list
+ * kills the process with SIGSYS. --no-sandbox skips it, for debugging
+ * with tools that need more (strace works either way).
  */
 #ifndef VMM_SANDBOX_H
 #define VMM_SANDBOX_H
