@@ -108,6 +108,35 @@ def boot_medians(row):
     return [statistics.median(b["ns"]) for b in row.get("boots", []) if b["ns"]]
 
 
+def boot_pairs(a_row, b_row):
+    """The boots of two rows that ran in the same round of the sitting, as
+    (median of a's boot, median of b's). A boot's round is saved with it;
+    in runs saved before that, its place in the list stands for it (boots
+    were appended round by round)."""
+    def by_round(row):
+        return {b.get("round", i): statistics.median(b["ns"])
+                for i, b in enumerate(row.get("boots", [])) if b["ns"]}
+    ra, rb = by_round(a_row), by_round(b_row)
+    return [(ra[k], rb[k]) for k in sorted(ra) if k in rb]
+
+
+def paired_ratio(pairs, rounds=1000, seed=1):
+    """The median of the pairs' ratios b / a, and a 95% bootstrap interval
+    over the pairs ([lo, hi], or None with fewer than 3). The two of a pair
+    ran one after the other, so what the host drifts between rounds moves
+    both and cancels in their ratio: the issue's "medians of pair ratios,
+    interleaved". (None, None) without a pair."""
+    ratios = [b / a for a, b in pairs if a]
+    if not ratios:
+        return None, None
+    mid = statistics.median(ratios)
+    if len(ratios) < 3:
+        return mid, None
+    rng = random.Random(seed)
+    meds = sorted(statistics.median(rng.choices(ratios, k=len(ratios))) for _ in range(rounds))
+    return mid, [meds[int(0.025 * (rounds - 1))], meds[int(round(0.975 * (rounds - 1)))]]
+
+
 def spread(values):
     """p90 / p10 of the values: how much a sitting wobbled."""
     p = percentiles(values)
@@ -134,9 +163,9 @@ def floor_against(row):
 
 
 # The benchmark issue's targets, checked against one sitting's numbers:
-# each limit, and what it compares. Ratios are medians of the boots'
-# medians, as the tables show them, with a bootstrap interval over boots
-# where both sides have three or more.
+# each limit, and what it compares. Ratios are medians of pair ratios (a
+# boot of each side from the same round; start-up: the runs of one round),
+# with a bootstrap interval over the pairs where there are three or more.
 FLOOR_LIMIT = 1.05        # every exit kind of the exitlab VMM against build/floor
 BLK_LIMIT = 0.75          # exitlab's polled 4 KiB read against QEMU q35's
 BLK_ROWS = ("blk_read_poll", "blk_read_poll (no ioeventfd)")
@@ -145,15 +174,10 @@ RSS_LIMIT_KIB = 2048      # the VMM's peak RSS, bare and with a disk
 
 
 def _ratio_check(head, a_row, b_row, limit, rounds):
-    """b / a of two result rows against limit."""
-    a, b = (a_row or {}).get("median_ns"), (b_row or {}).get("median_ns")
-    if not a or b is None or a < 1:
+    """b / a of two result rows against limit, paired by round."""
+    ratio, iv = paired_ratio(boot_pairs(a_row or {}, b_row or {}), rounds)
+    if ratio is None:
         return {"head": head, "value": None, "shown": None, "interval": None, "met": None}
-    ratio, iv = b / a, None
-    ba, bb = boot_medians(a_row), boot_medians(b_row)
-    if len(ba) >= 3 and len(bb) >= 3:
-        _, lo, hi = bootstrap_ratio(ba, bb, rounds)
-        iv = [lo, hi]
     return {"head": head, "value": ratio, "shown": f"{ratio:.3f}x", "interval": iv, "met": ratio <= limit}
 
 
@@ -178,13 +202,16 @@ def issue_targets(result, rounds=1000):
                 out.append(_ratio_check(f"{t}: exitlab at most {BLK_LIMIT:.2f}x QEMU q35",
                                         qemu["tests"][t], ex["tests"][t], BLK_LIMIT, rounds))
     st = result.get("startup") or {}
-    bare = (st.get("bare-vm") or {}).get("median_ms")
-    if bare and "exitlab" in st:
-        ms = st["exitlab"]["median_ms"]
-        r = ms / bare if ms else None
+    bare, ex = st.get("bare-vm") or {}, st.get("exitlab")
+    if bare.get("median_ms") and ex:
+        ms = ex["median_ms"]
+        if bare.get("ms") and ex.get("ms"):  # the n-th run of each ran in round n
+            r, iv = paired_ratio(list(zip(bare["ms"], ex["ms"])), rounds)
+        else:                                 # saved before the runs were
+            r, iv = (ms / bare["median_ms"] if ms else None), None
         out.append({"head": f"start-up: exitlab at most {STARTUP_LIMIT:.1f}x build/bare-vm", "value": r,
-                    "shown": f"{r:.2f}x ({ms:.2f} against {bare:.2f} ms)" if r else None, "interval": None,
-                    "met": None if r is None else r <= STARTUP_LIMIT})
+                    "shown": f"{r:.2f}x ({ms:.2f} against {bare['median_ms']:.2f} ms)" if r else None,
+                    "interval": iv, "met": None if r is None else r <= STARTUP_LIMIT})
     for k in ("exitlab", "exitlab --disk"):
         if k in st:
             kib = st[k].get("peak_rss_kib")
