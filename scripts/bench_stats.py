@@ -97,9 +97,14 @@ def bootstrap_ratio(a, b, rounds=1000, seed=1):
     ratios.sort()
     if not ratios:
         return ratio, float("nan"), float("nan")
-    lo = ratios[int(0.025 * (len(ratios) - 1))]
-    hi = ratios[int(round(0.975 * (len(ratios) - 1)))]
-    return ratio, lo, hi
+    return (ratio, *interval95(ratios))
+
+
+def interval95(resampled):
+    """The 2.5th and 97.5th percentiles of sorted bootstrap medians: a 95%
+    interval."""
+    n = len(resampled)
+    return resampled[int(0.025 * (n - 1))], resampled[int(round(0.975 * (n - 1)))]
 
 
 def boot_medians(row):
@@ -134,7 +139,7 @@ def paired_ratio(pairs, rounds=1000, seed=1):
         return mid, None
     rng = random.Random(seed)
     meds = sorted(statistics.median(rng.choices(ratios, k=len(ratios))) for _ in range(rounds))
-    return mid, [meds[int(0.025 * (rounds - 1))], meds[int(round(0.975 * (rounds - 1)))]]
+    return mid, list(interval95(meds))
 
 
 def spread(values):

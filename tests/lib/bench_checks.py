@@ -352,6 +352,6 @@ if __name__ == "__main__":
      "host": lambda: host(*args), "floor": lambda: floor(*args), "scale": lambda: scale(*args),
      "png": lambda: png(*args), "sweep": lambda: sweep(*args), "craft-sweep": lambda: craft_sweep(*args),
      "craft-exits": lambda: craft_exits(*args),
-     "craft-targets": lambda: craft_targets(*args), "craft-pairs": lambda: craft_pairs(*args), "set-ns": lambda: set_ns(*args),
-     "boots": lambda: boots(*args),
+     "craft-targets": lambda: craft_targets(*args), "craft-pairs": lambda: craft_pairs(*args),
+     "set-ns": lambda: set_ns(*args), "boots": lambda: boots(*args),
      "described": lambda: described()}[cmd]()
