@@ -8,12 +8,14 @@
 # a VMM the script has never heard of; --sweep runs every configuration
 # of queues and disks on the queue and disk it names, and its report
 # computes each ratio from the samples (a made-up sweep, no KVM needed);
-# every guest test has a description. With /dev/kvm the quick run uses
+# every guest test has a description; the floor targets take the floor
+# pairs (one kind's boots back to back) where they ran; a VMM slower than a
+# second to start runs five start-ups. With /dev/kvm the quick run uses
 # the exitlab VMM and QEMU-KVM; without it QEMU-TCG alone (the exitlab VMM
 # is marked unavailable, not dropped).
 source "$(dirname "$0")/lib/tap.sh"
 command -v qemu-system-x86_64 >/dev/null || skip_all "qemu-system-x86_64 is not installed (apt-get install qemu-system-x86)"
-plan 43
+plan 46
 
 BENCH=$ROOT/scripts/bench
 CHK=$ROOT/tests/lib/bench_checks.py
@@ -50,6 +52,12 @@ fi
 nsamples=$(grep -c ",sample," "$TMP/a.csv")
 check "the CSV has the host's facts and one line per sample ($nsamples)" \
 	eval 'grep -q "^# kernel=" "$TMP/a.csv" && grep -q "^vmm,test,boot,kind,key,batch,tsc_khz,cycles,ns$" "$TMP/a.csv" && [ "$nsamples" -ge 44 ]'
+if kvm_usable; then
+	chk "the floor pairs: one round (--quick), a row per floor kind, each side a boot, the ratio the pairs' median" \
+		floor-pairs "$TMP/a.json" 1
+else
+	skip "the floor pairs: they pair build/floor with the exitlab VMM (no /dev/kvm)"
+fi
 check "--quick alone runs no sweep (its JSON says sweep: null)" \
 	python3 -c "import json,sys; sys.exit(json.load(open(sys.argv[1]))['sweep'] is not None)" "$TMP/a.json"
 
@@ -139,6 +147,15 @@ check "--from: targets are medians of pair ratios by round (1.10x and 1.60x), no
 	eval 'rc_is 0 && has "^  cpuid: exitlab within 1\.05x of the floor: 1\.100x \(95% interval 1\.00-1\.10\): MISSED$" &&
 	      has "^  start-up: exitlab at most 1\.5x build/bare-vm: 1\.60x \(4\.00 against 4\.00 ms\) \(95% interval 1\.00-1\.60\): MISSED$" &&
 	      "$CHK" schema "$TMP/pairs.json"'
+# The floor targets take the floor pairs (one kind's boots back to back)
+# where the sitting ran them, the rounds' pairs where it did not.
+"$CHK" craft-floor-pairs "$TMP/a.json" "$TMP/fpairs.json"
+run "$BENCH" --from "$TMP/fpairs.json"
+check "--from: a floor target takes the floor pairs (1.00x), not the rounds (1.10x); a row without them keeps the rounds'" \
+	eval 'rc_is 0 && has "^  cpuid: exitlab within 1\.05x of the floor: 1\.000x \(95% interval 0\.99-1\.01\): met$" &&
+	      has "^  tdev_io: exitlab within 1\.05x of the floor: 1\.100x \(95% interval 1\.10-1\.10\): MISSED$" &&
+	      has "^cpuid +2000\.0 +1\.00x \+0 +1\.000x \[0\.99, 1\.01\]$" && "$CHK" schema "$TMP/fpairs.json"'
+chk "start-up: a VMM slower than the limit (lowered to 100 ms) runs 5 of 7 rounds, a quick one all 7" startup-slow 100 7
 chk "every test of guest/bench.c has a description in scripts/bench-doc" described
 
 # --- --compare ---------------------------------------------------------------

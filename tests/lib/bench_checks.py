@@ -15,6 +15,11 @@ else says what is wrong and exits 1 (77: the check cannot run here).
                                          OUT = FILE with a made-up sweep: known samples,
                                          64 queues' notify F64 x the baseline's, 8 disks'
                                          blk_read_poll 2x, every ratio and median wrong
+  bench_checks.py floor-pairs FILE.json RUNS   the floor pairs: a row per floor kind,
+                                         each side one boot a round, ratio from the samples
+  bench_checks.py craft-floor-pairs FILE.json OUT.json
+                                         craft-pairs, with floor pairs that say 1.00x
+  bench_checks.py startup-slow MS N      a VMM slower than MS ms runs 5 of N start-ups
   bench_checks.py described              every test of guest/bench.c's table has a
                                          description in scripts/bench-doc
 """
@@ -294,12 +299,12 @@ def craft_targets(path, out):
     r["startup"] = {"bare-vm": {"median_ms": 2.0, "runs": 3, "peak_rss_kib": None, "failed": None},
                     "exitlab": {"median_ms": 2.8, "runs": 3, "peak_rss_kib": 1400, "failed": None},
                     "exitlab --disk": {"median_ms": 15.0, "runs": 3, "peak_rss_kib": 2100, "failed": None}}
-    r["sweep"] = None
+    r["sweep"] = r["floor_pairs"] = None
     with open(out, "w") as f:
         json.dump(r, f)
 
 
-def craft_pairs(path, out):
+def craft_pairs(path, out, with_floor_pairs=False):
     """FILE's host and config with made-up results where pairing matters:
     the host drifts 1x, 2x, 3x over three rounds. The floor's cpuid boots
     1000, 2000, 3000 ns; exitlab's 1100, 2000, 3300: pair ratios 1.10,
@@ -325,9 +330,72 @@ def craft_pairs(path, out):
                                 "failed": None},
                     "exitlab": {"median_ms": 4.0, "runs": 3, "ms": [3.2, 4.0, 9.6], "peak_rss_kib": 1400,
                                 "failed": None}}
-    r["sweep"] = None
+    r["sweep"] = r["floor_pairs"] = None
+    if with_floor_pairs:
+        # The floor pairs: the same drift, but each pair back to back:
+        # cpuid 1000/1010, 2000/1980, 3000/3000, ratios 1.01, 0.99, 1.00.
+        # The target takes these (1.000x, met), not the rounds' 1.10x.
+        # tdev_io's exitlab side was skipped: its target keeps the rounds'.
+        r["floor"]["tests"]["tdev_io"] = row([(0, 1000.0), (1, 2000.0), (2, 3000.0)])
+        r["vmms"]["exitlab"]["tests"]["tdev_io"] = row([(0, 1100.0), (1, 2200.0), (2, 3300.0)])
+        skipped = {"boots": [], "skipped": "made up", "median_ns": None, "percentiles_ns": None,
+                   "percentiles_cycles": None, "samples": 0}
+        r["config"]["floor_pairs"] = 3
+        r["floor_pairs"] = {"vmm": "exitlab", "what": "made up", "runs": 3, "samples": 3, "status": "ok",
+                            "reason": None, "tests": {
+                                "cpuid": {"floor": row([(0, 1000.0), (1, 2000.0), (2, 3000.0)]),
+                                          "exitlab": row([(1, 1980.0), (0, 1010.0), (2, 3000.0)]),
+                                          "ratio": 9.0, "interval": None},
+                                "tdev_io": {"floor": row([(0, 1000.0)]), "exitlab": skipped,
+                                            "ratio": None, "interval": None}}}
     with open(out, "w") as f:
         json.dump(r, f)
+
+
+def floor_pairs(path, runs):
+    """The floor pairs of a run: every kind the floor ran has its row, each
+    side with `runs` boots a round each (or a side skipped, saying why),
+    and the ratio is the median of the pairs' ratios from the samples."""
+    r = load(path)
+    fp, fl = r.get("floor_pairs"), r.get("floor")
+    if not fl or fl["status"] != "ok":
+        die(f"no floor in {path}", 77)
+    if not fp or fp["status"] != "ok" or fp["runs"] != int(runs):
+        die(f"floor pairs: {fp and (fp['status'], fp['reason'], fp['runs'])}, want ok with {runs} runs")
+    want = {t for t, row in fl["tests"].items() if (row.get("median_ns") or 0) >= 1}  # not tsc
+    if set(fp["tests"]) != want:
+        die(f"floor pairs' rows {sorted(fp['tests'])} are not the floor's {sorted(want)}")
+    for t, p in fp["tests"].items():
+        if p["floor"]["skipped"] or p["exitlab"]["skipped"]:
+            continue
+        rounds = [sorted(b["round"] for b in p[side]["boots"]) for side in ("floor", "exitlab")]
+        if rounds != [list(range(int(runs)))] * 2:
+            die(f"{t}: the boots' rounds are {rounds}, want one a round on each side")
+        ratios = [statistics.median(x["ns"]) / statistics.median(f["ns"])
+                  for f, x in zip(sorted(p["floor"]["boots"], key=lambda b: b["round"]),
+                                  sorted(p["exitlab"]["boots"], key=lambda b: b["round"]))]
+        if not math.isclose(p["ratio"], statistics.median(ratios), rel_tol=1e-9):
+            die(f"{t}: ratio {p['ratio']}, the pairs' median is {statistics.median(ratios)}")
+
+
+def startup_slow(ms_slow, n):
+    """scripts/bench's start-up rounds with a made-up VMM that takes longer
+    than the slow limit (lowered to ms_slow ms for the test): it runs
+    STARTUP_SLOW_RUNS of n rounds, a quick one all n."""
+    loader = importlib.machinery.SourceFileLoader("bench", os.path.join(ROOT, "scripts", "bench"))
+    spec = importlib.util.spec_from_loader("bench", loader)
+    bench = importlib.util.module_from_spec(spec)
+    sys.path.insert(0, os.path.join(ROOT, "scripts"))
+    loader.exec_module(bench)
+    bench.STARTUP_SLOW_MS = float(ms_slow)
+    secs = float(ms_slow) * 1.5 / 1000
+    vmms = [bench.template_vmm(f"slow=sh -c 'sleep {secs}' {{append}}"),
+            bench.template_vmm("quick=true {append}")]
+    st = bench.run_startup(vmms, int(n), "/dev/null", [])
+    got = {k: st[k]["runs"] for k in ("slow", "quick")}
+    want = {"slow": bench.STARTUP_SLOW_RUNS, "quick": int(n)}
+    if got != want or any(st[k]["failed"] for k in got):
+        die(f"start-up runs {got}, want {want} ({st})")
 
 
 def described():
@@ -353,5 +421,7 @@ if __name__ == "__main__":
      "png": lambda: png(*args), "sweep": lambda: sweep(*args), "craft-sweep": lambda: craft_sweep(*args),
      "craft-exits": lambda: craft_exits(*args),
      "craft-targets": lambda: craft_targets(*args), "craft-pairs": lambda: craft_pairs(*args),
+     "craft-floor-pairs": lambda: craft_pairs(*args, with_floor_pairs=True), "floor-pairs": lambda: floor_pairs(*args),
+     "startup-slow": lambda: startup_slow(*args),
      "set-ns": lambda: set_ns(*args), "boots": lambda: boots(*args),
      "described": lambda: described()}[cmd]()
