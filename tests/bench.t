@@ -15,7 +15,7 @@
 # is marked unavailable, not dropped).
 source "$(dirname "$0")/lib/tap.sh"
 command -v qemu-system-x86_64 >/dev/null || skip_all "qemu-system-x86_64 is not installed (apt-get install qemu-system-x86)"
-plan 46
+plan 48
 
 BENCH=$ROOT/scripts/bench
 CHK=$ROOT/tests/lib/bench_checks.py
@@ -86,6 +86,8 @@ if kvm_usable; then
 	nrows=$(grep -cE "^  ($SWEEP_NAMES) +[0-9]+\.[0-9] +[0-9]+\.[0-9]{2} +[0-9]+\.[0-9] +[0-9]+\.[0-9]{2}  queue " <<<"$out")
 	check "--sweep: a row for each of the 14 configurations ($nrows), and the 64-queue target marked" \
 		eval 'rc_is 0 && [ "$nrows" = 14 ] && has "^target: notify with 64 queues within 1\.10x of 1 queue, 1 disk: [0-9.]+x( \(95% interval [0-9.]+-[0-9.]+\))?: (met|MISSED)$"'
+	check "... the 64-queue configuration booted right after the baseline (progress on stderr)" \
+		eval 'grep -A1 "^bench: \[[0-9]*/[0-9]*\] sweep 1 queue, 1 disk run 1/1" <<<"$out" | tail -1 | grep -q "\] sweep 64 queues run 1/1"'
 	chk "... its JSON validates against docs/bench-schema.json" schema "$TMP/sw.json"
 	chk "... every configuration timed its last queue of its last disk (queue 63's notify 63 * 4 past queue 0's), each ratio its median over the baseline's, the target from the 64-queue notify" \
 		sweep "$TMP/sw.json"
@@ -97,7 +99,7 @@ if kvm_usable; then
 		eval 'rc_is 0 && has "^## Queues and disks$" && [ "$(grep -cE "^\| ($SWEEP_NAMES) \| " <<<"$out")" = 14 ] &&
 		      has "^\| 64 queues \| [0-9.]+ \| $r64 \| .* \| queue 63 of 64, disk 0 of 1 \|$" && has "^- Target: notify with 64 queues within 1\.10x"'
 else
-	for i in 1 2 3 4 5; do skip "--sweep: the exitlab VMM needs /dev/kvm"; done
+	for i in 1 2 3 4 5 6; do skip "--sweep: the exitlab VMM needs /dev/kvm"; done
 fi
 # The report from a made-up sweep: ratios from the samples, whatever the file says.
 "$CHK" craft-sweep "$TMP/a.json" "$TMP/craft.json" 1.25
@@ -156,6 +158,7 @@ check "--from: a floor target takes the floor pairs (1.00x), not the rounds (1.1
 	      has "^  tdev_io: exitlab within 1\.05x of the floor: 1\.100x \(95% interval 1\.10-1\.10\): MISSED$" &&
 	      has "^cpuid +2000\.0 +1\.00x \+0 +1\.000x \[0\.99, 1\.01\]$" && "$CHK" schema "$TMP/fpairs.json"'
 chk "start-up: a VMM slower than the limit (lowered to 100 ms) runs 5 of 7 rounds, a quick one all 7" startup-slow 100 7
+chk "the sweep's 64-queue configuration boots next to the baseline, first in odd rounds, every runner once" round-order
 chk "every test of guest/bench.c has a description in scripts/bench-doc" described
 
 # --- --compare ---------------------------------------------------------------

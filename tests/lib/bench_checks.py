@@ -20,6 +20,8 @@ else says what is wrong and exits 1 (77: the check cannot run here).
   bench_checks.py craft-floor-pairs FILE.json OUT.json
                                          craft-pairs, with floor pairs that say 1.00x
   bench_checks.py startup-slow MS N      a VMM slower than MS ms runs 5 of N start-ups
+  bench_checks.py round-order            the sweep's target configuration boots next
+                                         to the baseline, first in odd rounds
   bench_checks.py described              every test of guest/bench.c's table has a
                                          description in scripts/bench-doc
 """
@@ -378,15 +380,35 @@ def floor_pairs(path, runs):
             die(f"{t}: ratio {p['ratio']}, the pairs' median is {statistics.median(ratios)}")
 
 
-def startup_slow(ms_slow, n):
-    """scripts/bench's start-up rounds with a made-up VMM that takes longer
-    than the slow limit (lowered to ms_slow ms for the test): it runs
-    STARTUP_SLOW_RUNS of n rounds, a quick one all n."""
+def load_bench():
     loader = importlib.machinery.SourceFileLoader("bench", os.path.join(ROOT, "scripts", "bench"))
     spec = importlib.util.spec_from_loader("bench", loader)
     bench = importlib.util.module_from_spec(spec)
     sys.path.insert(0, os.path.join(ROOT, "scripts"))
     loader.exec_module(bench)
+    return bench
+
+
+def round_order():
+    """scripts/bench's boot order in a round with the sweep: the 64-queue
+    configuration (the target's) right after the baseline in even rounds,
+    right before it in odd ones; every runner once a round."""
+    bench = load_bench()
+    runners = [("exitlab", {}, "", []), ("floor", {}, "", [])]
+    runners += [(f"sweep {n}", {"name": n, "queues": q, "disks": d}, "", []) for n, q, d in bench.sweep_configs()]
+    for r, pair in ((0, ["sweep 1 queue, 1 disk", "sweep 64 queues"]), (1, ["sweep 64 queues", "sweep 1 queue, 1 disk"]),
+                    (2, ["sweep 1 queue, 1 disk", "sweep 64 queues"])):
+        got = [x[0] for x in bench.round_order(runners, r)]
+        at = got.index(pair[0])
+        if sorted(got) != sorted(x[0] for x in runners) or got[at:at + 2] != pair or got[:2] != ["exitlab", "floor"]:
+            die(f"round {r}: {got}, want every runner once with {pair} side by side after exitlab and the floor")
+
+
+def startup_slow(ms_slow, n):
+    """scripts/bench's start-up rounds with a made-up VMM that takes longer
+    than the slow limit (lowered to ms_slow ms for the test): it runs
+    STARTUP_SLOW_RUNS of n rounds, a quick one all n."""
+    bench = load_bench()
     bench.STARTUP_SLOW_MS = float(ms_slow)
     secs = float(ms_slow) * 1.5 / 1000
     vmms = [bench.template_vmm(f"slow=sh -c 'sleep {secs}' {{append}}"),
@@ -422,6 +444,6 @@ if __name__ == "__main__":
      "craft-exits": lambda: craft_exits(*args),
      "craft-targets": lambda: craft_targets(*args), "craft-pairs": lambda: craft_pairs(*args),
      "craft-floor-pairs": lambda: craft_pairs(*args, with_floor_pairs=True), "floor-pairs": lambda: floor_pairs(*args),
-     "startup-slow": lambda: startup_slow(*args),
+     "startup-slow": lambda: startup_slow(*args), "round-order": lambda: round_order(),
      "set-ns": lambda: set_ns(*args), "boots": lambda: boots(*args),
      "described": lambda: described()}[cmd]()
