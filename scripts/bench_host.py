@@ -1,6 +1,6 @@
 """bench_host - the facts about this machine that a saved benchmark carries,
 so that two runs, or two hosts, can be told apart and compared: kernel,
-CPU, what kind of KVM it is, QEMU's version, exitlab's `git describe`,
+CPU, what kind of KVM it is, how its idle CPUs wait, QEMU's version, exitlab's `git describe`,
 load, pinning and date. Imported by scripts/bench; read from /proc, /sys
 and the programs themselves, nothing guessed.
 """
@@ -62,6 +62,20 @@ def git_describe():
     return p.stdout.strip() or None
 
 
+def cpuidle():
+    """The idle driver and governor, with the halt-polling window where the
+    haltpoll driver runs: how long an idle CPU spins before it halts. It
+    decides what waking a sleeping thread costs on a VM host, where a
+    halted CPU is woken through the hypervisor below (a notify's I/O
+    thread, say). None where the kernel has no cpuidle."""
+    base = "/sys/devices/system/cpu/cpuidle/"
+    drv, gov = _read(base + "current_driver").strip(), _read(base + "current_governor").strip()
+    if not drv:
+        return None
+    ns = _read("/sys/module/haltpoll/parameters/guest_halt_poll_ns").strip()
+    return f"{drv} driver, {gov or 'no'} governor" + (f", guest_halt_poll_ns={ns}" if drv == "haltpoll" and ns else "")
+
+
 def loadavg():
     parts = _read("/proc/loadavg").split()
     return [float(x) for x in parts[:3]] if len(parts) >= 3 else None
@@ -73,6 +87,7 @@ def facts(pin):
         "cpu_model": cpu_model(),
         "cpus": os.cpu_count(),
         "kvm": kvm_kind(),
+        "cpuidle": cpuidle(),
         "qemu_version": qemu_version(),
         "exitlab": git_describe(),
         "loadavg_start": loadavg(),

@@ -92,6 +92,13 @@ def host(path):
               "date"):
         if h.get(k) in (None, "", []):
             die(f"host field {k} is empty: {h.get(k)!r}")
+    try:  # the idle driver, where the kernel has cpuidle
+        with open("/sys/devices/system/cpu/cpuidle/current_driver") as f:
+            drv = f.read().strip()
+    except OSError:
+        drv = ""
+    if drv and not (h.get("cpuidle") or "").startswith(f"{drv} driver, "):
+        die(f"host field cpuidle is {h.get('cpuidle')!r}, the kernel's idle driver is {drv}")
 
 
 def floor(path, vmm, factor):
