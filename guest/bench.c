@@ -406,6 +406,8 @@ static const struct bench_test tests[] = {
 	  blk_bench_prepare_poll, 16, false, NULL, blk_bench_counts, 0, blk_bench_extra },
 	{ "blk_batch_msix", "virtio-blk 512-byte reads, 8 per kick, MSI-X (per request)", blk_bench_batch,
 	  blk_bench_prepare_msix, 16, false, NULL, blk_bench_counts, 0, blk_bench_extra },
+	{ "blk_burst_poll", "virtio-blk 512-byte reads, bursts of 8 each kicked, polled (per request)",
+	  blk_bench_burst, blk_bench_prepare_poll, 16, false, NULL, blk_bench_counts, 0, blk_bench_extra },
 	{ "rom_read", "load from the read-only page (KVM_MEM_READONLY slot): memory speed", run_rom_read, prepare_rom,
 	  0, false, NULL, NULL, 0, NULL },
 	{ "rom_write", "store to the read-only page: an MMIO exit to the VMM each, dropped", run_rom_write,

@@ -38,6 +38,7 @@ const char *blk_bench_prepare_msix(void);
 void blk_bench_notify(unsigned n); /* the notify write alone, n times */
 void blk_bench_read(unsigned n);   /* n reads of 4 KiB, one at a time */
 void blk_bench_batch(unsigned n);  /* n 512-byte reads, 8 to a kick */
+void blk_bench_burst(unsigned n);  /* n 512-byte reads in bursts of 8, a kick each */
 /* The driver's own counts: notify writes made, interrupts taken. */
 void blk_bench_counts(uint64_t *notifies, uint64_t *interrupts);
 /* The line's " disk=K disks=N bdf=BB:DD.F queue=Q queues=M notify_addr=A". */

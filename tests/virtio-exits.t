@@ -8,7 +8,7 @@
 # (blk.queue=, blk.disk=, what scripts/bench --sweep times): each notify
 # and request lands on that queue, or that disk, and on no other.
 source "$(dirname "$0")/lib/tap.sh"
-plan 33
+plan 34
 
 sector() { dd if="$1" bs=512 skip="$2" count=1 2>/dev/null | tr -d '\0'; }
 stat_field() { sed -nE "s/^stats: virtio-blk at 00:01\.0: .*[ (]$1 ([0-9]+).*/\\1/p; s/^stats: virtio-blk at 00:01\.0: $1 ([0-9]+).*/\\1/p" <<<"$out" | head -1; }
@@ -47,6 +47,13 @@ if kvm_usable; then
 		has "^bench blk_batch_msix .* notifies_per_op=0\.125 interrupts_per_op=0\.125 "
 	check "blk_batch_poll: 0.125 notifies per request, no interrupts" \
 		has "^bench blk_batch_poll .* notifies_per_op=0\.125 interrupts_per_op=0\.000 "
+	# The same burst as a bench test (blk_burst_poll): each of 8 reads kicked on its own.
+	boot_vmm --stats --disk "$disk" --append "bench.samples=3 bench=blk_burst_poll" "$GUEST"
+	npo=$(sed -nE 's/^bench blk_burst_poll .* notifies_per_op=([0-9.]+) .*/\1/p' <<<"$out")
+	boot_vmm --stats --no-event-idx --disk "$disk" --append "bench.samples=3 bench=blk_burst_poll" "$GUEST"
+	npo_flags=$(sed -nE 's/^bench blk_burst_poll .* notifies_per_op=([0-9.]+) .*/\1/p' <<<"$out")
+	check "blk_burst_poll: EVENT_IDX lets most kicks off ($npo notifies per request, under 1), the flag form fewer ($npo_flags)" \
+		python3 -c "import sys; e, f = map(float, sys.argv[1:]); sys.exit(not (e < 1 and e < f))" "${npo:-9}" "${npo_flags:-0}"
 	boot_vmm --stats --no-event-idx --disk "$disk" --append "blk.burst=8" "$GUEST"
 	wanted_not=$(sed -nE 's/.* ([0-9]+) not wanted by the driver.*/\1/p' <<<"$out")
 	check "flag form, polled: VIRTQ_AVAIL_F_NO_INTERRUPT heeded ($wanted_not used-ring updates not interrupted, 0 sent)" \

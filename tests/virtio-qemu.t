@@ -8,7 +8,7 @@ source "$(dirname "$0")/lib/tap.sh"
 source "$(dirname "$0")/lib/virtio_checks.sh"
 command -v qemu-system-x86_64 >/dev/null || skip_all "qemu-system-x86_64 is not installed"
 command -v xxd >/dev/null || skip_all "xxd is not installed (apt-get install xxd)"
-plan $((3 * 9 + 8))
+plan $((3 * 9 + 9))
 
 ACCEL=tcg
 boot_disk() {
@@ -23,9 +23,11 @@ virtio_checks TCG poll
 virtio_checks TCG msix
 
 truncate -s 64K "$TMP/none.img"
-boot_disk "$TMP/none.img" "virtio=list"
+boot_disk "$TMP/none.img" "virtio=list bench.samples=3 bench=blk_burst_poll"
 check "TCG: virtio=list shows both devices with their notify addresses" \
 	eval 'has "^virtio [0-9a-f:.]+ virtio-blk features=0x1[0-9a-f]{8} queue=0 size=[0-9]+ notify=0x[0-9a-f]+ \(multiplier 4\)" && has "^virtio [0-9a-f:.]+ virtio-rng "'
+check "TCG: blk_burst_poll (8 reads, each kicked) prints its line, QEMU's EVENT_IDX letting kicks off (notifies per request under 1)" \
+	eval 'has "^bench blk_burst_poll iters=[0-9]+ .* notifies_per_op=0\.[0-9]{3} interrupts_per_op=0\.000 .* samples=3$"'
 
 # The notify address term by term, for a queue whose queue_notify_off is
 # not 0: QEMU's virtio-blk with four queues (notify in BAR4).
