@@ -86,8 +86,8 @@ if kvm_usable; then
 	nrows=$(grep -cE "^  ($SWEEP_NAMES) +[0-9]+\.[0-9] +[0-9]+\.[0-9]{2} +[0-9]+\.[0-9] +[0-9]+\.[0-9]{2}  queue " <<<"$out")
 	check "--sweep: a row for each of the 14 configurations ($nrows), and the 64-queue target marked" \
 		eval 'rc_is 0 && [ "$nrows" = 14 ] && has "^target: notify with 64 queues within 1\.10x of 1 queue, 1 disk: [0-9.]+x( \(95% interval [0-9.]+-[0-9.]+\))?: (met|MISSED)$"'
-	check "... the 64-queue configuration booted right after the baseline (progress on stderr)" \
-		eval 'grep -A1 "^bench: \[[0-9]*/[0-9]*\] sweep 1 queue, 1 disk run 1/1" <<<"$out" | tail -1 | grep -q "\] sweep 64 queues run 1/1"'
+	check "... the 64-queue configuration booted right after the baseline, both 10 rounds, the rest 1 (progress on stderr)" \
+		eval 'grep -A1 "^bench: \[[0-9]*/[0-9]*\] sweep 1 queue, 1 disk run 1/10" <<<"$out" | tail -1 | grep -q "\] sweep 64 queues run 1/10" && has "\] sweep 2 queues run 1/1 "'
 	chk "... its JSON validates against docs/bench-schema.json" schema "$TMP/sw.json"
 	chk "... every configuration timed its last queue of its last disk (queue 63's notify 63 * 4 past queue 0's), each ratio its median over the baseline's, the target from the 64-queue notify" \
 		sweep "$TMP/sw.json"

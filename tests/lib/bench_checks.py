@@ -171,16 +171,19 @@ def sweep(path):
                 addr[c["name"]] = int(w["notify_addr"], 16)
             # The ratio is the median of pair ratios: this boot's median over
             # the baseline's boot of the same round.
+            # The baseline and the target's configuration (64 queues) run
+            # target_runs rounds, the others runs.
             mine = {b["round"]: statistics.median(b["ns"]) for b in row["boots"]}
             theirs = {b["round"]: statistics.median(b["ns"]) for b in base["tests"][t]["boots"]}
-            if sorted(mine) != list(range(sw["runs"])) or sorted(theirs) != sorted(mine):
+            n = sw["target_runs"] if c["name"] in ("1 queue, 1 disk", "64 queues") else sw["runs"]
+            if sorted(mine) != list(range(n)) or sorted(theirs) != list(range(sw["target_runs"])):
                 die(f"{c['name']} {t}: boots of rounds {sorted(mine)}, the baseline's {sorted(theirs)}, "
-                    f"not 0-{sw['runs'] - 1}")
+                    f"not 0-{n - 1} and 0-{sw['target_runs'] - 1}")
             want = statistics.median(mine[k] / theirs[k] for k in mine)
             if c["ratio"].get(t) is None or not math.isclose(c["ratio"][t], want, rel_tol=1e-9):
                 die(f"{c['name']} {t}: ratio {c['ratio'].get(t)}, but the pair ratios' median is {want}")
-            if (c["interval"][t] is None) != (sw["runs"] < 3):
-                die(f"{c['name']} {t}: interval {c['interval'][t]} with {sw['runs']} pairs (one from 3 on)")
+            if (c["interval"][t] is None) != (n < 3):
+                die(f"{c['name']} {t}: interval {c['interval'][t]} with {n} pairs (one from 3 on)")
             if c["interval"][t]:
                 lo, hi = c["interval"][t]
                 if not lo <= c["ratio"][t] <= hi:
@@ -190,6 +193,8 @@ def sweep(path):
         die(f"64 queues: notify at {addr['64 queues']:#x}, not 63 * 4 past queue 0's {addr['1 queue, 1 disk']:#x}")
     if len({addr[f"{n} disks"] for n in range(2, 9)} | {addr["1 queue, 1 disk"]}) != 8:
         die(f"the disks' notify addresses are not 8 different ones: {addr}")
+    if sw["target_runs"] != 10:
+        die(f"the target's pairs ran {sw['target_runs']} rounds, not 10")
     t = sw["targets"]
     q64 = sw["configs"][6]["ratio"]["notify"]
     if len(t) != 1 or t[0]["test"] != "notify" or t[0]["config"] != "64 queues" or t[0]["limit"] != 1.1 or \
