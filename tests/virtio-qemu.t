@@ -8,7 +8,7 @@ source "$(dirname "$0")/lib/tap.sh"
 source "$(dirname "$0")/lib/virtio_checks.sh"
 command -v qemu-system-x86_64 >/dev/null || skip_all "qemu-system-x86_64 is not installed"
 command -v xxd >/dev/null || skip_all "xxd is not installed (apt-get install xxd)"
-plan $((3 * 9 + 9))
+plan $((3 * 9 + 11))
 
 ACCEL=tcg
 boot_disk() {
@@ -28,6 +28,19 @@ check "TCG: virtio=list shows both devices with their notify addresses" \
 	eval 'has "^virtio [0-9a-f:.]+ virtio-blk features=0x1[0-9a-f]{8} queue=0 size=[0-9]+ notify=0x[0-9a-f]+ \(multiplier 4\)" && has "^virtio [0-9a-f:.]+ virtio-rng "'
 check "TCG: blk_burst_poll (8 reads, each kicked) prints its line, QEMU's EVENT_IDX letting kicks off (notifies per request under 1)" \
 	eval 'has "^bench blk_burst_poll iters=[0-9]+ .* notifies_per_op=0\.[0-9]{3} interrupts_per_op=0\.000 .* samples=3$"'
+
+# A read-only drive: QEMU offers VIRTIO_BLK_F_RO; the guest refuses a
+# write before sending it, and one sent anyway (blk.check=0) QEMU fails.
+printf 'keep-me' | dd of="$TMP/ro.img" bs=512 seek=3 conv=notrunc status=none
+truncate -s 64K "$TMP/ro.img"
+boot_qemu tcg --append "blk.write=3:nope" -- -drive "if=none,id=d0,file=$TMP/ro.img,format=raw,readonly=on" \
+	-device virtio-blk-pci,drive=d0,disable-legacy=on
+check "TCG readonly=on: the guest refuses a write before sending it (VIRTIO_BLK_F_RO), exit 1" \
+	eval 'rc_is 1 && has "^error: blk.write: the disk is read-only \(VIRTIO_BLK_F_RO\): nothing sent$"'
+boot_qemu tcg --append "blk.check=0 blk.write=3:nope" -- -drive "if=none,id=d0,file=$TMP/ro.img,format=raw,readonly=on" \
+	-device virtio-blk-pci,drive=d0,disable-legacy=on
+check "... sent anyway, QEMU fails it (VIRTIO_BLK_S_IOERR) and sector 3 keeps its text" \
+	eval 'rc_is 1 && has "device status VIRTIO_BLK_S_IOERR" && [ "$(dd if="$TMP/ro.img" bs=512 skip=3 count=1 status=none | tr -d "\0")" = keep-me ]'
 
 # The notify address term by term, for a queue whose queue_notify_off is
 # not 0: QEMU's virtio-blk with four queues (notify in BAR4).
