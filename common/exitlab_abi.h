@@ -20,7 +20,7 @@
 
 #include <stdint.h>
 
-#define EXITLAB_ABI_VERSION 3 /* 2: scratch_msr; 3: rom_paddr, irq_port, pt_bdf */
+#define EXITLAB_ABI_VERSION 4 /* 2: scratch_msr; 3: rom_paddr, irq_port, pt_bdf; 4: console_buf_paddr */
 
 /*
  * Guest exit: the guest writes a 32-bit status to this port (QEMU's
@@ -128,7 +128,8 @@ struct exitlab_irq_req {
 };
 _Static_assert(sizeof(struct exitlab_irq_req) == 32, "irq req");
 
-/* The boot module. Writer: VMM. Reader: guest. */
+/* The boot module. Writer: VMM, but for console_buf_paddr. Reader: guest,
+ * and the VMM that one. */
 #define EXITLAB_BOOT_MODULE_NAME "exitlab"
 #define EXITLAB_BOOT_MAGIC 0x6c746978u /* "xitl" */
 
@@ -147,7 +148,12 @@ struct exitlab_boot_info {
 	uint16_t pt_count;     /* passthrough functions (--passthrough) */
 	uint16_t pt_bdf;       /* the first one's bus:device.function (VMM numbering), if pt_count */
 	uint16_t reserved1;
-	uint32_t reserved2;
+	/* v4, written by the guest (the VMM passes 0): the guest-physical
+	 * address of its struct exitlab_console_buf, where lines wait for a
+	 * flush. A VMM that ends the VM without the guest's flush (a triple
+	 * fault, a timeout) prints what is left there, so a held report
+	 * (console_hold) is not lost with the guest. 0: not told. */
+	uint32_t console_buf_paddr;
 };
 
 _Static_assert(sizeof(struct exitlab_console_buf) == 8 + EXITLAB_CONSOLE_BUF_MAX, "console buf");
@@ -158,6 +164,7 @@ _Static_assert(__builtin_offsetof(struct exitlab_boot_info, scratch_msr) == 20, 
 _Static_assert(__builtin_offsetof(struct exitlab_boot_info, vmm_version) == 24, "vmm_version");
 _Static_assert(__builtin_offsetof(struct exitlab_boot_info, rom_paddr) == 40, "rom_paddr");
 _Static_assert(__builtin_offsetof(struct exitlab_boot_info, pt_bdf) == 56, "pt_bdf");
+_Static_assert(__builtin_offsetof(struct exitlab_boot_info, console_buf_paddr) == 60, "console_buf_paddr");
 _Static_assert(sizeof(struct exitlab_boot_info) == 64, "exitlab_boot_info size");
 #define EXITLAB_BOOT_INFO_V2_SIZE 40 /* what a version-2 VMM passes */
 

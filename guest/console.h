@@ -16,6 +16,9 @@ void console_init(uint16_t fast_port);
 void console_write(const char *s, size_t n);
 void console_flush(void);
 const char *console_kind(void);
+/* Where lines wait for a flush (the buffered console's buffer), for the
+ * VMM to print if the guest dies first; 0 with the UART. */
+uint32_t console_buf_paddr(void);
 /* Hold lines back (until the buffer fills), or stop holding and flush. */
 void console_hold(bool hold);
 

@@ -38,6 +38,9 @@ struct action {
 };
 
 static const struct exitlab_boot_info *exitlab_info;
+/* The same module where it is big enough for the fields the guest writes
+ * (console_buf_paddr), else NULL. */
+static struct exitlab_boot_info *exitlab_info_rw;
 
 static int action_exit(const char *val, size_t len, bool dry_run)
 {
@@ -211,8 +214,11 @@ static const struct exitlab_boot_info *find_exitlab_info(const struct hvm_start_
 		const char *name = (const char *)(uintptr_t)mods[i].cmdline_paddr;
 		const struct exitlab_boot_info *bi = (const void *)(uintptr_t)mods[i].paddr;
 		if (name && !strcmp(name, EXITLAB_BOOT_MODULE_NAME) && mods[i].size >= EXITLAB_BOOT_INFO_V2_SIZE &&
-		    bi->magic == EXITLAB_BOOT_MAGIC)
+		    bi->magic == EXITLAB_BOOT_MAGIC) {
+			if (mods[i].size >= sizeof(struct exitlab_boot_info))
+				exitlab_info_rw = (void *)(uintptr_t)mods[i].paddr;
 			return bi; /* fields past version 2's 40 bytes: see bench_boot() */
+		}
 	}
 	return NULL;
 }
@@ -269,6 +275,8 @@ void guest_main(const struct hvm_start_info *si)
 	}
 	exitlab_info = find_exitlab_info(si);      /* what this VMM offers beyond PVH */
 	console_init(exitlab_info ? exitlab_info->console_port : 0); /* first output path */
+	if (exitlab_info_rw && exitlab_info_rw->version >= 4)  /* where held lines wait, should we die */
+		exitlab_info_rw->console_buf_paddr = console_buf_paddr();
 	console_hold(true);                        /* the boot report: one write */
 	trap_init();                               /* faults are reported from here on */
 	tsc_init(exitlab_info ? exitlab_info->tsc_khz : 0); /* clock for the benchmarks */

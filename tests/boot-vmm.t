@@ -4,7 +4,7 @@
 # command-line errors, deliberate faults, --stats, --timeout.
 source "$(dirname "$0")/lib/tap.sh"
 kvm_usable || skip_all "/dev/kvm is missing or not usable by $(id -un): the VMM needs KVM"
-plan 44
+plan 46
 
 boot_vmm --mem 32M "$GUEST"
 check "plain boot exits 0" rc_is 0
@@ -50,6 +50,16 @@ check "fault=pf: report names #PF and cr2" has '^exception: page fault address \
 boot_vmm --append "fault=triple" "$GUEST"
 check "a triple fault ends the VM with 126 and says where" \
 	eval 'rc_is 126 && has "^vmm: .*(triple fault|internal error).* at rip 0x[0-9a-f]+"'
+check "... with nothing left unflushed (the guest flushed its last line), no rescue" \
+	eval 'has "^fault: triple-faulting" && lacks "had not flushed"'
+# A guest that dies before it flushes its held boot report (as the test
+# hook stops it at its first exit, the flush itself): the VMM prints the
+# report from the guest's console buffer (boot info's console_buf_paddr).
+boot_vmm --test-hook die-at-first-exit --append "exit=0" "$GUEST"
+check "a guest gone before its first flush: the VMM prints the held boot report, then why the VM ended (126)" \
+	eval 'rc_is 126 && has "^vmm: the guest ended with [0-9]+ bytes it had not flushed in its console buffer; they follow$" &&
+	      has "^exitlab guest [0-9.]+, PVH entry" && has "^cmdline: \"exit=0\"$" && lacks "^exitlab: exit status" &&
+	      has "^vmm: test hook: the guest.s first exit to the VMM ends the VM"'
 boot_vmm --append "fault=hlt" "$GUEST"
 check "HLT without the exit port: 126 with the reason" \
 	eval 'rc_is 126 && has "^vmm: guest halted without writing its status .* at rip 0x"'

@@ -17,6 +17,7 @@
 #include "devices.h"
 #include "exitlab_abi.h"
 #include "io.h"
+#include "layout.h"
 #include "trace.h"
 #include "vmm.h"
 
@@ -67,6 +68,33 @@ static void console_port_io(struct vm *vm, void *opaque, uint64_t off, uint8_t *
 	}
 	uart_flush(); /* keep UART and buffered output in order */
 	console_output((const char *)buf + offsetof(struct exitlab_console_buf, data), len);
+}
+
+void console_rescue(struct vm *vm)
+{
+	const uint8_t *info = vm_gpa_ptr(vm, LAYOUT_EXITLAB_INFO, sizeof(struct exitlab_boot_info));
+	uint32_t gpa = 0, len = 0;
+
+	/* The guest wrote both the address and the length: each read once,
+	 * then checked, as a flush's are. */
+	if (info)
+		memcpy(&gpa, info + offsetof(struct exitlab_boot_info, console_buf_paddr), sizeof(gpa));
+	const uint8_t *buf = gpa ? vm_gpa_ptr(vm, gpa, sizeof(struct exitlab_console_buf)) : NULL;
+	if (buf)
+		memcpy(&len, buf + offsetof(struct exitlab_console_buf, len), sizeof(len));
+	if (!buf || !len)
+		return;
+	if (len > EXITLAB_CONSOLE_BUF_MAX) {
+		fprintf(stderr, "vmm: the guest's console buffer at 0x%x says it holds %u bytes (at most %u): not shown\n",
+			gpa, len, EXITLAB_CONSOLE_BUF_MAX);
+		return;
+	}
+	const char *text = (const char *)buf + offsetof(struct exitlab_console_buf, data);
+	uart_flush();
+	fprintf(stderr, "vmm: the guest ended with %u bytes it had not flushed in its console buffer; they follow\n", len);
+	console_output(text, len);
+	if (text[len - 1] != '\n')
+		console_output("\n", 1);
 }
 
 static void mark_port_io(struct vm *vm, void *opaque, uint64_t off, uint8_t *data, unsigned size, bool is_write)

@@ -22,6 +22,10 @@ void console_output(const char *buf, size_t len);
  * cut short by the next signal) and drops all console output from then on:
  * for the end of a timed-out VM. */
 void console_abandon(void);
+/* The guest is gone without a last flush (a crash, a timeout): print what
+ * its console buffer still holds (the boot info's console_buf_paddr says
+ * where), marked as such on stderr; nothing if it holds nothing. */
+void console_rescue(struct vm *vm);
 /* Set by the timeout's signal handler: console writes stop blocking. */
 extern volatile sig_atomic_t console_cut;
 

@@ -202,6 +202,7 @@ static uint64_t vcpu_rip(struct vm *vm)
 /* The VM cannot go on: say why and where, and end with EXITLAB_RC_CRASH. */
 static int vm_died(struct vm *vm, const char *what)
 {
+	console_rescue(vm); /* what the guest said but never flushed comes first */
 	uart_flush();
 	fprintf(stderr, "vmm: %s (exit reason %u) at rip 0x%llx\n", what, vm->run->exit_reason,
 		(unsigned long long)vcpu_rip(vm));
@@ -219,6 +220,7 @@ int kvm_run_loop(struct vm *vm)
 			 * second, then drop the console, so the timeout holds. */
 			console_cut = 0;
 			alarm(1);
+			console_rescue(vm);
 			console_abandon();
 			alarm(0);
 			fprintf(stderr, "vmm: timed out after %u s (rip 0x%llx)\n", timeout_s,
@@ -236,6 +238,8 @@ int kvm_run_loop(struct vm *vm)
 		if (trace_on(TRACE_EXIT))
 			trace_emit(TRACE_EXIT, "%s", exit_reason_name(run->exit_reason));
 		io_count_exit(run->exit_reason);
+		if (vm->test_die_first_exit) /* before the exit is served: the guest's flush, if it is one, is lost */
+			return vm_died(vm, "test hook: the guest's first exit to the VMM ends the VM, as a crash would");
 		switch (run->exit_reason) {
 		case KVM_EXIT_IO:
 			io_pio(vm, run->io.port, (uint8_t *)run + run->io.data_offset, run->io.size, run->io.count,

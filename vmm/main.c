@@ -735,6 +735,7 @@ int main(int argc, char **argv)
 		die("%s", err);
 	if (!o.no_sandbox && sandbox_enter(err, sizeof(err)))        /* both threads, from here on */
 		die("%s", err);
+	vm.test_die_first_exit = o.test_hook && !strcmp(o.test_hook, "die-at-first-exit"); /* a crash, mid-report */
 	if (o.test_hook && !strcmp(o.test_hook, "forbidden-syscall")) { /* the sandbox must kill us */
 		int fd = socket(AF_INET, SOCK_STREAM, 0);
 		fprintf(stderr, "vmm: test hook: socket() %s\n", fd >= 0 ? "was allowed" : "failed");

@@ -26,6 +26,7 @@ struct vm {
 	uint64_t tsc_khz;  /* 0 if KVM cannot say */
 	bool stop;         /* set by a device to end the run loop */
 	int exit_status;   /* the process exit code once stopped */
+	bool test_die_first_exit; /* --test-hook die-at-first-exit: the tests' stand-in for a crash */
 };
 
 /* Host pointer for guest-physical [gpa, gpa + len), or NULL if any part of
