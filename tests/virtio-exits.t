@@ -129,7 +129,7 @@ if kvm_usable; then
 		eval '[ "$r1" = 2 ] && grep -q "error: blk.queue: .64. is not .last. or a number from 0 to 63" <<<"$o1" && rc_is 2 &&
 		      has "error: blk\.disk: .first. is not .last. or a number from 0 to 255"'
 else
-	for i in $(seq 26); do skip "the VMM needs /dev/kvm"; done
+	for i in $(seq 27); do skip "the VMM needs /dev/kvm"; done
 fi
 
 if command -v qemu-system-x86_64 >/dev/null; then
