@@ -142,6 +142,12 @@ def paired_ratio(pairs, rounds=1000, seed=1):
     return mid, list(interval95(meds))
 
 
+def ratio_text(ratio, interval):
+    """'1.000x [0.99, 1.01]': a pair ratio and its interval (if any), as
+    the report's and bench-doc's floor tables show it."""
+    return f"{ratio:.3f}x" + (f" [{interval[0]:.2f}, {interval[1]:.2f}]" if interval else "")
+
+
 def spread(values):
     """p90 / p10 of the values: how much a sitting wobbled."""
     p = percentiles(values)
@@ -219,19 +225,18 @@ def issue_targets(result, rounds=1000):
                 out.append(_ratio_check(f"{t}: exitlab at most {BLK_LIMIT:.2f}x QEMU q35",
                                         qemu["tests"][t], ex["tests"][t], BLK_LIMIT, rounds))
     st = result.get("startup") or {}
-    bare, ex = st.get("bare-vm") or {}, st.get("exitlab")
-    if bare.get("median_ms") and ex:
-        ms = ex["median_ms"]
-        if bare.get("ms") and ex.get("ms"):  # the n-th run of each ran in round n
-            r, iv = paired_ratio(list(zip(bare["ms"], ex["ms"])), rounds)
+    bare, up = st.get("bare-vm") or {}, st.get("exitlab")
+    if bare.get("median_ms") and up:
+        ms = up["median_ms"]
+        if bare.get("ms") and up.get("ms"):  # the n-th run of each ran in round n
+            r, iv = paired_ratio(list(zip(bare["ms"], up["ms"])), rounds)
         else:                                 # saved before the runs were
             r, iv = (ms / bare["median_ms"] if ms else None), None
         out.append({"head": f"start-up: exitlab at most {STARTUP_LIMIT:.1f}x build/bare-vm", "value": r,
                     "shown": f"{r:.2f}x ({ms:.2f} against {bare['median_ms']:.2f} ms)" if r else None,
                     "interval": iv, "met": None if r is None else r <= STARTUP_LIMIT})
     sweep = result.get("sweep") if (result.get("sweep") or {}).get("status") == "ok" else None
-    out += avoided_targets(vmms.get("exitlab") if (vmms.get("exitlab") or {}).get("status") == "ok" else None,
-                           sweep)
+    out += avoided_targets(ex, sweep)
     for k in ("exitlab", "exitlab --disk"):
         if k in st:
             kib = st[k].get("peak_rss_kib")
@@ -257,7 +262,9 @@ def _latency(tests, row, base, against):
     return f"; {a / 1000:.1f} µs a request against {b / 1000:.1f} {against} ({a / b:.2f}x)" if a and b else ""
 
 
-def _per_op(row, key="notifies_per_op"):
+def per_op(row, key="notifies_per_op"):
+    """The median over a row's boots of a count the guest made per
+    operation (notifies_per_op, interrupts_per_op); None without one."""
     got = [b[key] for b in (row or {}).get("boots", []) if key in b]
     return statistics.median(got) if got else None
 
@@ -268,14 +275,14 @@ def avoided_targets(ex, sweep):
     out = []
     tests = ex["tests"] if ex else {}
     for row, how in BURST_ROWS:
-        n = _per_op(tests.get(row))
+        n = per_op(tests.get(row))
         if n is not None:
-            flags = _per_op(tests.get(BURST_BASE))
+            flags = per_op(tests.get(BURST_BASE))
             out.append({"head": f"{row}: a burst of 8 polled reads with {how} makes fewer than 8 notifies",
                         "value": n, "interval": None, "met": n < 1,
                         "shown": f"{n * 8:.2f} notifies a burst" + ("" if flags is None else f" ({flags * 8:.2f} "
                                  "with the flag form)") + _latency(tests, row, BURST_BASE, "with the flag form")})
-    n = _per_op(tests.get(STREAM_ROW))
+    n = per_op(tests.get(STREAM_ROW))
     if n is not None:
         # Not 0: the host kept the I/O thread off its CPU past its 50 µs
         # window, polling ended, and the next request notified.
